@@ -1,0 +1,1 @@
+"""Switchyard: one library and one HTTP service in front of every model provider."""

@@ -1,0 +1,124 @@
+"""The config file's shape, field for field as DESIGN.md states it (the names are a contract)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from switchyard.catalog.model_info import ModelInfo
+from switchyard.providers.base import Timeouts
+from switchyard.providers.registry import ProviderConfig
+from switchyard.types import Prices
+
+Strategy = Literal["fallback", "weighted"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    master_key: SecretStr | None = None
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    drain_seconds: float = Field(default=30.0, ge=0, description="grace period on shutdown")
+
+    @field_validator("master_key", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+
+class Deployment(_Section):
+    provider: str
+    model: str
+    weight: float = Field(default=1.0, gt=0)
+    timeout: Timeouts | None = None
+    prices: Prices | None = None
+
+
+class CircuitBreakerSettings(_Section):
+    failure_threshold: int = Field(default=5, ge=1)
+    recovery_timeout: float = Field(default=30.0, gt=0)
+
+
+class ModelAlias(_Section):
+    name: str = Field(min_length=1)
+    strategy: Strategy = "fallback"
+    deployments: list[Deployment] = Field(min_length=1)
+    circuit_breaker: CircuitBreakerSettings | None = None
+
+
+class BackoffSettings(_Section):
+    initial: float = Field(default=0.5, ge=0)
+    maximum: float = Field(default=8.0, ge=0)
+    multiplier: float = Field(default=2.0, ge=1)
+
+
+class RouterSettings(_Section):
+    retries: int = Field(default=2, ge=0)
+    deadline_seconds: float = Field(default=120.0, gt=0)
+    backoff: BackoffSettings = Field(default_factory=BackoffSettings)
+    circuit_breaker: CircuitBreakerSettings = Field(default_factory=CircuitBreakerSettings)
+
+
+class CacheSettings(_Section):
+    backend: Literal["memory", "redis"] = "memory"
+    ttl_seconds: float = Field(default=3600.0, gt=0)
+    url: str | None = None
+
+
+class StorageSettings(_Section):
+    url: str = "sqlite+aiosqlite:///switchyard.db"
+
+
+class CatalogSettings(_Section):
+    """Extra or overriding catalog entries; ``path`` names a YAML file of more entries."""
+
+    path: str | None = None
+    models: list[ModelInfo] = Field(default_factory=list)
+
+
+class SwitchyardConfig(_Section):
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    providers: dict[str, Annotated[ProviderConfig, Field(discriminator="type")]] = Field(
+        default_factory=dict
+    )
+    models: list[ModelAlias] = Field(default_factory=list)
+    router: RouterSettings = Field(default_factory=RouterSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> SwitchyardConfig:
+        seen: set[str] = set()
+        for i, alias in enumerate(self.models):
+            if alias.name in seen:
+                raise ValueError(f"models[{i}].name: duplicate alias {alias.name!r}")
+            seen.add(alias.name)
+            for j, deployment in enumerate(alias.deployments):
+                if deployment.provider not in self.providers:
+                    known = ", ".join(sorted(self.providers)) or "none"
+                    raise ValueError(
+                        f"models[{i}].deployments[{j}].provider: unknown provider "
+                        f"{deployment.provider!r} (configured: {known})"
+                    )
+        return self
+
+
+__all__ = [
+    "BackoffSettings",
+    "CacheSettings",
+    "CatalogSettings",
+    "CircuitBreakerSettings",
+    "Deployment",
+    "ModelAlias",
+    "RouterSettings",
+    "ServerSettings",
+    "StorageSettings",
+    "Strategy",
+    "SwitchyardConfig",
+]

@@ -1,0 +1,179 @@
+"""The gateway's error taxonomy.
+
+Every failure a caller can see is one of these classes; providers map their upstream's errors
+onto them at the adapter boundary and nothing from httpx, aiohttp or an SDK leaks out::
+
+    SwitchyardError
+    ├── AuthenticationError        401  the caller's or the provider's credentials were refused
+    ├── PermissionDenied           403
+    ├── ModelNotFound              404  unknown alias, deployment or upstream model
+    ├── InvalidRequest             400  names the offending field in ``param``
+    │   ├── ContextLengthExceeded  400
+    │   └── ContentFiltered        400
+    ├── PayloadTooLarge            413
+    ├── RateLimited                429  retryable, carries ``retry_after``
+    ├── Timeout                    504  retryable (an attempt or the whole deadline ran out)
+    ├── ProviderUnavailable        503  retryable (5xx, connection errors, 529 overloaded)
+    ├── UpstreamProtocolError      502  retryable (a reply we could not parse)
+    └── NoHealthyDeployment        503  every candidate was skipped or failed
+
+``retryable`` is a class attribute: the router fails over to the next deployment only when it is
+true, never on the caller's own 4xx mistakes.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class SwitchyardError(Exception):
+    """Base class: an error with an HTTP status, a stable code and the provider that raised it."""
+
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    error_type: ClassVar[str] = "api_error"
+    retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        param: str | None = None,
+        retry_after: float | None = None,
+        upstream_status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.param = param
+        self.retry_after = retry_after
+        self.upstream_status = upstream_status
+
+    def __str__(self) -> str:
+        where = f" [{self.provider}]" if self.provider else ""
+        return f"{self.message}{where}"
+
+
+class AuthenticationError(SwitchyardError):
+    status_code = 401
+    code = "invalid_api_key"
+    error_type = "authentication_error"
+
+
+class PermissionDenied(SwitchyardError):
+    status_code = 403
+    code = "permission_denied"
+    error_type = "permission_error"
+
+
+class ModelNotFound(SwitchyardError):
+    status_code = 404
+    code = "model_not_found"
+    error_type = "invalid_request_error"
+
+
+class InvalidRequest(SwitchyardError):
+    status_code = 400
+    code = "invalid_request"
+    error_type = "invalid_request_error"
+
+
+class ContextLengthExceeded(InvalidRequest):
+    code = "context_length_exceeded"
+
+
+class ContentFiltered(InvalidRequest):
+    code = "content_filter"
+
+
+class PayloadTooLarge(SwitchyardError):
+    status_code = 413
+    code = "payload_too_large"
+    error_type = "invalid_request_error"
+
+
+class RateLimited(SwitchyardError):
+    status_code = 429
+    code = "rate_limit_exceeded"
+    error_type = "rate_limit_error"
+    retryable = True
+
+
+class Timeout(SwitchyardError):
+    status_code = 504
+    code = "timeout"
+    error_type = "timeout_error"
+    retryable = True
+
+
+class ProviderUnavailable(SwitchyardError):
+    status_code = 503
+    code = "provider_unavailable"
+    error_type = "api_error"
+    retryable = True
+
+
+class UpstreamProtocolError(SwitchyardError):
+    status_code = 502
+    code = "upstream_protocol_error"
+    error_type = "api_error"
+    retryable = True
+
+
+class NoHealthyDeployment(SwitchyardError):
+    status_code = 503
+    code = "no_healthy_deployment"
+    error_type = "api_error"
+
+
+class DeadlineExceeded(Timeout):
+    """The request's overall deadline ran out; unlike an attempt timeout it ends the request."""
+
+    code = "deadline_exceeded"
+    retryable = False
+
+
+def error_for_status(
+    status: int, message: str, *, provider: str | None, retry_after: float | None = None
+) -> SwitchyardError:
+    """The taxonomy class an upstream HTTP status means, when the body says nothing finer."""
+    cls: type[SwitchyardError]
+    if status == 400 or status == 422:
+        cls = InvalidRequest
+    elif status == 401:
+        cls = AuthenticationError
+    elif status == 403:
+        cls = PermissionDenied
+    elif status == 404:
+        cls = ModelNotFound
+    elif status == 408:
+        cls = Timeout
+    elif status == 413:
+        cls = PayloadTooLarge
+    elif status == 429:
+        cls = RateLimited
+    elif status >= 500:
+        cls = ProviderUnavailable
+    else:
+        cls = InvalidRequest
+    return cls(message, provider=provider, retry_after=retry_after, upstream_status=status)
+
+
+__all__ = [
+    "AuthenticationError",
+    "ContentFiltered",
+    "ContextLengthExceeded",
+    "DeadlineExceeded",
+    "InvalidRequest",
+    "ModelNotFound",
+    "NoHealthyDeployment",
+    "PayloadTooLarge",
+    "PermissionDenied",
+    "ProviderUnavailable",
+    "RateLimited",
+    "SwitchyardError",
+    "Timeout",
+    "UpstreamProtocolError",
+    "error_for_status",
+]

@@ -1,0 +1,115 @@
+"""The provider protocol: what every adapter implements, and the settings every adapter shares."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from switchyard.errors import InvalidRequest
+from switchyard.types import (
+    ChatChunk,
+    ChatRequest,
+    ChatResponse,
+    EmbeddingRequest,
+    EmbeddingResponse,
+)
+
+
+class Timeouts(BaseModel):
+    """Seconds allowed for one attempt. A bare number in config means ``total``.
+
+    ``connect``: opening the connection; ``first_token``: from sending the request to the first
+    streamed chunk (or to the whole reply when not streaming); ``total``: the whole attempt.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    connect: float = Field(default=10.0, gt=0)
+    first_token: float | None = Field(default=None, gt=0)
+    total: float = Field(default=600.0, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_number(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return {"total": value}
+        return value
+
+
+class Capabilities(BaseModel):
+    """What an adapter can do; the README's provider table is generated from these."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chat: bool = True
+    stream: bool = True
+    tools: bool = False
+    vision: bool = False
+    json_mode: bool = False
+    embeddings: bool = False
+    list_models: bool = False
+
+
+class ProviderSettings(BaseModel):
+    """Settings every adapter accepts; each adapter subclasses this with its ``type`` literal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    timeout: Timeouts | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    def api_key_value(self) -> str | None:
+        return self.api_key.get_secret_value() if self.api_key is not None else None
+
+
+SettingsT = TypeVar("SettingsT", bound=ProviderSettings)
+
+
+class Provider(ABC, Generic[SettingsT]):
+    """One configured upstream. ``name`` is its key in the config's ``providers`` map.
+
+    The request a provider receives already names the upstream model in ``request.model``.
+    Every method raises only :mod:`switchyard.errors` classes; the gateway applies timeouts,
+    retries and failover around these calls.
+    """
+
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, name: str, settings: SettingsT) -> None:
+        self.name = name
+        self.settings = settings
+
+    @abstractmethod
+    async def chat(self, request: ChatRequest) -> ChatResponse: ...
+
+    @abstractmethod
+    def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        """An async generator of chunks; the caller closes it (``aclose``) when done."""
+
+    async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
+        raise InvalidRequest(
+            f"provider {self.name!r} does not support embeddings",
+            provider=self.name,
+            param="model",
+        )
+
+    async def list_models(self) -> list[str]:
+        return []
+
+    async def health_check(self) -> None:
+        """Raise a :class:`~switchyard.errors.SwitchyardError` when the upstream is not usable."""
+
+    async def start(self) -> None:
+        """Acquire resources (called once, inside the running event loop)."""
+
+    async def aclose(self) -> None:
+        """Release resources (connections, threads, models)."""
+
+
+__all__ = ["Capabilities", "Provider", "ProviderSettings", "SettingsT", "Timeouts"]

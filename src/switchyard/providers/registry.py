@@ -1,0 +1,39 @@
+"""Adapter ``type`` names -> their settings model and their provider class.
+
+The config's provider union is built from this table, so adding an adapter is one row here.
+Provider classes are imported only when a provider of that type is built, so a heavy runtime
+(llama.cpp) loads only for the users who configure it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from switchyard.providers.base import Provider, ProviderSettings
+from switchyard.providers.fake import FakeSettings
+from switchyard.providers.local.settings import LocalSettings
+from switchyard.providers.openai.settings import OpenAISettings
+
+# type -> (settings class, "module:ProviderClass")
+ADAPTERS: dict[str, tuple[type[ProviderSettings], str]] = {
+    "openai": (OpenAISettings, "switchyard.providers.openai.adapter:OpenAIProvider"),
+    "local": (LocalSettings, "switchyard.providers.local.adapter:LocalProvider"),
+    "fake": (FakeSettings, "switchyard.providers.fake:FakeProvider"),
+}
+
+ProviderConfig = OpenAISettings | LocalSettings | FakeSettings
+
+
+def provider_class(type_name: str) -> type[Provider[Any]]:
+    _, target = ADAPTERS[type_name]
+    module_name, _, class_name = target.partition(":")
+    cls: type[Provider[Any]] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
+def build_provider(name: str, settings: ProviderSettings) -> Provider[Any]:
+    return provider_class(settings.type)(name, settings)
+
+
+__all__ = ["ADAPTERS", "ProviderConfig", "build_provider", "provider_class"]

@@ -1,0 +1,197 @@
+"""Canonical chat types: the hub every front door and every provider translates to and from."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from switchyard.types.usage import Cost, Usage
+
+Role = Literal["system", "developer", "user", "assistant", "tool"]
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class TextPart(_Model):
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ImagePart(_Model):
+    """An image by URL: ``https://...`` or a ``data:image/png;base64,...`` URL."""
+
+    type: Literal["image"] = "image"
+    url: str
+    detail: Literal["auto", "low", "high"] | None = None
+
+    @property
+    def is_data_url(self) -> bool:
+        return self.url.startswith("data:")
+
+
+ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+
+
+class ToolCall(_Model):
+    """A call the model asked for; ``arguments`` is the raw JSON text, kept byte for byte."""
+
+    id: str
+    name: str
+    arguments: str = ""
+
+
+class Message(_Model):
+    role: Role
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+    reasoning: str | None = None
+
+    def text(self) -> str:
+        """The message's text, parts joined; images are left out."""
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(p.text for p in self.content if isinstance(p, TextPart))
+
+
+class Tool(_Model):
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    strict: bool | None = None
+
+
+class NamedToolChoice(_Model):
+    name: str
+
+
+ToolChoice = Literal["auto", "none", "required"] | NamedToolChoice
+
+
+class JsonSchemaFormat(_Model):
+    name: str
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    description: str | None = None
+    strict: bool | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ResponseFormat(_Model):
+    type: Literal["text", "json_object", "json_schema"] = "text"
+    json_schema: JsonSchemaFormat | None = None
+
+
+class ChatRequest(_Model):
+    """A chat completion request in the gateway's own terms.
+
+    ``model`` is what the caller asked for (an alias or ``provider/model``); the gateway hands
+    each provider a copy whose ``model`` is the upstream model name. ``extra`` carries
+    provider-specific parameters through untouched.
+    """
+
+    model: str
+    messages: list[Message]
+    tools: list[Tool] | None = None
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    response_format: ResponseFormat | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: list[str] | None = None
+    seed: int | None = None
+    n: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    user: str | None = None
+    metadata: dict[str, str] | None = None
+    stream: bool = False
+    include_usage: bool = False
+    extra: dict[str, Any] | None = None
+    # gateway controls
+    cache: bool | None = None
+    timeout: float | None = None
+    fallbacks: list[str] | None = None
+    tags: list[str] | None = None
+
+
+class Choice(_Model):
+    index: int = 0
+    message: Message
+    finish_reason: FinishReason | None = "stop"
+
+
+class ChatResponse(_Model):
+    id: str
+    created: int
+    model: str
+    provider: str = ""
+    choices: list[Choice]
+    usage: Usage = Field(default_factory=Usage)
+    cost: Cost | None = None
+    latency_ms: float | None = None
+    system_fingerprint: str | None = None
+
+    @property
+    def message(self) -> Message:
+        return self.choices[0].message
+
+    @property
+    def text(self) -> str:
+        return self.choices[0].message.text()
+
+
+class ToolCallDelta(_Model):
+    """A piece of a streamed tool call; ``index`` identifies the call within the response."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str | None = None
+
+
+class ChatChunk(_Model):
+    """One streamed piece of a response. The last chunk may carry only ``usage``."""
+
+    id: str
+    created: int
+    model: str
+    index: int = 0
+    role: Literal["assistant"] | None = None
+    text: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[ToolCallDelta] | None = None
+    finish_reason: FinishReason | None = None
+    usage: Usage | None = None
+    system_fingerprint: str | None = None
+
+
+__all__ = [
+    "ChatChunk",
+    "ChatRequest",
+    "ChatResponse",
+    "Choice",
+    "ContentPart",
+    "FinishReason",
+    "ImagePart",
+    "JsonSchemaFormat",
+    "Message",
+    "NamedToolChoice",
+    "ResponseFormat",
+    "Role",
+    "TextPart",
+    "Tool",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolChoice",
+]

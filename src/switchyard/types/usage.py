@@ -1,0 +1,52 @@
+"""Token usage and its price."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Usage(BaseModel):
+    """Tokens of one response. ``cached_input_tokens`` are part of ``input_tokens``;
+    ``reasoning_tokens`` are part of ``output_tokens`` (OpenAI's accounting)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+class Cost(BaseModel):
+    """US dollars, from the catalog's (or the deployment's) per-million-token prices."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: float = 0.0
+    output: float = 0.0
+    total: float = 0.0
+
+
+class Prices(BaseModel):
+    """USD per million tokens (``per_image``: USD per image)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: float = 0.0
+    output: float = 0.0
+    cached_input: float | None = None
+    per_image: float | None = None
+
+    def cost(self, usage: Usage) -> Cost:
+        cached = min(usage.cached_input_tokens, usage.input_tokens)
+        cached_price = self.input if self.cached_input is None else self.cached_input
+        input_cost = ((usage.input_tokens - cached) * self.input + cached * cached_price) / 1e6
+        output_cost = usage.output_tokens * self.output / 1e6
+        return Cost(input=input_cost, output=output_cost, total=input_cost + output_cost)
+
+
+__all__ = ["Cost", "Prices", "Usage"]
