@@ -1,1 +1,89 @@
-"""Switchyard: one library and one HTTP service in front of every model provider."""
+"""Switchyard: one library and one HTTP service in front of every model provider.
+
+The public surface is what this module exports (pinned by ``tests/test_public_api.py``)::
+
+    from switchyard import Gateway
+
+    async with Gateway.from_config("switchyard.yaml") as gateway:
+        response = await gateway.chat(model="smart", messages=[{"role": "user", "content": "hi"}])
+"""
+
+from switchyard.chat_stream import ChatStream
+from switchyard.config.load import ConfigError, load_config
+from switchyard.config.schema import SwitchyardConfig
+from switchyard.errors import (
+    AuthenticationError,
+    ContentFiltered,
+    ContextLengthExceeded,
+    DeadlineExceeded,
+    InvalidRequest,
+    ModelNotFound,
+    NoHealthyDeployment,
+    PayloadTooLarge,
+    PermissionDenied,
+    ProviderUnavailable,
+    RateLimited,
+    SwitchyardError,
+    Timeout,
+    UpstreamProtocolError,
+)
+from switchyard.gateway import Gateway
+from switchyard.types import (
+    ChatChunk,
+    ChatRequest,
+    ChatResponse,
+    Choice,
+    Cost,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    ImagePart,
+    Message,
+    ResponseFormat,
+    ServedBy,
+    TextPart,
+    Tool,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuthenticationError",
+    "ChatChunk",
+    "ChatRequest",
+    "ChatResponse",
+    "ChatStream",
+    "Choice",
+    "ConfigError",
+    "ContentFiltered",
+    "ContextLengthExceeded",
+    "Cost",
+    "DeadlineExceeded",
+    "EmbeddingRequest",
+    "EmbeddingResponse",
+    "Gateway",
+    "ImagePart",
+    "InvalidRequest",
+    "Message",
+    "ModelNotFound",
+    "NoHealthyDeployment",
+    "PayloadTooLarge",
+    "PermissionDenied",
+    "ProviderUnavailable",
+    "RateLimited",
+    "ResponseFormat",
+    "ServedBy",
+    "SwitchyardConfig",
+    "SwitchyardError",
+    "TextPart",
+    "Timeout",
+    "Tool",
+    "ToolCall",
+    "ToolCallDelta",
+    "UpstreamProtocolError",
+    "Usage",
+    "__version__",
+    "load_config",
+]

@@ -30,6 +30,9 @@ class ModelInfo(BaseModel):
     mode: Literal["chat", "embedding"] = "chat"
     context_window: int = Field(ge=1)
     max_output_tokens: int | None = Field(default=None, ge=1)
+    dimensions: int | None = Field(
+        default=None, ge=1, description="embedding models: the default vector size"
+    )
     prices: Prices = Field(default_factory=Prices)
     capabilities: ModelCapabilities = Field(default_factory=ModelCapabilities)
     strengths: list[str] = Field(default_factory=list)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from switchyard.catalog.model_info import ModelInfo
 from switchyard.providers.base import Timeouts
@@ -81,7 +82,14 @@ class CatalogSettings(_Section):
     models: list[ModelInfo] = Field(default_factory=list)
 
 
-class SwitchyardConfig(_Section):
+class SwitchyardConfig(BaseSettings):
+    """The whole config. Environment variables ``SWITCHYARD_<SECTION>__<KEY>`` override the file
+    (``SWITCHYARD_SERVER__PORT=9000``, ``SWITCHYARD_PROVIDERS__OPENAI__API_KEY=...``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SWITCHYARD_", env_nested_delimiter="__", extra="forbid"
+    )
+
     server: ServerSettings = Field(default_factory=ServerSettings)
     providers: dict[str, Annotated[ProviderConfig, Field(discriminator="type")]] = Field(
         default_factory=dict
@@ -91,6 +99,18 @@ class SwitchyardConfig(_Section):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # the environment wins over the file, which wins over the defaults
+        return (env_settings, init_settings)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> SwitchyardConfig:

@@ -7,7 +7,6 @@ aiohttp, not httpx: on this hot path it costs about a quarter of the CPU per req
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -84,7 +83,7 @@ class HttpClient:
                 return HttpReply(response.status, response.headers, data)
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
             raise self._unavailable(exc) from exc
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise Timeout("upstream connect timed out", provider=self.provider) from exc
 
     @asynccontextmanager
@@ -101,7 +100,7 @@ class HttpClient:
             response = await self._get_session().request(method, url, data=body, headers=headers)
         except aiohttp.ClientConnectionError as exc:
             raise self._unavailable(exc) from exc
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise Timeout("upstream connect timed out", provider=self.provider) from exc
         try:
             yield StreamingReply(response, self.provider)
@@ -138,8 +137,8 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
 
 
 def _http_date_delta(value: str) -> float | None:
-    from email.utils import parsedate_to_datetime
     from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
 
     try:
         when = parsedate_to_datetime(value)

@@ -51,6 +51,7 @@ class Message(_Model):
     tool_calls: list[ToolCall] | None = None
     tool_call_id: str | None = None
     reasoning: str | None = None
+    refusal: str | None = None
 
     def text(self) -> str:
         """The message's text, parts joined; images are left out."""
@@ -131,6 +132,15 @@ class Choice(_Model):
     finish_reason: FinishReason | None = "stop"
 
 
+class ServedBy(_Model):
+    """Which deployment answered and what it took: the gateway fills this in."""
+
+    provider: str
+    model: str
+    attempts: int = 1
+    upstream_ms: float = 0.0
+
+
 class ChatResponse(_Model):
     id: str
     created: int
@@ -141,6 +151,7 @@ class ChatResponse(_Model):
     cost: Cost | None = None
     latency_ms: float | None = None
     system_fingerprint: str | None = None
+    served_by: ServedBy | None = None
 
     @property
     def message(self) -> Message:
@@ -170,9 +181,11 @@ class ChatChunk(_Model):
     role: Literal["assistant"] | None = None
     text: str | None = None
     reasoning: str | None = None
+    refusal: str | None = None
     tool_calls: list[ToolCallDelta] | None = None
     finish_reason: FinishReason | None = None
     usage: Usage | None = None
+    cost: Cost | None = None
     system_fingerprint: str | None = None
 
 
@@ -189,6 +202,7 @@ __all__ = [
     "NamedToolChoice",
     "ResponseFormat",
     "Role",
+    "ServedBy",
     "TextPart",
     "Tool",
     "ToolCall",

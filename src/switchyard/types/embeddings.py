@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchyard.types.chat import ServedBy
 from switchyard.types.usage import Cost, Usage
 
 
@@ -27,6 +28,7 @@ class EmbeddingResponse(BaseModel):
     data: list[list[float]]
     usage: Usage = Field(default_factory=Usage)
     cost: Cost | None = None
+    served_by: ServedBy | None = None
 
 
 __all__ = ["EmbeddingRequest", "EmbeddingResponse"]
