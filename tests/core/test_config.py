@@ -136,3 +136,10 @@ def test_timeout_accepts_a_number_or_an_object() -> None:
         1,
         2,
     )
+
+
+def test_tests_cannot_leave_loopback() -> None:
+    import socket
+
+    with socket.socket() as sock, pytest.raises(RuntimeError, match="only loopback"):
+        sock.connect(("93.184.216.34", 80))

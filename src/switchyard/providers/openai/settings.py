@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field
 
 from switchyard.providers.base import ProviderSettings
+
+OPENAI_HOST = "api.openai.com"
 
 
 class OpenAISettings(ProviderSettings):
@@ -12,6 +17,20 @@ class OpenAISettings(ProviderSettings):
     base_url: str | None = "https://api.openai.com/v1"
     organization: str | None = None
     project: str | None = None
+    max_tokens_field: Literal["max_tokens", "max_completion_tokens"] | None = Field(
+        default=None,
+        description=(
+            "the request field that carries the output-token limit; by default "
+            "max_completion_tokens for api.openai.com (its reasoning models reject max_tokens) "
+            "and max_tokens for other OpenAI-compatible servers (older ones know only that)"
+        ),
+    )
+
+    def resolved_max_tokens_field(self) -> Literal["max_tokens", "max_completion_tokens"]:
+        if self.max_tokens_field is not None:
+            return self.max_tokens_field
+        host = urlsplit(self.base_url or "").hostname or ""
+        return "max_completion_tokens" if host == OPENAI_HOST else "max_tokens"
 
 
 __all__ = ["OpenAISettings"]

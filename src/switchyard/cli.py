@@ -1,0 +1,205 @@
+"""``switchyard``: serve, chat, models, config check."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from switchyard.config.load import ConfigError, load_config
+from switchyard.config.schema import SwitchyardConfig
+from switchyard.errors import SwitchyardError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+config_app = typer.Typer(no_args_is_help=True, help="Work with config files.")
+app.add_typer(config_app, name="config")
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="YAML config (default: $SWITCHYARD_CONFIG, else the embedded defaults)",
+        show_default=False,
+    ),
+]
+
+
+def _load(path: Path | None) -> SwitchyardConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="overrides server.host")] = None,
+    port: Annotated[int | None, typer.Option(help="overrides server.port")] = None,
+) -> None:
+    """Run the HTTP service."""
+    import uvicorn
+
+    from switchyard.gateway import Gateway
+    from switchyard.server.app import create_app
+
+    settings = _load(config)
+    server = settings.server
+    if host is not None:
+        server.host = host
+    if port is not None:
+        server.port = port
+    if not is_loopback(server.host) and server.master_key is None:
+        err.print(
+            f"[red]refusing to listen on {server.host}: a non-loopback address needs "
+            "server.master_key (or SWITCHYARD_MASTER_KEY)[/red]"
+        )
+        raise typer.Exit(2)
+    application = create_app(Gateway(settings), server)
+    uvicorn.run(
+        application,
+        host=server.host,
+        port=server.port,
+        loop="uvloop" if _has("uvloop") else "asyncio",
+        http="httptools" if _has("httptools") else "h11",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=int(server.drain_seconds),
+        server_header=False,
+    )
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+@app.command()
+def chat(
+    prompt: Annotated[str, typer.Argument(help="what to ask; '-' reads standard input")],
+    model: Annotated[str, typer.Option("--model", "-m", help="alias or provider/model")] = "local",
+    config: ConfigOption = None,
+    system: Annotated[str | None, typer.Option(help="a system prompt")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="most tokens to generate")] = None,
+    temperature: Annotated[float | None, typer.Option()] = None,
+    stream: Annotated[bool, typer.Option(help="print the answer as it arrives")] = True,
+) -> None:
+    """Ask a model, in-process (no server needed), and print the answer."""
+    from switchyard.gateway import Gateway
+
+    if prompt == "-":
+        prompt = sys.stdin.read()
+    messages: list[dict[str, str]] = [{"role": "system", "content": system}] if system else []
+    messages.append({"role": "user", "content": prompt})
+    request: dict[str, Any] = {"model": model, "messages": messages}
+    if max_tokens is not None:
+        request["max_tokens"] = max_tokens
+    if temperature is not None:
+        request["temperature"] = temperature
+
+    async def run() -> None:
+        async with Gateway(_load(config)) as gateway:
+            if not stream:
+                response = await gateway.chat(request)
+                sys.stdout.write(response.text + "\n")
+                _footer(
+                    response.provider,
+                    response.model,
+                    response.usage.input_tokens,
+                    response.usage.output_tokens,
+                )
+                return
+            answer = gateway.stream(request)
+            usage = None
+            async for chunk in answer:
+                if chunk.text:
+                    sys.stdout.write(chunk.text)
+                    sys.stdout.flush()
+                usage = chunk.usage or usage
+            sys.stdout.write("\n")
+            served = answer.served_by
+            _footer(
+                served.provider if served else "?",
+                served.model if served else "?",
+                usage.input_tokens if usage else 0,
+                usage.output_tokens if usage else 0,
+            )
+
+    try:
+        asyncio.run(run())
+    except SwitchyardError as exc:
+        err.print(f"[red]{type(exc).__name__}: {exc}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _footer(provider: str, model: str, tokens_in: int, tokens_out: int) -> None:
+    err.print(f"[dim]{provider}/{model} · {tokens_in} in, {tokens_out} out[/dim]")
+
+
+@app.command()
+def models(config: ConfigOption = None) -> None:
+    """List aliases, their deployments and what the catalog knows about each."""
+    from switchyard.catalog.catalog import Catalog
+
+    settings = _load(config)
+    catalog = Catalog.from_settings(settings.catalog)
+    table = Table(title="Switchyard models")
+    for column in ("alias", "strategy", "deployment", "context", "$/M in", "$/M out", "can"):
+        table.add_column(column)
+    for alias in settings.models:
+        for i, deployment in enumerate(alias.deployments):
+            info = catalog.get(deployment.model)
+            prices = deployment.prices or (info.prices if info else None)
+            can = ""
+            if info is not None:
+                caps = info.capabilities
+                flags = {
+                    "stream": caps.streaming,
+                    "tools": caps.tools,
+                    "vision": caps.vision,
+                    "json": caps.json_mode,
+                    "embed": caps.embeddings,
+                }
+                can = " ".join(name for name, on in flags.items() if on)
+            table.add_row(
+                alias.name if i == 0 else "",
+                alias.strategy if i == 0 else "",
+                f"{deployment.provider}/{deployment.model}",
+                f"{info.context_window:,}" if info else "?",
+                f"{prices.input:g}" if prices else "?",
+                f"{prices.output:g}" if prices else "?",
+                can,
+            )
+    Console().print(table)
+
+
+@config_app.command("check")
+def config_check(path: Annotated[Path, typer.Argument(help="the YAML file to validate")]) -> None:
+    """Validate a config file; errors name the offending key."""
+    settings = _load(path)
+    Console().print(
+        f"[green]ok[/green]: {len(settings.providers)} provider(s), "
+        f"{len(settings.models)} model alias(es)"
+    )
+
+
+__all__ = ["app", "is_loopback"]

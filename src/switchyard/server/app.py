@@ -1,0 +1,90 @@
+"""The ASGI application: routes of every front door plus the operational endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from switchyard.config.schema import ServerSettings
+from switchyard.doors.openai.routes import OpenAIDoor
+from switchyard.gateway import Gateway
+from switchyard.server.http import Authenticator
+
+JSON = "application/json"
+
+
+class Health:
+    """Liveness and readiness. Not ready before start-up finished or once shutdown began."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.ready = False
+
+    async def healthz(self, request: Request) -> Response:
+        return Response(b'{"status":"ok"}', media_type=JSON)
+
+    async def readyz(self, request: Request) -> Response:
+        body = {
+            "status": "ready" if self.ready else "not_ready",
+            "providers": sorted(self.gateway.providers),
+        }
+        return Response(orjson.dumps(body), status_code=200 if self.ready else 503, media_type=JSON)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _route_error(404, "not_found", f"no route for {request.method} {request.url.path}")
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    return _route_error(405, "method_not_allowed", f"{request.method} is not allowed here")
+
+
+def _route_error(status: int, code: str, message: str) -> Response:
+    body = {
+        "error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}
+    }
+    return Response(orjson.dumps(body), status_code=status, media_type=JSON)
+
+
+def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Starlette:
+    """Build the service around a gateway; the app owns the gateway's lifecycle."""
+    settings = settings or gateway.config.server
+    master_key = settings.master_key.get_secret_value() if settings.master_key else None
+    auth = Authenticator(master_key)
+    openai = OpenAIDoor(gateway, auth, settings.max_body_bytes)
+    health = Health(gateway)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await gateway.start()
+        health.ready = True
+        try:
+            yield
+        finally:
+            health.ready = False
+            await gateway.aclose()
+
+    routes = [
+        Route("/v1/chat/completions", openai.chat_completions, methods=["POST"]),
+        Route("/v1/embeddings", openai.embeddings, methods=["POST"]),
+        Route("/v1/models", openai.models, methods=["GET"]),
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: _not_found, 405: _method_not_allowed},
+    )
+    app.state.gateway = gateway
+    app.state.health = health
+    return app
+
+
+__all__ = ["create_app"]
