@@ -21,264 +21,30 @@ or the model list. Every request is recorded in :attr:`OpenAIUpstream.requests`.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import copy
 import hashlib
 import itertools
-import socket
 import struct
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from aiohttp import web
 
-from tests.fakes.cassettes import Cassette, load_cassette
+from tests.fakes.cassettes import load_cassette
+from tests.fakes.upstream import FakeUpstream, RecordedRequest, Reply
 
 
-@dataclass
-class Reply:
-    """One scripted answer.
-
-    ``body`` (JSON) or ``raw`` (bytes as they are) or ``sse`` (``data:`` payloads, sent one
-    event each, ``chunk_delay`` seconds apart). ``delay`` waits before anything is sent.
-    ``cut_after`` drops the connection after that many SSE events (0: before any reply).
-    """
-
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None
-    raw: bytes | None = None
-    sse: list[str] | None = None
-    chunk_delay: float = 0.0
-    cut_after: int | None = None
-    delay: float = 0.0
-    content_type: str | None = None
-
-    @classmethod
-    def json(
-        cls,
-        body: Any,
-        status: int = 200,
-        *,
-        headers: dict[str, str] | None = None,
-        delay: float = 0.0,
-    ) -> Reply:
-        return cls(status=status, headers=headers or {}, body=body, delay=delay)
-
-    @classmethod
-    def error(
-        cls,
-        status: int,
-        message: str = "scripted error",
-        *,
-        type: str = "invalid_request_error",
-        code: str | None = None,
-        param: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Reply:
-        """An OpenAI error body: ``{"error": {message, type, param, code}}``."""
-        body = {"error": {"message": message, "type": type, "param": param, "code": code}}
-        return cls(status=status, headers=headers or {}, body=body)
-
-    @classmethod
-    def stream(
-        cls,
-        events: Iterable[str | dict[str, Any]],
-        *,
-        done: bool = True,
-        chunk_delay: float = 0.0,
-        cut_after: int | None = None,
-        delay: float = 0.0,
-    ) -> Reply:
-        """An SSE reply; dict events are JSON-encoded and ``[DONE]`` is appended when ``done``."""
-        data = [
-            event if isinstance(event, str) else orjson.dumps(event).decode() for event in events
-        ]
-        if done:
-            data.append("[DONE]")
-        return cls(sse=data, chunk_delay=chunk_delay, cut_after=cut_after, delay=delay)
-
-    @classmethod
-    def raw_bytes(
-        cls, data: bytes, status: int = 200, *, content_type: str = "application/json"
-    ) -> Reply:
-        return cls(status=status, raw=data, content_type=content_type)
-
-    @classmethod
-    def from_cassette(cls, cassette: Cassette, **overrides: Any) -> Reply:
-        """The recorded reply: its status, content type and exact body (SSE events for a
-        stream). ``overrides`` set other fields (``chunk_delay``, ``cut_after``, ...)."""
-        if cassette.is_stream:
-            reply = cls(status=cassette.status, sse=cassette.sse_data)
-        else:
-            reply = cls(
-                status=cassette.status,
-                raw=cassette.response_body.encode(),
-                content_type=cassette.content_type or "application/json",
-            )
-        for key, value in overrides.items():
-            setattr(reply, key, value)
-        return reply
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes
-    json: Any
-    completed: bool = False
-    disconnected: bool = False
-
-
-class OpenAIUpstream:
-    """The fake server; use as a context manager or call :meth:`start` / :meth:`stop`."""
+class OpenAIUpstream(FakeUpstream):
+    """Answers like OpenAI's API when nothing is scripted."""
 
     def __init__(self) -> None:
-        self.requests: list[RecordedRequest] = []
-        self._script: deque[Reply] = deque()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
+        super().__init__()
         self._ids = itertools.count(1)
-        self.port = 0
-
-    # -- lifecycle ----------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
         """What an ``openai`` provider's ``base_url`` should be: ``http://127.0.0.1:PORT/v1``."""
         return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self) -> OpenAIUpstream:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(target=loop.run_forever, name="fake-openai", daemon=True)
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._serve(), loop).result(timeout=10)
-        return self
-
-    def stop(self) -> None:
-        loop, runner = self._loop, self._runner
-        if loop is None:
-            return
-        if runner is not None:
-            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        loop.close()
-        self._loop = self._thread = self._runner = None
-
-    def __enter__(self) -> OpenAIUpstream:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    async def _serve(self) -> None:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(
-            app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None
-        )
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(runner, sock).start()
-        self._runner = runner
-
-    # -- scripting ----------------------------------------------------------------------------
-
-    def script(self, *replies: Reply) -> None:
-        """Queue replies for the next requests, in order."""
-        self._script.extend(replies)
-
-    @property
-    def pending(self) -> int:
-        """Scripted replies not yet consumed."""
-        return len(self._script)
-
-    def reset(self) -> None:
-        self._script.clear()
-        self.requests.clear()
-
-    @property
-    def last_request(self) -> RecordedRequest:
-        return self.requests[-1]
-
-    async def wait_for(self, condition: Callable[[], bool], within: float = 2.0) -> None:
-        """Poll ``condition`` (for what happens on the server's side) until true or fail."""
-        deadline = time.monotonic() + within
-        while not condition():
-            if time.monotonic() > deadline:
-                raise AssertionError("condition not met on the fake upstream in time")
-            await asyncio.sleep(0.005)
-
-    # -- serving ------------------------------------------------------------------------------
-
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        try:
-            parsed = orjson.loads(body) if body else None
-        except orjson.JSONDecodeError:
-            parsed = None
-        record = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query=request.query_string,
-            headers={key.lower(): value for key, value in request.headers.items()},
-            body=body,
-            json=parsed,
-        )
-        self.requests.append(record)
-        reply = self._script.popleft() if self._script else self._default(request, parsed)
-        try:
-            response = await self._send(request, reply)
-        except (asyncio.CancelledError, ConnectionResetError):
-            record.disconnected = True
-            raise
-        record.completed = True
-        return response
-
-    async def _send(self, request: web.Request, reply: Reply) -> web.StreamResponse:
-        if reply.delay:
-            await asyncio.sleep(reply.delay)
-        if reply.cut_after == 0 and reply.sse is None:
-            _cut(request)
-            raise ConnectionResetError("scripted cut before the reply")
-        headers = dict(reply.headers)
-        if reply.sse is None:
-            if reply.raw is not None:
-                data = reply.raw
-                headers.setdefault("content-type", reply.content_type or "application/json")
-            else:
-                data = orjson.dumps(reply.body)
-                headers.setdefault("content-type", "application/json")
-            return web.Response(status=reply.status, body=data, headers=headers)
-        headers.setdefault("content-type", "text/event-stream; charset=utf-8")
-        response = web.StreamResponse(status=reply.status, headers=headers)
-        await response.prepare(request)
-        for n, data_line in enumerate(reply.sse):
-            if reply.cut_after is not None and n >= reply.cut_after:
-                _cut(request)
-                raise ConnectionResetError("scripted cut mid-stream")
-            if reply.chunk_delay and n:
-                await asyncio.sleep(reply.chunk_delay)
-            await response.write(f"data: {data_line}\n\n".encode())
-        await response.write_eof()
-        return response
-
-    # -- defaults -----------------------------------------------------------------------------
 
     def _default(self, request: web.Request, body: Any) -> Reply:
         path = request.path
@@ -338,12 +104,6 @@ _MODELS: dict[str, Any] = {
         },
     ],
 }
-
-
-def _cut(request: web.Request) -> None:
-    transport = request.transport
-    if transport is not None:
-        transport.close()
 
 
 def _last_user_text(messages: Any) -> str:

@@ -1,0 +1,89 @@
+"""What an adapter supplies to the shared contract suite (``test_contract.py``).
+
+A :class:`ProviderCase` names the adapter, builds it against a fake upstream on 127.0.0.1, and
+carries a :class:`Wire` that turns the suite's canonical scenarios ("answer with this text and
+this usage", "call this tool with these argument pieces", "fail with 429") into replies in the
+provider's own wire format, following its public API reference (``reference``), and reads back
+what the adapter sent. A capability the adapter does not declare is skipped by declaration.
+
+Cases live in ``case_<adapter>.py`` modules beside this one, each defining ``CASE``; the suite
+discovers them, so adding an adapter adds a file and touches nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from switchyard.providers.base import Capabilities, Provider
+from tests.fakes.upstream import FakeUpstream, RecordedRequest, Reply
+
+
+@dataclass(frozen=True)
+class WireUsage:
+    """Tokens a scripted reply reports; ``cached`` is part of ``input``, ``reasoning`` part of
+    ``output`` in the canonical accounting (a provider that counts differently converts)."""
+
+    input: int = 11
+    output: int = 7
+    cached: int = 0
+    reasoning: int = 0
+
+
+class Wire(Protocol):
+    """The provider's wire format for the suite's scenarios."""
+
+    def text(self, text: str, usage: WireUsage) -> Reply: ...
+
+    def text_stream(self, pieces: list[str], usage: WireUsage) -> Reply: ...
+
+    def tool_call(self, call_id: str, name: str, arguments: str) -> Reply: ...
+
+    def tool_call_stream(self, call_id: str, name: str, argument_pieces: list[str]) -> Reply: ...
+
+    def error(self, status: int, message: str, *, retry_after: float | None = None) -> Reply: ...
+
+    def stream_cut(self, pieces: list[str], cut_after: int) -> Reply:
+        """A stream whose connection drops after ``cut_after`` events (text so far intact)."""
+        ...
+
+    def embeddings(self, vectors: list[list[float]]) -> Reply: ...
+
+    def models(self, ids: list[str]) -> Reply: ...
+
+    # -- what the adapter sent ----------------------------------------------------------------
+
+    def sent_text(self, request: RecordedRequest) -> str:
+        """All message text in the upstream request, joined (system prompt included)."""
+        ...
+
+    def sent_tool_names(self, request: RecordedRequest) -> list[str]: ...
+
+    def sent_tool_result(self, request: RecordedRequest) -> tuple[str, str] | None:
+        """``(call id, result text)`` of the tool result the request carries, if any."""
+        ...
+
+    def sent_json_mode(self, request: RecordedRequest) -> bool: ...
+
+    def sent_image(self, request: RecordedRequest) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ProviderCase:
+    name: str
+    upstream: Callable[[], FakeUpstream]
+    provider: Callable[[str], Provider[Any]]  # the upstream's base_url -> a configured adapter
+    model: str
+    wire: Wire
+    reference: str  # the API reference page(s) the fixtures follow
+    embedding_model: str | None = None
+    statuses: dict[int, type[Exception]] | None = None  # overrides of the default mapping
+
+    @property
+    def capabilities(self) -> Capabilities:
+        probe = self.provider("http://127.0.0.1:9")
+        return type(probe).capabilities
+
+
+__all__ = ["ProviderCase", "Wire", "WireUsage"]
