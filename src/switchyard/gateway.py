@@ -30,7 +30,7 @@ from switchyard.providers.registry import build_provider
 from switchyard.resilience.breaker import BreakerBoard
 from switchyard.resilience.retry import RetryPolicy
 from switchyard.routing.attempts import AttemptRunner, Outcome
-from switchyard.routing.router import Router
+from switchyard.routing.router import Router, for_candidate
 from switchyard.types import (
     ChatRequest,
     ChatResponse,
@@ -124,7 +124,7 @@ class Gateway:
         candidates = self.router.resolve(chat.model, chat.fallbacks)
         outcome = await self._runner.run(
             candidates,
-            lambda c: c.provider.chat(chat.model_copy(update={"model": c.model})),
+            lambda c: c.provider.chat(for_candidate(chat, c)),
             deadline=self._deadline(chat.timeout),
             attempt_timeout=lambda c: c.timeout.total,
         )

@@ -63,6 +63,10 @@ class ProviderSettings(BaseModel):
     base_url: str | None = None
     timeout: Timeouts | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+    drop_unsupported: bool = Field(
+        default=False,
+        description="drop tools/images/JSON mode this adapter cannot serve instead of a 400",
+    )
 
     def api_key_value(self) -> str | None:
         return self.api_key.get_secret_value() if self.api_key is not None else None

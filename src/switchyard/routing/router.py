@@ -11,7 +11,8 @@ from switchyard.catalog.catalog import Catalog
 from switchyard.config.schema import CircuitBreakerSettings, Deployment, ModelAlias
 from switchyard.errors import ModelNotFound
 from switchyard.providers.base import Provider, Timeouts
-from switchyard.types import Prices
+from switchyard.providers.capabilities import fit_request
+from switchyard.types import ChatRequest, Prices
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,19 @@ def weighted_order(candidates: Sequence[Candidate], rng: random.Random) -> list[
     keyed = [(rng.random() ** (1.0 / c.weight), i) for i, c in enumerate(candidates)]
     keyed.sort(reverse=True)
     return [candidates[i] for _, i in keyed]
+
+
+def for_candidate(request: ChatRequest, candidate: Candidate) -> ChatRequest:
+    """The request as ``candidate`` receives it: its upstream model name, and only the features
+    its provider can serve (see :func:`~switchyard.providers.capabilities.fit_request`)."""
+    provider = candidate.provider
+    fitted = fit_request(
+        request,
+        provider.capabilities,
+        provider=provider.name,
+        drop=provider.settings.drop_unsupported,
+    )
+    return fitted.model_copy(update={"model": candidate.model})
 
 
 STRATEGIES: dict[str, Strategy] = {"fallback": fallback_order, "weighted": weighted_order}

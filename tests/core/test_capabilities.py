@@ -1,0 +1,64 @@
+"""A feature a provider cannot serve is refused by name, or dropped when configured."""
+
+from typing import ClassVar
+
+import pytest
+
+from switchyard import Gateway, InvalidRequest
+from switchyard.providers.base import Capabilities
+from switchyard.providers.capabilities import fit_request, missing_capabilities
+from switchyard.providers.fake import FakeProvider, FakeSettings
+from switchyard.types import ChatRequest, ImagePart, Message, ResponseFormat, TextPart, Tool
+
+PLAIN = Capabilities(tools=False, vision=False, json_mode=False)
+IMAGE = ImagePart(url="https://example.com/cat.png")
+
+
+def request(model: str = "m") -> ChatRequest:
+    content: list[TextPart | ImagePart] = [TextPart(text="look"), IMAGE]
+    return ChatRequest(
+        model=model,
+        messages=[Message(role="user", content=content)],
+        tools=[Tool(name="f")],
+        tool_choice="required",
+        response_format=ResponseFormat(type="json_object"),
+    )
+
+
+def test_missing_capabilities_are_named() -> None:
+    assert missing_capabilities(request(), PLAIN) == ["tools", "vision", "json_mode"]
+    assert (
+        missing_capabilities(request(), Capabilities(tools=True, vision=True, json_mode=True)) == []
+    )
+
+
+def test_unsupported_feature_is_a_400_naming_it_and_the_provider() -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        fit_request(request(), PLAIN, provider="tiny", drop=False)
+    assert "tiny" in str(caught.value) and "tools" in str(caught.value)
+    assert caught.value.param == "tools"
+
+
+def test_drop_unsupported_removes_the_features() -> None:
+    fitted = fit_request(request(), PLAIN, provider="tiny", drop=True)
+    assert fitted.tools is None and fitted.tool_choice is None and fitted.response_format is None
+    assert fitted.messages[0].content == [TextPart(text="look")]
+    assert missing_capabilities(fitted, PLAIN) == []
+
+
+class TextOnly(FakeProvider):
+    capabilities: ClassVar[Capabilities] = PLAIN
+
+
+async def test_gateway_refuses_or_drops_per_provider_setting() -> None:
+    config = {
+        "providers": {"t": {"type": "fake", "reply": "ok"}},
+        "models": [{"name": "m", "deployments": [{"provider": "t", "model": "x"}]}],
+    }
+    strict = Gateway.from_config(config, providers={"t": TextOnly("t", FakeSettings(reply="ok"))})
+    with pytest.raises(InvalidRequest):
+        await strict.chat(request(model="m"))
+    lenient_provider = TextOnly("t", FakeSettings(reply="ok", drop_unsupported=True))
+    lenient = Gateway.from_config(config, providers={"t": lenient_provider})
+    assert (await lenient.chat(request(model="m"))).text == "ok"
+    assert lenient_provider.requests[0].tools is None
