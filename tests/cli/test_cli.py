@@ -60,7 +60,8 @@ def test_config_check_accepts_a_good_file(config_file: Path) -> None:
 def test_config_check_names_the_offending_key(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(
-        "providers: {p: {type: fake}}\nmodels: [{name: a, deployments: [{provider: q, model: m}]}]\n"
+        "providers: {p: {type: fake}}\n"
+        "models: [{name: a, deployments: [{provider: q, model: m}]}]\n"
     )
     result = run("config", "check", str(bad))
     assert result.returncode == 2
