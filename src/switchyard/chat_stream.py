@@ -14,8 +14,9 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from switchyard.errors import DeadlineExceeded, SwitchyardError, Timeout
-from switchyard.resilience.breaker import BreakerBoard, CircuitBreaker
+from switchyard.resilience.breaker import BreakerStore
 from switchyard.routing.attempts import AttemptRunner
+from switchyard.routing.health import HealthBoard
 from switchyard.routing.router import Candidate
 from switchyard.types import ChatChunk, ChatRequest, ServedBy, Usage
 
@@ -30,7 +31,6 @@ class ChatStream:
         request: ChatRequest,
         candidates: Sequence[Candidate],
         runner: AttemptRunner,
-        breakers: BreakerBoard,
         *,
         deadline: float,
         clock: Callable[[], float] = time.monotonic,
@@ -38,7 +38,8 @@ class ChatStream:
         self.request = request
         self._candidates = candidates
         self._runner = runner
-        self._breakers = breakers
+        self._breakers: BreakerStore = runner.breakers
+        self._health: HealthBoard = runner.health
         self._deadline = deadline
         self._clock = clock
         self._upstream: AsyncIterator[ChatChunk] | None = None
@@ -46,6 +47,8 @@ class ChatStream:
         self._candidate: Candidate | None = None
         self._started = False
         self._closed = False
+        self._finished = False
+        self._opened_at = 0.0
         self.served_by: ServedBy | None = None
         self.usage: Usage | None = None
 
@@ -74,9 +77,11 @@ class ChatStream:
             open_stream,
             deadline=self._deadline,
             attempt_timeout=lambda c: c.timeout.first_token or c.timeout.total,
+            streaming=True,
         )
         self._upstream, self._first = outcome.value
         self._candidate = outcome.candidate
+        self._opened_at = self._clock() - outcome.upstream_seconds
         self._attempt_ends = min(self._deadline, self._clock() + outcome.candidate.timeout.total)
         self.served_by = ServedBy(
             provider=outcome.candidate.provider.name,
@@ -101,9 +106,10 @@ class ChatStream:
                     async with asyncio.timeout(max(remaining, 0.0)):
                         chunk = await anext(upstream)
                 except StopAsyncIteration:
+                    self._finish(candidate, ok=True)
                     break
                 except TimeoutError:
-                    self._breaker(candidate).record_failure()
+                    await self._failed(candidate, "stream timed out")
                     if self._attempt_ends >= self._deadline:
                         raise DeadlineExceeded(
                             "the request's deadline ran out mid-stream",
@@ -113,11 +119,14 @@ class ChatStream:
                         f"stream did not finish within {candidate.timeout.total:g}s",
                         provider=candidate.provider.name,
                     ) from None
-                except SwitchyardError:
-                    self._breaker(candidate).record_failure()
+                except SwitchyardError as error:
+                    await self._failed(candidate, str(error))
                     raise
                 yield self._account(chunk)
         finally:
+            if not self._finished:  # the caller stopped reading: no verdict on the deployment
+                self._finished = True
+                self._health.abandoned(candidate.key)
             await self.aclose()
 
     def _account(self, chunk: ChatChunk) -> ChatChunk:
@@ -128,11 +137,17 @@ class ChatStream:
                 chunk.cost = prices.cost(chunk.usage)
         return chunk
 
-    def _breaker(self, candidate: Candidate) -> CircuitBreaker:
-        settings = candidate.breaker
-        return self._breakers.get(
-            candidate.key, settings.failure_threshold, settings.recovery_timeout
-        )
+    async def _failed(self, candidate: Candidate, error: str) -> None:
+        """A break after the first chunk still counts against the deployment."""
+        self._finish(candidate, ok=False, error=error)
+        await self._breakers.record_failure(candidate.key, candidate.breaker)
+
+    def _finish(self, candidate: Candidate, *, ok: bool, error: str | None = None) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        seconds = self._clock() - self._opened_at
+        self._health.finished(candidate.key, ok=ok, seconds=seconds, error=error)
 
     async def aclose(self) -> None:
         if self._closed:

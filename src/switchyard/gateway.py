@@ -27,9 +27,10 @@ from switchyard.config.schema import SwitchyardConfig
 from switchyard.errors import InvalidRequest
 from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.registry import build_provider
-from switchyard.resilience.breaker import BreakerBoard
+from switchyard.resilience.breaker import BreakerStore, MemoryBreakers
 from switchyard.resilience.retry import RetryPolicy
 from switchyard.routing.attempts import AttemptRunner, Outcome
+from switchyard.routing.health import HealthBoard
 from switchyard.routing.router import Router, for_candidate
 from switchyard.types import (
     ChatRequest,
@@ -55,6 +56,7 @@ class Gateway:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        breakers: BreakerStore | None = None,
     ) -> None:
         self.config = config
         self.catalog = catalog or Catalog.from_settings(config.catalog)
@@ -72,7 +74,8 @@ class Gateway:
             default_breaker=router_settings.circuit_breaker,
             rng=rng,
         )
-        self.breakers = BreakerBoard(clock)
+        self.breakers: BreakerStore = breakers or MemoryBreakers(clock)
+        self.health = HealthBoard(clock)
         backoff = router_settings.backoff
         self._runner = AttemptRunner(
             RetryPolicy(
@@ -83,6 +86,7 @@ class Gateway:
                 rng=rng,
             ),
             self.breakers,
+            self.health,
             clock,
             sleep,
         )
@@ -140,7 +144,6 @@ class Gateway:
             chat,
             self.router.resolve(chat.model, chat.fallbacks),
             self._runner,
-            self.breakers,
             deadline=self._deadline(chat.timeout),
             clock=self._clock,
         )

@@ -337,3 +337,28 @@ async def test_embeddings_through_the_router() -> None:
     response = await gateway.embed(model="smart", input="hello")
     assert len(response.data) == 1 and len(response.data[0]) == 4
     assert response.served_by and response.served_by.provider == "a"
+
+
+async def test_health_records_every_attempt_and_returns_to_zero_in_flight() -> None:
+    gateway = make_gateway(("a", {}), ("b", {"reply": "from b"}))
+    fake(gateway, "a").script(FakeFailure(status=500))
+    await gateway.chat(model="smart", messages=HELLO)
+    async for _ in gateway.stream(model="smart", messages=HELLO):
+        pass
+    a, b = gateway.health.view("a/a-model"), gateway.health.view("b/b-model")
+    assert (a.requests, a.in_flight, a.error_rate) == (2, 0, 0.5)
+    assert a.last_error is not None and "500" in a.last_error
+    assert (b.requests, b.in_flight, b.error_rate) == (1, 0, 0.0)
+    assert a.ttft_ms is not None  # the stream's first chunk came from a
+
+
+async def test_rate_limits_do_not_open_the_breaker_unless_configured() -> None:
+    gateway = make_gateway(
+        ("a", {"failure": {"status": 429}}),
+        ("b", {"reply": "b"}),
+        circuit_breaker={"failure_threshold": 1, "recovery_timeout": 60},
+    )
+    for _ in range(3):
+        response = await gateway.chat(model="smart", messages=HELLO)
+        assert response.served_by is not None and response.served_by.attempts == 2
+    assert fake(gateway, "a").calls == 3

@@ -2,9 +2,7 @@
 
 import random
 
-import pytest
-
-from switchyard.resilience.breaker import BreakerBoard, CircuitBreaker
+from switchyard.resilience.breaker import BreakerSettings, CircuitBreaker, MemoryBreakers
 from switchyard.resilience.retry import RetryPolicy
 
 
@@ -50,7 +48,7 @@ class Clock:
 
 
 def test_breaker_opens_after_consecutive_failures_only() -> None:
-    breaker = CircuitBreaker(failure_threshold=3, recovery_timeout=30, clock=Clock())
+    breaker = CircuitBreaker(BreakerSettings(failure_threshold=3, recovery_timeout=30), Clock())
     breaker.record_failure()
     breaker.record_failure()
     breaker.record_success()  # resets the count
@@ -64,7 +62,7 @@ def test_breaker_opens_after_consecutive_failures_only() -> None:
 
 def test_breaker_half_opens_after_recovery_and_admits_one_trial() -> None:
     clock = Clock()
-    breaker = CircuitBreaker(failure_threshold=1, recovery_timeout=30, clock=clock)
+    breaker = CircuitBreaker(BreakerSettings(failure_threshold=1, recovery_timeout=30), clock)
     breaker.record_failure()
     clock.now += 29.9
     assert not breaker.allow()
@@ -78,7 +76,7 @@ def test_breaker_half_opens_after_recovery_and_admits_one_trial() -> None:
 
 def test_failed_trial_reopens_for_another_recovery_timeout() -> None:
     clock = Clock()
-    breaker = CircuitBreaker(failure_threshold=5, recovery_timeout=10, clock=clock)
+    breaker = CircuitBreaker(BreakerSettings(failure_threshold=5, recovery_timeout=10), clock)
     for _ in range(5):
         breaker.record_failure()
     clock.now += 10
@@ -93,7 +91,7 @@ def test_failed_trial_reopens_for_another_recovery_timeout() -> None:
 
 def test_released_trial_lets_another_trial_in() -> None:
     clock = Clock()
-    breaker = CircuitBreaker(failure_threshold=1, recovery_timeout=1, clock=clock)
+    breaker = CircuitBreaker(BreakerSettings(failure_threshold=1, recovery_timeout=1), clock)
     breaker.record_failure()
     clock.now += 1
     assert breaker.allow()
@@ -101,9 +99,41 @@ def test_released_trial_lets_another_trial_in() -> None:
     assert breaker.allow()
 
 
-@pytest.mark.parametrize("threshold", [1, 2, 5])
-def test_board_creates_one_breaker_per_key(threshold: int) -> None:
-    board = BreakerBoard(Clock())
-    a = board.get("p/m", threshold, 5)
-    assert board.get("p/m", threshold, 5) is a
-    assert board.get("p/other", threshold, 5) is not a
+async def test_memory_store_keeps_one_breaker_per_key() -> None:
+    store = MemoryBreakers(Clock())
+    settings = BreakerSettings(failure_threshold=1, recovery_timeout=5)
+    await store.record_failure("p/m", settings)
+    assert not await store.allow("p/m", settings)
+    assert await store.allow("p/other", settings)
+    [view] = await store.views(["p/m"])
+    assert view.state == "open" and view.retry_in_seconds == 5
+    assert await store.reset("p/m")
+    assert await store.allow("p/m", settings)
+
+
+def test_error_rate_over_the_window_opens_the_breaker() -> None:
+    clock = Clock()
+    settings = BreakerSettings(
+        failure_threshold=100, error_rate_threshold=0.5, window_seconds=10, min_requests=4
+    )
+    breaker = CircuitBreaker(settings, clock)
+    for ok in (True, False, True):
+        breaker.record_success() if ok else breaker.record_failure()
+    assert breaker.state == "closed"  # fewer than min_requests so far
+    breaker.record_failure()  # 2 of 4 failed: 50 %
+    assert breaker.state == "open"
+
+
+def test_old_outcomes_leave_the_error_rate_window() -> None:
+    clock = Clock()
+    settings = BreakerSettings(
+        failure_threshold=100, error_rate_threshold=0.5, window_seconds=10, min_requests=2
+    )
+    breaker = CircuitBreaker(settings, clock)
+    breaker.record_failure()
+    clock.now += 11  # that failure is now outside the window
+    breaker.record_success()
+    breaker.record_failure()
+    assert breaker.state == "open"  # 1 of 2 in the window
+    clock.now += 100
+    assert breaker.error_rate() is None

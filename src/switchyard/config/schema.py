@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from switchyard.catalog.model_info import ModelInfo
 from switchyard.providers.base import Timeouts
 from switchyard.providers.registry import ProviderConfig
+from switchyard.resilience.breaker import BreakerSettings
 from switchyard.types import Prices
 
 Strategy = Literal["fallback", "weighted"]
@@ -40,16 +41,11 @@ class Deployment(_Section):
     prices: Prices | None = None
 
 
-class CircuitBreakerSettings(_Section):
-    failure_threshold: int = Field(default=5, ge=1)
-    recovery_timeout: float = Field(default=30.0, gt=0)
-
-
 class ModelAlias(_Section):
     name: str = Field(min_length=1)
     strategy: Strategy = "fallback"
     deployments: list[Deployment] = Field(min_length=1)
-    circuit_breaker: CircuitBreakerSettings | None = None
+    circuit_breaker: BreakerSettings | None = None
 
 
 class BackoffSettings(_Section):
@@ -62,7 +58,7 @@ class RouterSettings(_Section):
     retries: int = Field(default=2, ge=0)
     deadline_seconds: float = Field(default=120.0, gt=0)
     backoff: BackoffSettings = Field(default_factory=BackoffSettings)
-    circuit_breaker: CircuitBreakerSettings = Field(default_factory=CircuitBreakerSettings)
+    circuit_breaker: BreakerSettings = Field(default_factory=BreakerSettings)
 
 
 class CacheSettings(_Section):
@@ -133,7 +129,6 @@ __all__ = [
     "BackoffSettings",
     "CacheSettings",
     "CatalogSettings",
-    "CircuitBreakerSettings",
     "Deployment",
     "ModelAlias",
     "RouterSettings",

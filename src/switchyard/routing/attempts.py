@@ -19,11 +19,13 @@ from typing import Generic, TypeVar
 from switchyard.errors import (
     DeadlineExceeded,
     NoHealthyDeployment,
+    RateLimited,
     SwitchyardError,
     Timeout,
 )
-from switchyard.resilience.breaker import BreakerBoard
+from switchyard.resilience.breaker import BreakerStore
 from switchyard.resilience.retry import RetryPolicy
+from switchyard.routing.health import HealthBoard
 from switchyard.routing.router import Candidate
 
 T = TypeVar("T")
@@ -41,7 +43,8 @@ class Outcome(Generic[T]):
 @dataclass(slots=True)
 class AttemptRunner:
     policy: RetryPolicy
-    breakers: BreakerBoard
+    breakers: BreakerStore
+    health: HealthBoard
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
@@ -52,53 +55,68 @@ class AttemptRunner:
         *,
         deadline: float,
         attempt_timeout: Callable[[Candidate], float],
+        streaming: bool = False,
     ) -> Outcome[T]:
         """Run ``call`` on candidates until one succeeds; raise the error that best explains
-        the failure otherwise. ``deadline`` is a ``clock()`` value."""
+        the failure otherwise. ``deadline`` is a ``clock()`` value. With ``streaming``, success
+        means the first chunk arrived: its time is recorded as time-to-first-token and the
+        stream's owner records the attempt's end."""
         errors: list[SwitchyardError] = []
         attempts = 0
         upstream = 0.0
         for round_ in range(self.policy.retries + 1):
             round_errors: list[SwitchyardError] = []
             for candidate in candidates:
-                settings = candidate.breaker
-                breaker = self.breakers.get(
-                    candidate.key, settings.failure_threshold, settings.recovery_timeout
-                )
-                if not breaker.allow():
+                key, settings = candidate.key, candidate.breaker
+                if not await self.breakers.allow(key, settings):
                     continue
                 remaining = deadline - self.clock()
                 if remaining <= 0:
-                    breaker.release()
+                    await self.breakers.release(key, settings)
                     raise _deadline(errors)
                 limit = attempt_timeout(candidate)
                 attempts += 1
+                self.health.started(key)
                 started = time.perf_counter()
                 try:
                     async with asyncio.timeout(min(limit, remaining)):
                         value = await call(candidate)
                 except TimeoutError:
-                    upstream += time.perf_counter() - started
+                    elapsed = time.perf_counter() - started
+                    upstream += elapsed
                     if remaining <= limit:
-                        breaker.release()
+                        self.health.abandoned(key)
+                        await self.breakers.release(key, settings)
                         raise _deadline(errors) from None
                     error: SwitchyardError = Timeout(
                         f"no answer within {limit:g}s", provider=candidate.provider.name
                     )
                 except SwitchyardError as exc:
-                    upstream += time.perf_counter() - started
+                    elapsed = time.perf_counter() - started
+                    upstream += elapsed
                     error = exc
                 except BaseException:
-                    breaker.release()
+                    self.health.abandoned(key)
+                    await self.breakers.release(key, settings)
                     raise
                 else:
-                    upstream += time.perf_counter() - started
-                    breaker.record_success()
+                    elapsed = time.perf_counter() - started
+                    upstream += elapsed
+                    if streaming:
+                        self.health.first_token(key, elapsed)
+                    else:
+                        self.health.finished(key, ok=True, seconds=elapsed)
+                    await self.breakers.record_success(key, settings)
                     return Outcome(value, candidate, attempts, upstream, errors)
                 if not error.retryable:
-                    breaker.release()
+                    self.health.abandoned(key)
+                    await self.breakers.release(key, settings)
                     raise error
-                breaker.record_failure()
+                self.health.finished(key, ok=False, seconds=elapsed, error=str(error))
+                if isinstance(error, RateLimited) and not settings.count_rate_limits:
+                    await self.breakers.release(key, settings)
+                else:
+                    await self.breakers.record_failure(key, settings)
                 errors.append(error)
                 round_errors.append(error)
             if not round_errors:

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchyard.catalog.catalog import Catalog
-from switchyard.config.schema import CircuitBreakerSettings, Deployment, ModelAlias
+from switchyard.config.schema import Deployment, ModelAlias
 from switchyard.errors import ModelNotFound
 from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.capabilities import fit_request
+from switchyard.resilience.breaker import BreakerSettings
 from switchyard.types import ChatRequest, Prices
 
 
@@ -25,7 +26,7 @@ class Candidate:
     weight: float
     timeout: Timeouts
     prices: Prices | None
-    breaker: CircuitBreakerSettings
+    breaker: BreakerSettings
 
 
 Strategy = Callable[[Sequence[Candidate], random.Random], list[Candidate]]
@@ -80,7 +81,7 @@ class Router:
         *,
         catalog: Catalog,
         default_timeout: Timeouts,
-        default_breaker: CircuitBreakerSettings,
+        default_breaker: BreakerSettings,
         rng: random.Random | None = None,
     ) -> None:
         self._providers = providers
@@ -136,7 +137,7 @@ class Router:
             self._direct[model] = route
         return route
 
-    def _candidate(self, deployment: Deployment, breaker: CircuitBreakerSettings) -> Candidate:
+    def _candidate(self, deployment: Deployment, breaker: BreakerSettings) -> Candidate:
         provider = self._providers[deployment.provider]
         prices = deployment.prices
         if prices is None:
