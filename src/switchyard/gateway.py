@@ -24,14 +24,14 @@ from switchyard.catalog.catalog import Catalog
 from switchyard.chat_stream import ChatStream
 from switchyard.config.load import load_config
 from switchyard.config.schema import SwitchyardConfig
-from switchyard.errors import InvalidRequest
+from switchyard.errors import ContextLengthExceeded, InvalidRequest
 from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.registry import build_provider
 from switchyard.resilience.breaker import BreakerStore, MemoryBreakers
 from switchyard.resilience.retry import RetryPolicy
 from switchyard.routing.attempts import AttemptRunner, Outcome
 from switchyard.routing.health import HealthBoard
-from switchyard.routing.router import Router, for_candidate
+from switchyard.routing.router import Candidate, Router, for_candidate
 from switchyard.types import (
     ChatRequest,
     ChatResponse,
@@ -66,16 +66,17 @@ class Gateway:
         self.providers.update(providers or {})
         rng = rng or random.Random()
         router_settings = config.router
+        self.breakers: BreakerStore = breakers or MemoryBreakers(clock)
+        self.health = HealthBoard(clock)
         self.router = Router(
             config.models,
             self.providers,
             catalog=self.catalog,
             default_timeout=Timeouts(total=router_settings.deadline_seconds),
             default_breaker=router_settings.circuit_breaker,
+            health=self.health,
             rng=rng,
         )
-        self.breakers: BreakerStore = breakers or MemoryBreakers(clock)
-        self.health = HealthBoard(clock)
         backoff = router_settings.backoff
         self._runner = AttemptRunner(
             RetryPolicy(
@@ -125,13 +126,24 @@ class Gateway:
     ) -> ChatResponse:
         """One chat completion, failing over across the alias's deployments."""
         chat = _coerce(ChatRequest, request, fields)
-        candidates = self.router.resolve(chat.model, chat.fallbacks)
-        outcome = await self._runner.run(
-            candidates,
-            lambda c: c.provider.chat(for_candidate(chat, c)),
-            deadline=self._deadline(chat.timeout),
-            attempt_timeout=lambda c: c.timeout.total,
-        )
+        deadline = self._deadline(chat.timeout)
+        try:
+            outcome = await self._runner.run(
+                self.router.resolve(chat, chat.prefer),
+                lambda c: c.provider.chat(for_candidate(chat, c)),
+                deadline=deadline,
+                attempt_timeout=lambda c: c.timeout.total,
+            )
+        except ContextLengthExceeded as exc:
+            larger = self._larger_context(chat, exc)
+            if larger is None:
+                raise
+            outcome = await self._runner.run(
+                larger,
+                lambda c: c.provider.chat(for_candidate(chat, c)),
+                deadline=deadline,
+                attempt_timeout=lambda c: c.timeout.total,
+            )
         return _attribute(outcome)
 
     def stream(
@@ -142,10 +154,11 @@ class Gateway:
         chat.stream = True
         return ChatStream(
             chat,
-            self.router.resolve(chat.model, chat.fallbacks),
+            self.router.resolve(chat, chat.prefer),
             self._runner,
             deadline=self._deadline(chat.timeout),
             clock=self._clock,
+            on_context_exceeded=lambda exc: self._larger_context(chat, exc),
         )
 
     async def embed(
@@ -153,12 +166,24 @@ class Gateway:
     ) -> EmbeddingResponse:
         embedding = _coerce(EmbeddingRequest, request, fields)
         outcome = await self._runner.run(
-            self.router.resolve(embedding.model),
+            self.router.resolve_embedding(embedding.model),
             lambda c: c.provider.embed(embedding.model_copy(update={"model": c.model})),
             deadline=self._deadline(None),
             attempt_timeout=lambda c: c.timeout.total,
         )
         return _attribute(outcome)
+
+    def _larger_context(
+        self, chat: ChatRequest, error: ContextLengthExceeded
+    ) -> list[Candidate] | None:
+        """After a provider said the request is too long: the alias's
+        ``context_window_fallbacks`` with a larger window than the one that refused."""
+        route = self.router.route(chat.model)
+        if not route.context_window_fallbacks:
+            return None
+        refused = [c for c in route.candidates if c.provider.name == error.provider]
+        beyond = max((c.info.context_window for c in refused if c.info), default=0)
+        return self.router.larger_context(route, chat, beyond=beyond)
 
     def _deadline(self, seconds: float | None) -> float:
         return self._clock() + (seconds or self.config.router.deadline_seconds)

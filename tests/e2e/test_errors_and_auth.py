@@ -190,3 +190,12 @@ def test_master_key_is_required_when_set() -> None:
             keyed.chat.completions.create(model="smart", messages=HELLO).choices[0].message.content
         )
         assert httpx.get(f"{served.url}/healthz").status_code == 200
+
+
+def test_prefer_header_puts_a_provider_first(served: ServedGateway) -> None:
+    reply = httpx.post(
+        f"{served.base_url}/chat/completions",
+        headers={"x-switchyard-prefer": "b"},
+        json={"model": "smart", "messages": HELLO},
+    )
+    assert reply.headers["x-switchyard-provider"] == "b"

@@ -13,7 +13,9 @@ from switchyard.providers.registry import ProviderConfig
 from switchyard.resilience.breaker import BreakerSettings
 from switchyard.types import Prices
 
-Strategy = Literal["fallback", "weighted"]
+Strategy = Literal[
+    "fallback", "weighted", "cheapest", "fastest", "best_quality", "least_busy", "auto"
+]
 
 
 class _Section(BaseModel):
@@ -46,6 +48,13 @@ class ModelAlias(_Section):
     strategy: Strategy = "fallback"
     deployments: list[Deployment] = Field(min_length=1)
     circuit_breaker: BreakerSettings | None = None
+    cost_weight: float = Field(
+        default=0.5, ge=0, le=1, description="auto strategy: 0 = quality only, 1 = cost only"
+    )
+    context_window_fallbacks: list[str] = Field(
+        default_factory=list,
+        description="aliases to try when a request exceeds every deployment's context window",
+    )
 
 
 class BackoffSettings(_Section):
@@ -115,6 +124,11 @@ class SwitchyardConfig(BaseSettings):
             if alias.name in seen:
                 raise ValueError(f"models[{i}].name: duplicate alias {alias.name!r}")
             seen.add(alias.name)
+            for j, fallback in enumerate(alias.context_window_fallbacks):
+                if fallback not in {a.name for a in self.models}:
+                    raise ValueError(
+                        f"models[{i}].context_window_fallbacks[{j}]: unknown alias {fallback!r}"
+                    )
             for j, deployment in enumerate(alias.deployments):
                 if deployment.provider not in self.providers:
                     known = ", ".join(sorted(self.providers)) or "none"

@@ -32,7 +32,7 @@ _SCALARS = frozenset(
     }
 )
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
-_GATEWAY_CONTROLS = frozenset({"cache", "timeout", "fallbacks", "tags"})
+_GATEWAY_CONTROLS = frozenset({"cache", "timeout", "fallbacks", "tags", "prefer"})
 _IMAGE_DETAILS = frozenset({"auto", "low", "high"})
 _UNSUPPORTED_PARTS = frozenset({"input_audio", "file"})
 # Message keys accepted and dropped: response-only data SDKs echo back in the history.

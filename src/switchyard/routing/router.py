@@ -1,18 +1,35 @@
-"""From the model a caller named to the ordered deployments that may serve it."""
+"""From the model a caller named to the ordered deployments that may serve it.
+
+alias or provider/model -> its deployments
+  -> drop those that cannot serve this request (capabilities, context window)
+  -> order by the alias's strategy
+  -> put a preferred provider first, append the request's fallback aliases
+"""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from switchyard.catalog.catalog import Catalog
+from switchyard.catalog.model_info import ModelInfo
 from switchyard.config.schema import Deployment, ModelAlias
-from switchyard.errors import ModelNotFound
+from switchyard.errors import ContextLengthExceeded, ModelNotFound
 from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.capabilities import fit_request
 from switchyard.resilience.breaker import BreakerSettings
+from switchyard.routing.eligibility import ChatNeeds, eligible, eligible_for_embeddings
+from switchyard.routing.health import HealthBoard
+from switchyard.routing.strategies import (
+    DEFAULT_OUTPUT_TOKENS,
+    STRATEGIES,
+    RoutingContext,
+    Strategy,
+    fallback_order,
+)
+from switchyard.routing.tokens import TokenCounter
 from switchyard.types import ChatRequest, Prices
 
 
@@ -27,23 +44,16 @@ class Candidate:
     timeout: Timeouts
     prices: Prices | None
     breaker: BreakerSettings
+    info: ModelInfo | None = None
 
 
-Strategy = Callable[[Sequence[Candidate], random.Random], list[Candidate]]
-
-
-def fallback_order(candidates: Sequence[Candidate], rng: random.Random) -> list[Candidate]:
-    """The order the config lists them in."""
-    return list(candidates)
-
-
-def weighted_order(candidates: Sequence[Candidate], rng: random.Random) -> list[Candidate]:
-    """A random order in which each deployment comes first with probability weight / total;
-    the rest follow in the same weighted way (Efraimidis-Spirakis sampling without
-    replacement), so failover still reaches every deployment."""
-    keyed = [(rng.random() ** (1.0 / c.weight), i) for i, c in enumerate(candidates)]
-    keyed.sort(reverse=True)
-    return [candidates[i] for _, i in keyed]
+@dataclass(frozen=True, slots=True)
+class AliasRoute:
+    alias: str
+    strategy: Strategy
+    candidates: tuple[Candidate, ...]
+    cost_weight: float = 0.5
+    context_window_fallbacks: tuple[str, ...] = ()
 
 
 def for_candidate(request: ChatRequest, candidate: Candidate) -> ChatRequest:
@@ -59,20 +69,8 @@ def for_candidate(request: ChatRequest, candidate: Candidate) -> ChatRequest:
     return fitted.model_copy(update={"model": candidate.model})
 
 
-STRATEGIES: dict[str, Strategy] = {"fallback": fallback_order, "weighted": weighted_order}
-
-
-@dataclass(frozen=True, slots=True)
-class AliasRoute:
-    alias: str
-    strategy: Strategy
-    candidates: tuple[Candidate, ...]
-
-
 class Router:
-    """Resolves aliases (``smart``) and direct names (``openai/gpt-4.1``) to candidates,
-    ordered by the alias's strategy. Built once from config; ordering is the only per-request
-    work."""
+    """Built once from config; per request it filters and orders a handful of candidates."""
 
     def __init__(
         self,
@@ -82,19 +80,25 @@ class Router:
         catalog: Catalog,
         default_timeout: Timeouts,
         default_breaker: BreakerSettings,
+        health: HealthBoard | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self._providers = providers
         self._catalog = catalog
         self._default_timeout = default_timeout
         self._default_breaker = default_breaker
+        self.health = health or HealthBoard()
+        self.tokens = TokenCounter()
         self._rng = rng or random.Random()
         self._routes: dict[str, AliasRoute] = {}
         for alias in aliases:
             breaker = alias.circuit_breaker or default_breaker
-            candidates = tuple(self._candidate(d, breaker) for d in alias.deployments)
             self._routes[alias.name] = AliasRoute(
-                alias.name, STRATEGIES[alias.strategy], candidates
+                alias.name,
+                STRATEGIES[alias.strategy],
+                tuple(self._candidate(d, breaker) for d in alias.deployments),
+                alias.cost_weight,
+                tuple(alias.context_window_fallbacks),
             )
         self._direct: dict[str, AliasRoute] = {}
 
@@ -102,19 +106,77 @@ class Router:
     def aliases(self) -> Mapping[str, AliasRoute]:
         return self._routes
 
-    def resolve(self, model: str, fallbacks: Sequence[str] | None = None) -> list[Candidate]:
-        """The ordered candidates for ``model``, then those of each ``fallbacks`` alias."""
-        ordered = self._ordered(model)
-        for extra in fallbacks or ():
+    def candidates(self) -> list[Candidate]:
+        """Every configured deployment once (for health and breaker listings)."""
+        seen: dict[str, Candidate] = {}
+        for route in self._routes.values():
+            for candidate in route.candidates:
+                seen.setdefault(candidate.key, candidate)
+        return list(seen.values())
+
+    def resolve(self, request: ChatRequest, prefer: str | None = None) -> list[Candidate]:
+        """The ordered candidates for a chat request, then those of its fallback aliases."""
+        route = self.route(request.model)
+        needs = ChatNeeds.of(request, self.tokens)
+        try:
+            fit = eligible(route.alias, route.candidates, needs, self.tokens)
+        except ContextLengthExceeded:
+            if not route.context_window_fallbacks:
+                raise
+            fit = self.larger_context(route, request, needs)
+        ordered = self._order(route, fit, request, needs)
+        for name in request.fallbacks or ():
+            extra = self.route(name)
             seen = {c.key for c in ordered}
-            ordered.extend(c for c in self._ordered(extra) if c.key not in seen)
+            try:
+                more = eligible(extra.alias, extra.candidates, needs, self.tokens)
+            except (ContextLengthExceeded, ValueError):
+                continue
+            ordered.extend(c for c in self._order(extra, more, request, needs) if c.key not in seen)
+        if prefer:
+            ordered.sort(key=lambda c: c.provider.name != prefer)
         return ordered
 
-    def _ordered(self, model: str) -> list[Candidate]:
-        route = self._routes.get(model) or self._direct_route(model)
-        if len(route.candidates) == 1:
-            return [route.candidates[0]]
-        return route.strategy(route.candidates, self._rng)
+    def larger_context(
+        self,
+        route: AliasRoute,
+        request: ChatRequest,
+        needs: ChatNeeds | None = None,
+        *,
+        beyond: int = 0,
+    ) -> list[Candidate]:
+        """Candidates of the alias's ``context_window_fallbacks`` whose window exceeds
+        ``beyond`` and fits the request (a provider's context-length error sends us here)."""
+        needs = needs or ChatNeeds.of(request, self.tokens)
+        pool = [
+            c
+            for name in route.context_window_fallbacks
+            for c in self.route(name).candidates
+            if c.info is None or c.info.context_window > beyond
+        ]
+        return eligible(f"{route.alias} (context_window_fallbacks)", pool, needs, self.tokens)
+
+    def resolve_embedding(self, model: str) -> list[Candidate]:
+        route = self.route(model)
+        return eligible_for_embeddings(route.alias, route.candidates)
+
+    def route(self, model: str) -> AliasRoute:
+        return self._routes.get(model) or self._direct_route(model)
+
+    def _order(
+        self, route: AliasRoute, fit: list[Candidate], request: ChatRequest, needs: ChatNeeds
+    ) -> list[Candidate]:
+        if len(fit) == 1:
+            return fit
+        ctx = RoutingContext(
+            rng=self._rng,
+            health=self.health,
+            input_tokens=needs.upper_bound // 4,
+            output_tokens=request.max_tokens or DEFAULT_OUTPUT_TOKENS,
+            streaming=request.stream,
+            cost_weight=route.cost_weight,
+        )
+        return route.strategy(fit, ctx)
 
     def _direct_route(self, model: str) -> AliasRoute:
         """``provider/model``: one deployment built on the fly (and remembered)."""
@@ -130,19 +192,16 @@ class Router:
                 param="model",
             )
         deployment = Deployment(provider=provider_name, model=upstream_model)
-        route = AliasRoute(
-            model, fallback_order, (self._candidate(deployment, self._default_breaker),)
-        )
+        candidate = self._candidate(deployment, self._default_breaker)
+        route = AliasRoute(model, fallback_order, (candidate,))
         if len(self._direct) < 10_000:  # bounded: names come from callers
             self._direct[model] = route
         return route
 
     def _candidate(self, deployment: Deployment, breaker: BreakerSettings) -> Candidate:
         provider = self._providers[deployment.provider]
-        prices = deployment.prices
-        if prices is None:
-            info = self._catalog.get(deployment.model)
-            prices = info.prices if info is not None else None
+        info = self._catalog.get(deployment.model)
+        prices = deployment.prices or (info.prices if info is not None else None)
         timeout = deployment.timeout or provider.settings.timeout or self._default_timeout
         return Candidate(
             key=f"{deployment.provider}/{deployment.model}",
@@ -152,7 +211,8 @@ class Router:
             timeout=timeout,
             prices=prices,
             breaker=breaker,
+            info=info,
         )
 
 
-__all__ = ["STRATEGIES", "AliasRoute", "Candidate", "Router", "fallback_order", "weighted_order"]
+__all__ = ["AliasRoute", "Candidate", "Router", "for_candidate"]

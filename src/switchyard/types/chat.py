@@ -124,6 +124,7 @@ class ChatRequest(_Model):
     timeout: float | None = None
     fallbacks: list[str] | None = None
     tags: list[str] | None = None
+    prefer: str | None = None  # a provider name to try first
 
 
 class Choice(_Model):

@@ -49,6 +49,8 @@ class OpenAIDoor:
             self.auth.check(request.headers)
             body = await read_json(request, self.max_body_bytes)
             chat = request_from_openai(body)
+            if chat.prefer is None:
+                chat.prefer = request.headers.get("x-switchyard-prefer")
             if chat.stream:
                 return await self._stream(chat.include_usage, self.gateway.stream(chat), context)
             response = await unless_disconnected(request, self.gateway.chat(chat))
