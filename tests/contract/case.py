@@ -79,6 +79,9 @@ class ProviderCase:
     reference: str  # the API reference page(s) the fixtures follow
     embedding_model: str | None = None
     statuses: dict[int, type[Exception]] | None = None  # overrides of the default mapping
+    # False when the provider's wire has no count of cached prompt tokens (Ollama counts them
+    # in its prompt total without a split): the adapter must then report 0, not invent one.
+    reports_cached_tokens: bool = True
 
     @property
     def capabilities(self) -> Capabilities:

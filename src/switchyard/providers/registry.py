@@ -11,18 +11,31 @@ import importlib
 from typing import Any
 
 from switchyard.providers.base import Provider, ProviderSettings
+from switchyard.providers.cohere.settings import CohereSettings
 from switchyard.providers.fake import FakeSettings
+from switchyard.providers.gemini.settings import GeminiSettings
 from switchyard.providers.local.settings import LocalSettings
+from switchyard.providers.ollama.settings import OllamaSettings
 from switchyard.providers.openai.settings import OpenAISettings
 
 # type -> (settings class, "module:ProviderClass")
 ADAPTERS: dict[str, tuple[type[ProviderSettings], str]] = {
     "openai": (OpenAISettings, "switchyard.providers.openai.adapter:OpenAIProvider"),
+    "gemini": (GeminiSettings, "switchyard.providers.gemini.adapter:GeminiProvider"),
+    "cohere": (CohereSettings, "switchyard.providers.cohere.adapter:CohereProvider"),
+    "ollama": (OllamaSettings, "switchyard.providers.ollama.adapter:OllamaProvider"),
     "local": (LocalSettings, "switchyard.providers.local.adapter:LocalProvider"),
     "fake": (FakeSettings, "switchyard.providers.fake:FakeProvider"),
 }
 
-ProviderConfig = OpenAISettings | LocalSettings | FakeSettings
+ProviderConfig = (
+    OpenAISettings
+    | GeminiSettings
+    | CohereSettings
+    | OllamaSettings
+    | LocalSettings
+    | FakeSettings
+)
 
 
 def provider_class(type_name: str) -> type[Provider[Any]]:
