@@ -17,10 +17,13 @@ from switchyard.providers.gemini.settings import GeminiSettings
 from switchyard.providers.local.settings import LocalSettings
 from switchyard.providers.ollama.settings import OllamaSettings
 from switchyard.providers.openai.settings import OpenAISettings
+from switchyard.providers.openai_compatible.presets import PRESET_ADAPTERS
+from switchyard.providers.openai_compatible.settings import PresetConfig
 
 # type -> (settings class, "module:ProviderClass")
 ADAPTERS: dict[str, tuple[type[ProviderSettings], str]] = {
     "openai": (OpenAISettings, "switchyard.providers.openai.adapter:OpenAIProvider"),
+    **PRESET_ADAPTERS,  # OpenAI-compatible services: openrouter, deepseek, mistral, ...
     "gemini": (GeminiSettings, "switchyard.providers.gemini.adapter:GeminiProvider"),
     "cohere": (CohereSettings, "switchyard.providers.cohere.adapter:CohereProvider"),
     "ollama": (OllamaSettings, "switchyard.providers.ollama.adapter:OllamaProvider"),
@@ -35,6 +38,7 @@ ProviderConfig = (
     | OllamaSettings
     | LocalSettings
     | FakeSettings
+    | PresetConfig
 )
 
 
