@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from switchyard.providers.anthropic.settings import AnthropicSettings
 from switchyard.providers.base import Provider, ProviderSettings
 from switchyard.providers.cohere.settings import CohereSettings
 from switchyard.providers.fake import FakeSettings
@@ -24,6 +25,7 @@ from switchyard.providers.openai_compatible.settings import PresetConfig
 ADAPTERS: dict[str, tuple[type[ProviderSettings], str]] = {
     "openai": (OpenAISettings, "switchyard.providers.openai.adapter:OpenAIProvider"),
     **PRESET_ADAPTERS,  # OpenAI-compatible services: openrouter, deepseek, mistral, ...
+    "anthropic": (AnthropicSettings, "switchyard.providers.anthropic.adapter:AnthropicProvider"),
     "gemini": (GeminiSettings, "switchyard.providers.gemini.adapter:GeminiProvider"),
     "cohere": (CohereSettings, "switchyard.providers.cohere.adapter:CohereProvider"),
     "ollama": (OllamaSettings, "switchyard.providers.ollama.adapter:OllamaProvider"),
@@ -33,6 +35,7 @@ ADAPTERS: dict[str, tuple[type[ProviderSettings], str]] = {
 
 ProviderConfig = (
     OpenAISettings
+    | AnthropicSettings
     | GeminiSettings
     | CohereSettings
     | OllamaSettings
