@@ -365,3 +365,23 @@ def test_client_disconnect_cancels_the_upstream_call(
     while not openai_upstream.requests or not openai_upstream.requests[0].disconnected:
         assert time.monotonic() < deadline, "the upstream request was not cancelled"
         time.sleep(0.02)
+
+
+def test_client_leaving_a_stream_cancels_the_upstream_stream(
+    served: ServedGateway, openai_upstream: OpenAIUpstream
+) -> None:
+    base = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini"}
+    events = [
+        {**base, "choices": [{"index": 0, "delta": {"content": f"w{i} "}, "finish_reason": None}]}
+        for i in range(50)
+    ]
+    openai_upstream.script(Reply.stream(events, chunk_delay=0.1))
+    body = {"model": "gpt", "messages": HELLO, "stream": True}
+    with httpx.stream("POST", f"{served.base_url}/chat/completions", json=body) as reply:
+        for line in reply.iter_lines():
+            if line.startswith("data: "):
+                break  # read one chunk, then hang up
+    deadline = time.monotonic() + 3
+    while not openai_upstream.requests[0].disconnected:
+        assert time.monotonic() < deadline, "the upstream stream was not closed"
+        time.sleep(0.02)
