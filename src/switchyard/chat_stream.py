@@ -17,7 +17,7 @@ from switchyard.errors import ContextLengthExceeded, DeadlineExceeded, Switchyar
 from switchyard.resilience.breaker import BreakerStore
 from switchyard.routing.attempts import AttemptRunner
 from switchyard.routing.health import HealthBoard
-from switchyard.routing.router import Candidate
+from switchyard.routing.router import Candidate, for_candidate
 from switchyard.types import ChatChunk, ChatRequest, ServedBy, Usage
 
 Opened = tuple[AsyncIterator[ChatChunk], ChatChunk | None]
@@ -63,9 +63,7 @@ class ChatStream:
         request = self.request
 
         async def open_stream(candidate: Candidate) -> Opened:
-            upstream = candidate.provider.stream(
-                request.model_copy(update={"model": candidate.model})
-            )
+            upstream = candidate.provider.stream(for_candidate(request, candidate))
             try:
                 first = await anext(upstream)
             except StopAsyncIteration:

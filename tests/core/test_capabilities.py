@@ -62,3 +62,16 @@ async def test_gateway_refuses_or_drops_per_provider_setting() -> None:
     lenient = Gateway.from_config(config, providers={"t": lenient_provider})
     assert (await lenient.chat(request(model="m"))).text == "ok"
     assert lenient_provider.requests[0].tools is None
+
+
+async def test_streams_are_fitted_to_the_provider_too() -> None:
+    config = {
+        "providers": {"t": {"type": "fake", "reply": "ok"}},
+        "models": [{"name": "m", "deployments": [{"provider": "t", "model": "x"}]}],
+    }
+    lenient_provider = TextOnly("t", FakeSettings(reply="ok", drop_unsupported=True))
+    lenient = Gateway.from_config(config, providers={"t": lenient_provider})
+    text = "".join([c.text or "" async for c in lenient.stream(request(model="m"))])
+    assert text == "ok"
+    sent = lenient_provider.requests[0]
+    assert sent.tools is None and sent.response_format is None and sent.model == "x"
