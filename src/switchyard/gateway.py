@@ -27,12 +27,16 @@ from switchyard.config.schema import SwitchyardConfig
 from switchyard.errors import ContextLengthExceeded, InvalidRequest
 from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.registry import build_provider
-from switchyard.resilience.breaker import BreakerStore, MemoryBreakers
+from switchyard.resilience.breaker import BreakerStore
 from switchyard.resilience.retry import RetryPolicy
+from switchyard.resilience.stores import build_breaker_store
 from switchyard.routing.attempts import AttemptRunner, Outcome
 from switchyard.routing.health import HealthBoard
+from switchyard.routing.hedging import Abandoned
+from switchyard.routing.probes import HealthProber
 from switchyard.routing.router import Candidate, Router, for_candidate
 from switchyard.types import (
+    AbandonedAttempt,
     ChatRequest,
     ChatResponse,
     EmbeddingRequest,
@@ -57,6 +61,7 @@ class Gateway:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         breakers: BreakerStore | None = None,
+        probe_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.config = config
         self.catalog = catalog or Catalog.from_settings(config.catalog)
@@ -66,7 +71,10 @@ class Gateway:
         self.providers.update(providers or {})
         rng = rng or random.Random()
         router_settings = config.router
-        self.breakers: BreakerStore = breakers or MemoryBreakers(clock)
+        self.breakers: BreakerStore = breakers or build_breaker_store(
+            router_settings.breaker_store, clock
+        )
+        self._owns_breakers = breakers is None
         self.health = HealthBoard(clock)
         self.router = Router(
             config.models,
@@ -76,6 +84,9 @@ class Gateway:
             default_breaker=router_settings.circuit_breaker,
             health=self.health,
             rng=rng,
+        )
+        self.prober = HealthProber(
+            self.providers, self.router.candidates(), self.health, clock=clock, sleep=probe_sleep
         )
         backoff = router_settings.backoff
         self._runner = AttemptRunner(
@@ -107,10 +118,14 @@ class Gateway:
         if not self._started:
             self._started = True
             await asyncio.gather(*(p.start() for p in self.providers.values()))
+            self.prober.start()
 
     async def aclose(self) -> None:
         self._started = False
+        await self.prober.aclose()
         await asyncio.gather(*(p.aclose() for p in self.providers.values()))
+        if self._owns_breakers:
+            await self.breakers.aclose()
 
     async def __aenter__(self) -> Gateway:
         await self.start()
@@ -127,12 +142,14 @@ class Gateway:
         """One chat completion, failing over across the alias's deployments."""
         chat = _coerce(ChatRequest, request, fields)
         deadline = self._deadline(chat.timeout)
+        hedge = self.router.route(chat.model).hedge
         try:
             outcome = await self._runner.run(
                 self.router.resolve(chat, chat.prefer),
                 lambda c: c.provider.chat(for_candidate(chat, c)),
                 deadline=deadline,
                 attempt_timeout=lambda c: c.timeout.total,
+                hedge=hedge,
             )
         except ContextLengthExceeded as exc:
             larger = self._larger_context(chat, exc)
@@ -143,6 +160,7 @@ class Gateway:
                 lambda c: c.provider.chat(for_candidate(chat, c)),
                 deadline=deadline,
                 attempt_timeout=lambda c: c.timeout.total,
+                hedge=hedge,
             )
         return _attribute(outcome)
 
@@ -152,6 +170,7 @@ class Gateway:
         """A streamed chat completion: ``async for chunk in gateway.stream(...)``."""
         chat = _coerce(ChatRequest, request, fields)
         chat.stream = True
+        route = self.router.route(chat.model)
         return ChatStream(
             chat,
             self.router.resolve(chat, chat.prefer),
@@ -159,6 +178,9 @@ class Gateway:
             deadline=self._deadline(chat.timeout),
             clock=self._clock,
             on_context_exceeded=lambda exc: self._larger_context(chat, exc),
+            hedge=route.hedge,
+            mid_stream_failover=route.mid_stream_failover,
+            tokens=self.router.tokens,
         )
 
     async def embed(
@@ -203,8 +225,27 @@ def _attribute(outcome: Outcome[ResponseT]) -> ResponseT:
         model=candidate.model,
         attempts=outcome.attempts,
         upstream_ms=outcome.upstream_seconds * 1000.0,
+        hedged=outcome.hedged,
+        abandoned=[_abandoned(a) for a in outcome.abandoned],
     )
     return response
+
+
+def _abandoned(attempt: Abandoned[ResponseT]) -> AbandonedAttempt:
+    """A hedge that lost; when it had answered, its usage and cost are known."""
+    candidate, answer = attempt.candidate, attempt.value
+    if answer is None:
+        return AbandonedAttempt(provider=candidate.provider.name, model=candidate.model)
+    cost = answer.cost
+    if cost is None and candidate.prices is not None:
+        cost = candidate.prices.cost(answer.usage)
+    return AbandonedAttempt(
+        provider=candidate.provider.name,
+        model=candidate.model,
+        answered=True,
+        usage=answer.usage,
+        cost=cost,
+    )
 
 
 def _coerce(

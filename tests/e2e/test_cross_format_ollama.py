@@ -45,7 +45,14 @@ def _server() -> Iterator[OllamaUpstream]:
 @pytest.fixture(scope="module")
 def served(_server: OllamaUpstream) -> Iterator[ServedGateway]:
     config = {
-        "providers": {"local-ollama": {"type": "ollama", "base_url": _server.base_url}},
+        # no background health probes: the fake must see only the test's own requests
+        "providers": {
+            "local-ollama": {
+                "type": "ollama",
+                "base_url": _server.base_url,
+                "probe": {"enabled": False},
+            }
+        },
         "models": [
             {"name": "qwen", "deployments": [{"provider": "local-ollama", "model": "qwen3"}]},
             {"name": "embed", "deployments": [{"provider": "local-ollama", "model": "all-minilm"}]},

@@ -163,14 +163,16 @@ class FakeUpstream:
         """The root URL, ``http://127.0.0.1:PORT``; subclasses add their API's version path."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> Self:
+    def start(self, port: int = 0) -> Self:
+        """Serve on ``port`` (0: any free one). After :meth:`stop`, ``start(port=old.port)``
+        brings the server back on the same address, as a restarted upstream would."""
         loop = asyncio.new_event_loop()
         self._loop = loop
         self._thread = threading.Thread(
             target=loop.run_forever, name=f"fake-{type(self).__name__}", daemon=True
         )
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._serve(), loop).result(timeout=10)
+        asyncio.run_coroutine_threadsafe(self._serve(port), loop).result(timeout=10)
         return self
 
     def stop(self) -> None:
@@ -191,7 +193,7 @@ class FakeUpstream:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    async def _serve(self) -> None:
+    async def _serve(self, port: int = 0) -> None:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(
@@ -199,7 +201,8 @@ class FakeUpstream:
         )
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
         self.port = sock.getsockname()[1]
         await web.SockSite(runner, sock).start()
         self._runner = runner

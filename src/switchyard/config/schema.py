@@ -11,6 +11,8 @@ from switchyard.catalog.model_info import ModelInfo
 from switchyard.providers.base import Timeouts
 from switchyard.providers.registry import ProviderConfig
 from switchyard.resilience.breaker import BreakerSettings
+from switchyard.resilience.stores import BreakerStoreSettings
+from switchyard.routing.hedging import HedgeSettings
 from switchyard.types import Prices
 
 Strategy = Literal[
@@ -55,6 +57,13 @@ class ModelAlias(_Section):
         default_factory=list,
         description="aliases to try when a request exceeds every deployment's context window",
     )
+    hedge: HedgeSettings | None = Field(
+        default=None, description="start the next deployment too when the first is slow"
+    )
+    mid_stream_failover: bool = Field(
+        default=False,
+        description="continue a stream that broke after its first chunk on the next deployment",
+    )
 
 
 class BackoffSettings(_Section):
@@ -68,6 +77,7 @@ class RouterSettings(_Section):
     deadline_seconds: float = Field(default=120.0, gt=0)
     backoff: BackoffSettings = Field(default_factory=BackoffSettings)
     circuit_breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+    breaker_store: BreakerStoreSettings = Field(default_factory=BreakerStoreSettings)
 
 
 class CacheSettings(_Section):
@@ -144,6 +154,7 @@ __all__ = [
     "CacheSettings",
     "CatalogSettings",
     "Deployment",
+    "HedgeSettings",
     "ModelAlias",
     "RouterSettings",
     "ServerSettings",

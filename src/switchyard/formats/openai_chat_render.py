@@ -194,6 +194,7 @@ def chunk_to_openai(chunk: ChatChunk) -> dict[str, Any]:
     body["choices"] = [_chunk_choice(chunk, delta)] if has_choice else []
     if chunk.usage is not None:
         body["usage"] = _usage_to_openai(chunk.usage)
+    _add_failover(body, chunk)
     return body
 
 
@@ -205,7 +206,8 @@ def chunk_to_openai_payloads(
     ``choices: []``. Empty when there is nothing to send."""
     delta = _delta_to_openai(chunk)
     payloads: list[dict[str, Any]] = []
-    if delta or chunk.finish_reason is not None or chunk.usage is None:
+    carries = chunk.finish_reason is not None or chunk.failover is not None
+    if delta or carries or chunk.usage is None:
         body = _chunk_envelope(chunk)
         body["choices"] = [_chunk_choice(chunk, delta)]
         payloads.append(body)
@@ -214,7 +216,23 @@ def chunk_to_openai_payloads(
         body["choices"] = []
         body["usage"] = _usage_to_openai(chunk.usage)
         payloads.append(body)
+    if payloads:
+        _add_failover(payloads[0], chunk)
     return payloads
+
+
+def _add_failover(body: dict[str, Any], chunk: ChatChunk) -> None:
+    """A mid-stream failover, as an extra top-level field OpenAI's SDKs keep (in
+    ``model_extra``): ``"switchyard": {"failover": {"from", "to", "reason"}}``."""
+    failover = chunk.failover
+    if failover is not None:
+        body["switchyard"] = {
+            "failover": {
+                "from": failover.from_deployment,
+                "to": failover.to_deployment,
+                "reason": failover.reason,
+            }
+        }
 
 
 def _chunk_envelope(chunk: ChatChunk) -> dict[str, Any]:

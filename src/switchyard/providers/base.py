@@ -39,6 +39,20 @@ class Timeouts(BaseModel):
         return value
 
 
+class ProbeSettings(BaseModel):
+    """``probe`` on a provider: an active ``health_check()`` every ``interval_seconds``.
+
+    ``enabled: null`` (the default) leaves the choice to the adapter: self-hosted and free ones
+    (``local``, ``fake``, ``ollama``, ``vllm``) are probed, paid APIs are not (a probe there
+    costs requests against the account's limits)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    interval_seconds: float = Field(default=30.0, gt=0)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    enabled: bool | None = None
+
+
 class Capabilities(BaseModel):
     """What an adapter can do; the README's provider table is generated from these."""
 
@@ -67,6 +81,14 @@ class ProviderSettings(BaseModel):
         default=False,
         description="drop tools/images/JSON mode this adapter cannot serve instead of a 400",
     )
+    probe: ProbeSettings = Field(default_factory=ProbeSettings)
+
+    # self-hosted or free adapters set this: probing them costs nothing
+    probe_by_default: ClassVar[bool] = False
+
+    def probe_enabled(self) -> bool:
+        """Whether the background health prober calls this provider's ``health_check()``."""
+        return self.probe_by_default if self.probe.enabled is None else self.probe.enabled
 
     def api_key_value(self) -> str | None:
         return self.api_key.get_secret_value() if self.api_key is not None else None
@@ -116,4 +138,11 @@ class Provider(ABC, Generic[SettingsT]):
         """Release resources (connections, threads, models)."""
 
 
-__all__ = ["Capabilities", "Provider", "ProviderSettings", "SettingsT", "Timeouts"]
+__all__ = [
+    "Capabilities",
+    "ProbeSettings",
+    "Provider",
+    "ProviderSettings",
+    "SettingsT",
+    "Timeouts",
+]

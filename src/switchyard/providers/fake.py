@@ -2,8 +2,11 @@
 
 For tests and for users rehearsing failover: ``reply`` fixes the answer (otherwise it echoes the
 last user message), ``latency`` delays the first byte, ``tokens_per_second`` paces a stream, and
-``failure`` injects a fault (see :class:`FakeFailure`). Tests may also hand a provider a queue of
-outcomes with :meth:`FakeProvider.script`, each consumed by one call.
+``failure`` injects a fault (see :class:`FakeFailure`). ``slow_rate``/``slow_latency`` give the
+latency a heavy tail: that fraction of calls waits ``slow_latency`` instead (what hedged requests
+are for). Tests may also hand a provider a queue of outcomes with :meth:`FakeProvider.script`,
+each consumed by one call, and read ``cancelled``: calls the gateway cancelled or streams it
+closed before their end.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import itertools
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,10 +61,15 @@ class FakeFailure(BaseModel):
 
 class FakeSettings(ProviderSettings):
     type: Literal["fake"] = "fake"
+    probe_by_default: ClassVar[bool] = True
     reply: str | None = Field(
         default=None, description="fixed reply; None echoes the last user message"
     )
     latency: float = Field(default=0.0, ge=0, description="seconds before the first byte")
+    slow_rate: float = Field(
+        default=0.0, ge=0, le=1, description="fraction of calls that take slow_latency instead"
+    )
+    slow_latency: float = Field(default=1.0, ge=0, description="seconds, for slow_rate calls")
     tokens_per_second: float | None = Field(
         default=None, gt=0, description="streaming speed; None streams at once"
     )
@@ -81,6 +89,7 @@ class FakeProvider(Provider[FakeSettings]):
     def __init__(self, name: str, settings: FakeSettings) -> None:
         super().__init__(name, settings)
         self.calls = 0
+        self.cancelled = 0  # calls cancelled, or streams closed, before their end
         self.requests: list[ChatRequest] = []
         self._script: deque[str | FakeFailure] = deque()
         self._random = random.Random(settings.seed)
@@ -93,10 +102,13 @@ class FakeProvider(Provider[FakeSettings]):
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         reply, failure = self._next_outcome(request)
-        if self.settings.latency:
-            await asyncio.sleep(self.settings.latency)
-        if failure is not None and failure.mode != "cut_stream":
-            await self._fail(failure)
+        try:
+            await self._first_byte()
+            if failure is not None and failure.mode != "cut_stream":
+                await self._fail(failure)
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
         return ChatResponse(
             id=f"fake-{next(_ids)}",
             created=int(time.time()),
@@ -107,9 +119,19 @@ class FakeProvider(Provider[FakeSettings]):
         )
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        chunks = self._stream(request)
+        try:
+            async for chunk in chunks:
+                yield chunk
+        except (asyncio.CancelledError, GeneratorExit):
+            self.cancelled += 1
+            raise
+        finally:
+            await chunks.aclose()
+
+    async def _stream(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
         reply, failure = self._next_outcome(request)
-        if self.settings.latency:
-            await asyncio.sleep(self.settings.latency)
+        await self._first_byte()
         if failure is not None and failure.mode != "cut_stream":
             await self._fail(failure)
         chunk_id, created = f"fake-{next(_ids)}", int(time.time())
@@ -171,6 +193,14 @@ class FakeProvider(Provider[FakeSettings]):
         if failure.rate < 1.0 and self._random.random() >= failure.rate:
             return default_reply, None
         return default_reply, failure
+
+    async def _first_byte(self) -> None:
+        settings = self.settings
+        latency = settings.latency
+        if settings.slow_rate and self._random.random() < settings.slow_rate:
+            latency = settings.slow_latency
+        if latency:
+            await asyncio.sleep(latency)
 
     async def _fail(self, failure: FakeFailure) -> None:
         if failure.mode == "timeout":

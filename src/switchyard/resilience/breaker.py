@@ -149,6 +149,9 @@ class BreakerStore(Protocol):
 
     async def views(self, keys: list[str]) -> list[BreakerView]: ...
 
+    async def aclose(self) -> None:
+        """Release connections (the gateway calls it for a store it built)."""
+
 
 class MemoryBreakers:
     """Breakers of this process (the default)."""
@@ -206,6 +209,9 @@ class MemoryBreakers:
                 )
             )
         return views
+
+    async def aclose(self) -> None:
+        return None
 
 
 __all__ = [

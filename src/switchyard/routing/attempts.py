@@ -6,6 +6,10 @@ candidate at once; when every candidate has been tried, the loop waits (full-jit
 least the upstream's ``Retry-After``) and makes another pass, at most ``policy.retries`` more
 passes and never past the deadline. A non-retryable error (the caller's 4xx) ends the loop at
 once: another deployment would refuse the same request.
+
+An alias with ``hedge`` settings runs each pass through
+:func:`~switchyard.routing.hedging.hedged_pass` instead: the same attempts, some of them
+concurrent. Either way every attempt is one :meth:`AttemptRunner.attempt`.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from switchyard.errors import (
     DeadlineExceeded,
@@ -26,6 +30,7 @@ from switchyard.errors import (
 from switchyard.resilience.breaker import BreakerStore
 from switchyard.resilience.retry import RetryPolicy
 from switchyard.routing.health import HealthBoard
+from switchyard.routing.hedging import Abandoned, HedgeResult, HedgeSettings, hedged_pass
 from switchyard.routing.router import Candidate
 
 T = TypeVar("T")
@@ -35,9 +40,35 @@ T = TypeVar("T")
 class Outcome(Generic[T]):
     value: T
     candidate: Candidate
-    attempts: int
+    attempts: int  # every attempt started, hedges and cancelled ones included
     upstream_seconds: float
     errors: list[SwitchyardError] = field(default_factory=list)
+    seconds: float = 0.0  # the winning attempt's own time
+    hedged: bool = False  # the winner was a hedge (see :mod:`switchyard.routing.hedging`)
+    abandoned: list[Abandoned[T]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Tried(Generic[T]):
+    """What one attempt came to: ``value`` when it succeeded, else a retryable ``error``."""
+
+    candidate: Candidate
+    seconds: float
+    value: T | None = None
+    error: SwitchyardError | None = None
+
+
+@dataclass(slots=True)
+class Tally:
+    """What the attempts of one request add up to, across passes."""
+
+    attempts: int = 0
+    upstream: float = 0.0
+    errors: list[SwitchyardError] = field(default_factory=list)
+
+
+class DeadlineReached(Exception):
+    """The request's deadline (not the attempt's own limit) ran out during an attempt."""
 
 
 @dataclass(slots=True)
@@ -56,81 +87,162 @@ class AttemptRunner:
         deadline: float,
         attempt_timeout: Callable[[Candidate], float],
         streaming: bool = False,
+        hedge: HedgeSettings | None = None,
+        discard: Callable[[T], Awaitable[None]] | None = None,
     ) -> Outcome[T]:
         """Run ``call`` on candidates until one succeeds; raise the error that best explains
         the failure otherwise. ``deadline`` is a ``clock()`` value. With ``streaming``, success
         means the first chunk arrived: its time is recorded as time-to-first-token and the
-        stream's owner records the attempt's end."""
-        errors: list[SwitchyardError] = []
-        attempts = 0
-        upstream = 0.0
-        for round_ in range(self.policy.retries + 1):
-            round_errors: list[SwitchyardError] = []
-            for candidate in candidates:
-                key, settings = candidate.key, candidate.breaker
-                if not await self.breakers.allow(key, settings):
-                    continue
-                remaining = deadline - self.clock()
-                if remaining <= 0:
-                    await self.breakers.release(key, settings)
-                    raise _deadline(errors)
-                limit = attempt_timeout(candidate)
-                attempts += 1
-                self.health.started(key)
-                started = time.perf_counter()
-                try:
-                    async with asyncio.timeout(min(limit, remaining)):
-                        value = await call(candidate)
-                except TimeoutError:
-                    elapsed = time.perf_counter() - started
-                    upstream += elapsed
-                    if remaining <= limit:
-                        self.health.abandoned(key)
-                        await self.breakers.release(key, settings)
-                        raise _deadline(errors) from None
-                    error: SwitchyardError = Timeout(
-                        f"no answer within {limit:g}s", provider=candidate.provider.name
+        stream's owner records the attempt's end. With ``hedge``, each pass is a
+        :func:`~switchyard.routing.hedging.hedged_pass`; ``discard`` releases the answer of an
+        attempt that lost the race."""
+        tally = Tally()
+        try:
+            for round_ in range(self.policy.retries + 1):
+                before = len(tally.errors)
+                if hedge is None:
+                    outcome = await self._one_by_one(
+                        candidates, call, tally, deadline, attempt_timeout, streaming
                     )
-                except SwitchyardError as exc:
-                    elapsed = time.perf_counter() - started
-                    upstream += elapsed
-                    error = exc
-                except BaseException:
-                    self.health.abandoned(key)
-                    await self.breakers.release(key, settings)
-                    raise
                 else:
-                    elapsed = time.perf_counter() - started
-                    upstream += elapsed
-                    if streaming:
-                        self.health.first_token(key, elapsed)
-                    else:
-                        self.health.finished(key, ok=True, seconds=elapsed)
-                    await self.breakers.record_success(key, settings)
-                    return Outcome(value, candidate, attempts, upstream, errors)
-                if not error.retryable:
-                    self.health.abandoned(key)
-                    await self.breakers.release(key, settings)
-                    raise error
-                self.health.finished(key, ok=False, seconds=elapsed, error=str(error))
-                if isinstance(error, RateLimited) and not settings.count_rate_limits:
-                    await self.breakers.release(key, settings)
-                else:
-                    await self.breakers.record_failure(key, settings)
-                errors.append(error)
-                round_errors.append(error)
-            if not round_errors:
-                break  # every candidate was refused by its breaker
-            if round_ == self.policy.retries:
-                break
-            retry_after = max(
-                (e.retry_after for e in round_errors if e.retry_after is not None), default=None
+                    result = await hedged_pass(
+                        self,
+                        candidates,
+                        call,
+                        tally,
+                        settings=hedge,
+                        deadline=deadline,
+                        attempt_timeout=attempt_timeout,
+                        streaming=streaming,
+                        discard=discard,
+                    )
+                    outcome = None if result is None else _won(result, tally)
+                if outcome is not None:
+                    return outcome
+                round_errors = tally.errors[before:]
+                if not round_errors:
+                    break  # every candidate was refused by its breaker
+                if round_ == self.policy.retries:
+                    break
+                retry_after = max(
+                    (e.retry_after for e in round_errors if e.retry_after is not None),
+                    default=None,
+                )
+                delay = self.policy.delay(round_, retry_after)
+                if self.clock() + delay >= deadline:
+                    break
+                await self.sleep(delay)
+        except DeadlineReached:
+            raise _deadline(tally.errors) from None
+        raise _exhausted(candidates, tally.errors, tally.attempts)
+
+    async def _one_by_one(
+        self,
+        candidates: Sequence[Candidate],
+        call: Callable[[Candidate], Awaitable[T]],
+        tally: Tally,
+        deadline: float,
+        attempt_timeout: Callable[[Candidate], float],
+        streaming: bool,
+    ) -> Outcome[T] | None:
+        """One pass without hedging: each candidate its breaker admits, in order."""
+        for candidate in candidates:
+            if not await self.breakers.allow(candidate.key, candidate.breaker):
+                continue
+            tally.attempts += 1
+            tried = await self.attempt(
+                candidate,
+                call,
+                deadline=deadline,
+                limit=attempt_timeout(candidate),
+                streaming=streaming,
             )
-            delay = self.policy.delay(round_, retry_after)
-            if self.clock() + delay >= deadline:
-                break
-            await self.sleep(delay)
-        raise _exhausted(candidates, errors, attempts)
+            tally.upstream += tried.seconds
+            if tried.error is None:
+                return Outcome(
+                    cast(T, tried.value),
+                    candidate,
+                    tally.attempts,
+                    tally.upstream,
+                    tally.errors,
+                    seconds=tried.seconds,
+                )
+            tally.errors.append(tried.error)
+        return None
+
+    async def attempt(
+        self,
+        candidate: Candidate,
+        call: Callable[[Candidate], Awaitable[T]],
+        *,
+        deadline: float,
+        limit: float,
+        streaming: bool,
+    ) -> Tried[T]:
+        """One attempt its breaker has admitted: ``call`` under ``limit`` seconds (capped by
+        the deadline), its verdict recorded in the breaker and the health board.
+
+        Returns the answer or a retryable error. Raises :class:`DeadlineReached` when the
+        deadline ran out, a non-retryable error as it is, and ``CancelledError`` when cancelled
+        (a hedge that lost): those leave no verdict on the deployment (breaker released)."""
+        key, settings = candidate.key, candidate.breaker
+        remaining = deadline - self.clock()
+        if remaining <= 0:
+            await self.breakers.release(key, settings)
+            raise DeadlineReached
+        self.health.started(key)
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(min(limit, remaining)):
+                value = await call(candidate)
+        except TimeoutError:
+            elapsed = time.perf_counter() - started
+            if remaining <= limit:
+                self.health.abandoned(key)
+                await self.breakers.release(key, settings)
+                raise DeadlineReached from None
+            error: SwitchyardError = Timeout(
+                f"no answer within {limit:g}s", provider=candidate.provider.name
+            )
+        except SwitchyardError as exc:
+            elapsed = time.perf_counter() - started
+            error = exc
+        except BaseException:
+            self.health.abandoned(key)
+            await self.breakers.release(key, settings)
+            raise
+        else:
+            elapsed = time.perf_counter() - started
+            if streaming:
+                self.health.first_token(key, elapsed)
+            else:
+                self.health.finished(key, ok=True, seconds=elapsed)
+            await self.breakers.record_success(key, settings)
+            return Tried(candidate, elapsed, value=value)
+        if not error.retryable:
+            self.health.abandoned(key)
+            await self.breakers.release(key, settings)
+            raise error
+        self.health.finished(key, ok=False, seconds=elapsed, error=str(error))
+        if isinstance(error, RateLimited) and not settings.count_rate_limits:
+            await self.breakers.release(key, settings)
+        else:
+            await self.breakers.record_failure(key, settings)
+        return Tried(candidate, elapsed, error=error)
+
+
+def _won(result: HedgeResult[T], tally: Tally) -> Outcome[T]:
+    winner = result.winner
+    return Outcome(
+        cast(T, winner.value),
+        winner.candidate,
+        tally.attempts,
+        tally.upstream,
+        tally.errors,
+        seconds=winner.seconds,
+        hedged=result.hedged,
+        abandoned=result.abandoned,
+    )
 
 
 def _deadline(errors: list[SwitchyardError]) -> DeadlineExceeded:
@@ -158,4 +270,4 @@ def _exhausted(
     return final
 
 
-__all__ = ["AttemptRunner", "Outcome"]
+__all__ = ["AttemptRunner", "DeadlineReached", "Outcome", "Tally", "Tried"]

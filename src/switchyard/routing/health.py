@@ -28,6 +28,7 @@ class DeploymentHealth:
     ewma_latency: float | None = None  # seconds
     ewma_ttft: float | None = None  # seconds
     recent: deque[tuple[float, bool, float]] = field(default_factory=lambda: deque(maxlen=WINDOW))
+    ttfts: deque[float] = field(default_factory=lambda: deque(maxlen=WINDOW))  # seconds
     last_error: str | None = None
     last_error_at: float | None = None  # wall clock (time.time())
     probe_ok: bool | None = None
@@ -81,6 +82,7 @@ class HealthBoard:
     def first_token(self, key: str, seconds: float) -> None:
         health = self.get(key)
         health.ewma_ttft = _ewma(health.ewma_ttft, seconds)
+        health.ttfts.append(seconds)
 
     def finished(self, key: str, *, ok: bool, seconds: float, error: str | None = None) -> None:
         health = self.get(key)

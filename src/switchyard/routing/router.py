@@ -22,6 +22,7 @@ from switchyard.providers.capabilities import fit_request
 from switchyard.resilience.breaker import BreakerSettings
 from switchyard.routing.eligibility import ChatNeeds, eligible, eligible_for_embeddings
 from switchyard.routing.health import HealthBoard
+from switchyard.routing.hedging import HedgeSettings
 from switchyard.routing.strategies import (
     DEFAULT_OUTPUT_TOKENS,
     STRATEGIES,
@@ -54,6 +55,8 @@ class AliasRoute:
     candidates: tuple[Candidate, ...]
     cost_weight: float = 0.5
     context_window_fallbacks: tuple[str, ...] = ()
+    hedge: HedgeSettings | None = None
+    mid_stream_failover: bool = False
 
 
 def for_candidate(request: ChatRequest, candidate: Candidate) -> ChatRequest:
@@ -99,6 +102,8 @@ class Router:
                 tuple(self._candidate(d, breaker) for d in alias.deployments),
                 alias.cost_weight,
                 tuple(alias.context_window_fallbacks),
+                alias.hedge,
+                alias.mid_stream_failover,
             )
         self._direct: dict[str, AliasRoute] = {}
 

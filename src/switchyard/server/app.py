@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from switchyard.config.schema import ServerSettings
+from switchyard.doors.native.operations import OperationsDoor
 from switchyard.doors.openai.routes import OpenAIDoor
 from switchyard.gateway import Gateway
 from switchyard.server.http import Authenticator
@@ -58,6 +59,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     master_key = settings.master_key.get_secret_value() if settings.master_key else None
     auth = Authenticator(master_key)
     openai = OpenAIDoor(gateway, auth, settings.max_body_bytes)
+    operations = OperationsDoor(gateway, auth)
     health = Health(gateway)
 
     @asynccontextmanager
@@ -74,6 +76,15 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/v1/chat/completions", openai.chat_completions, methods=["POST"]),
         Route("/v1/embeddings", openai.embeddings, methods=["POST"]),
         Route("/v1/models", openai.models, methods=["GET"]),
+        Route("/api/v1/providers", operations.providers, methods=["GET"]),
+        Route("/api/v1/providers/{name}/test", operations.test_provider, methods=["POST"]),
+        Route("/api/v1/circuit-breakers", operations.circuit_breakers, methods=["GET"]),
+        Route("/api/v1/circuit-breakers/reset", operations.reset_breaker, methods=["POST"]),
+        Route(
+            "/api/v1/circuit-breakers/{provider}/{model:path}/reset",
+            operations.reset_breaker,
+            methods=["POST"],
+        ),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
     ]

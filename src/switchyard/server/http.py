@@ -37,6 +37,8 @@ class RequestContext:
             headers["x-switchyard-provider"] = served_by.provider
             headers["x-switchyard-model"] = served_by.model
             headers["x-switchyard-attempts"] = str(served_by.attempts)
+            if served_by.hedged:
+                headers["x-switchyard-hedged"] = "true"
             headers["x-switchyard-overhead-ms"] = (
                 f"{max(elapsed_ms - served_by.upstream_ms, 0):.3f}"
             )

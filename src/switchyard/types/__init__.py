@@ -1,6 +1,7 @@
 """Canonical types (the hub): front doors and providers translate to and from these."""
 
 from switchyard.types.chat import (
+    AbandonedAttempt,
     ChatChunk,
     ChatRequest,
     ChatResponse,
@@ -14,6 +15,7 @@ from switchyard.types.chat import (
     ResponseFormat,
     Role,
     ServedBy,
+    StreamFailover,
     TextPart,
     Tool,
     ToolCall,
@@ -24,6 +26,7 @@ from switchyard.types.embeddings import EmbeddingRequest, EmbeddingResponse
 from switchyard.types.usage import Cost, Prices, Usage
 
 __all__ = [
+    "AbandonedAttempt",
     "ChatChunk",
     "ChatRequest",
     "ChatResponse",
@@ -41,6 +44,7 @@ __all__ = [
     "ResponseFormat",
     "Role",
     "ServedBy",
+    "StreamFailover",
     "TextPart",
     "Tool",
     "ToolCall",

@@ -133,13 +133,40 @@ class Choice(_Model):
     finish_reason: FinishReason | None = "stop"
 
 
+class AbandonedAttempt(_Model):
+    """An attempt that lost a hedged race (see ``hedge`` on a model alias).
+
+    ``answered`` says it had already answered (a whole reply, or a stream's first chunk) when
+    another won; only then may ``usage`` and ``cost`` be known. A cancelled upstream request may
+    still be billed by its provider for the tokens it processed before the connection closed:
+    the gateway cannot see that, so it is not in ``usage``."""
+
+    provider: str
+    model: str
+    answered: bool = False
+    usage: Usage | None = None
+    cost: Cost | None = None
+
+
 class ServedBy(_Model):
-    """Which deployment answered and what it took: the gateway fills this in."""
+    """Which deployment answered and what it took: the gateway fills this in.
+
+    ``attempts`` counts every attempt started, hedges included; ``hedged`` says the answer came
+    from a hedge (an attempt started while an earlier one was still running); ``abandoned``
+    lists the attempts that lost a hedged race."""
 
     provider: str
     model: str
     attempts: int = 1
     upstream_ms: float = 0.0
+    hedged: bool = False
+    abandoned: list[AbandonedAttempt] = Field(default_factory=list)
+
+    @property
+    def extra_cost(self) -> Cost | None:
+        """What the abandoned attempts are known to have cost (None when nothing is known)."""
+        costs = [a.cost for a in self.abandoned if a.cost is not None]
+        return sum(costs[1:], costs[0]) if costs else None
 
 
 class ChatResponse(_Model):
@@ -172,8 +199,18 @@ class ToolCallDelta(_Model):
     arguments: str | None = None
 
 
+class StreamFailover(_Model):
+    """Carried by the first chunk after a mid-stream failover (``mid_stream_failover`` on a
+    model alias): the deployment whose stream broke, the one continuing it, and why."""
+
+    from_deployment: str  # "provider/model"
+    to_deployment: str
+    reason: str
+
+
 class ChatChunk(_Model):
-    """One streamed piece of a response. The last chunk may carry only ``usage``."""
+    """One streamed piece of a response. The last chunk may carry only ``usage``; ``failover``
+    marks the first chunk a new deployment sent after the stream broke mid-way."""
 
     id: str
     created: int
@@ -188,9 +225,11 @@ class ChatChunk(_Model):
     usage: Usage | None = None
     cost: Cost | None = None
     system_fingerprint: str | None = None
+    failover: StreamFailover | None = None
 
 
 __all__ = [
+    "AbandonedAttempt",
     "ChatChunk",
     "ChatRequest",
     "ChatResponse",
@@ -204,6 +243,7 @@ __all__ = [
     "ResponseFormat",
     "Role",
     "ServedBy",
+    "StreamFailover",
     "TextPart",
     "Tool",
     "ToolCall",

@@ -20,6 +20,14 @@ class Usage(BaseModel):
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
 
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cached_input_tokens=self.cached_input_tokens + other.cached_input_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
+        )
+
 
 class Cost(BaseModel):
     """US dollars, from the catalog's (or the deployment's) per-million-token prices."""
@@ -29,6 +37,13 @@ class Cost(BaseModel):
     input: float = 0.0
     output: float = 0.0
     total: float = 0.0
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(
+            input=self.input + other.input,
+            output=self.output + other.output,
+            total=self.total + other.total,
+        )
 
 
 class Prices(BaseModel):

