@@ -35,5 +35,10 @@ lint: install-test
 	$(VENV)/bin/ruff format --check src tests
 	$(VENV)/bin/mypy
 
+# direct vs Switchyard vs LiteLLM's proxy on this machine (see bench/README.md); not a test
+bench: install
+	bash bench/setup.sh
+	$(PY) bench/run.py
+
 clean:
 	rm -rf $(VENV)

@@ -1,0 +1,401 @@
+"""Gateway overhead benchmark: direct nginx vs Switchyard vs LiteLLM proxy.
+
+    bash bench/setup.sh                       # once: wrk, nginx, the LiteLLM venv
+    .venv/bin/python bench/run.py        # ~3 minutes with the defaults
+
+For each target the harness starts the server (pinned to its own core), measures the time from
+spawn to the first successful chat completion, reads its idle RSS, warms it up, then drives it
+with wrk (POST /v1/chat/completions, bench/wrk/chat.lua) at concurrency 1, 16 and 64, plus the
+streaming variant (SSE upstream) at 16. Around every run it reads the CPU time of the server's
+whole process tree from /proc. Everything goes to 127.0.0.1; every run is bounded in time.
+
+Prints Markdown tables and writes bench/results/<timestamp>.md and .json. Exits 1 when any run
+had errors (non-2xx answers or socket errors) or a target failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import (
+    BENCH_DIR,
+    NOISY_CORE_SHARE,
+    REPO_DIR,
+    RESULTS_DIR,
+    UPSTREAM,
+    Nginx,
+    Server,
+    environment,
+    fmt,
+    log,
+    measure,
+    measure_quietest,
+    process_tree,
+    tree_hwm_mib,
+    tree_rss_mib,
+    wait_for_quiet,
+)
+
+# The switchyard next to the interpreter running this script (so `.venv/bin/python bench/run.py`
+# benchmarks that venv's install), else the one on PATH; SWITCHYARD_BIN overrides.
+SWITCHYARD_BIN = os.environ.get("SWITCHYARD_BIN") or (
+    str(Path(sys.executable).parent / "switchyard")
+    if (Path(sys.executable).parent / "switchyard").exists()
+    else (shutil.which("switchyard") or "switchyard")
+)
+LITELLM_BIN = str(BENCH_DIR / ".venv-litellm" / "bin" / "litellm")
+SWITCHYARD_PORT = 18090  # also in bench/switchyard.yaml
+LITELLM_PORT = 18091
+LITELLM_ENV = {
+    "LITELLM_LOG": "ERROR",  # also turns uvicorn's access log off
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # no network fetches at start-up
+    "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
+    "LITELLM_LOCAL_BLOG_POSTS": "True",
+    "LITELLM_LOCAL_POLICY_TEMPLATES": "True",
+    "LITELLM_LOCAL_AUTOROUTER_PRESETS": "True",
+    "DISABLE_ADMIN_UI": "True",
+}
+ALL_TARGETS = ("direct", "switchyard", "litellm")
+
+# Targets from the task, checked on every run.
+MAX_CPU_RATIO = 0.10  # Switchyard CPU µs/req <= 1/10 of LiteLLM's
+MAX_ADDED_P50_MS = 1.0  # Switchyard p50 at c=1 minus direct p50 at c=1
+MAX_STARTUP_S = 3.0
+MAX_IDLE_RSS_MIB = 120.0
+
+
+def switchyard_available() -> tuple[bool, str]:
+    if not Path(SWITCHYARD_BIN).exists():
+        return False, f"{SWITCHYARD_BIN} not found"
+    try:
+        r = subprocess.run(
+            [SWITCHYARD_BIN, "serve", "--help"], capture_output=True, text=True, timeout=60
+        )
+    except (OSError, subprocess.SubprocessError) as e:
+        return False, str(e)
+    if r.returncode != 0:
+        return False, "`switchyard serve --help` failed: " + (r.stderr or r.stdout).strip()[-300:]
+    return True, ""
+
+
+def make_server(target: str, stamp: str) -> Server:
+    logs = RESULTS_DIR / f"{stamp}-{target}.log"
+    if target == "switchyard":
+        return Server(
+            "switchyard",
+            [SWITCHYARD_BIN, "serve", "--config", str(BENCH_DIR / "switchyard.yaml")],
+            SWITCHYARD_PORT,
+            startup_timeout=60,
+            log_path=logs,
+        )
+    if target == "litellm":
+        return Server(
+            "litellm",
+            [
+                LITELLM_BIN,
+                "--config",
+                str(BENCH_DIR / "litellm.yaml"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(LITELLM_PORT),
+                "--num_workers",
+                "1",
+            ],
+            LITELLM_PORT,
+            env=LITELLM_ENV,
+            startup_timeout=120,
+            log_path=logs,
+        )
+    raise ValueError(target)
+
+
+def bench_target(target: str, pid: int, url: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    runs = []
+    if args.warmup:
+        log(f"{target}: warm-up {args.warmup:g} s")
+        measure(pid, url, 16, args.warmup)
+    for c in args.concurrency:
+        log(f"{target}: c={c}, {args.duration:g} s")
+        r = measure_quietest(pid, url, c, args.duration, args.noisy_retries)
+        r["load"] = f"c={c}"
+        runs.append(r)
+    if not args.no_stream:
+        sse_url = url.replace("/v1/", "/sse/v1/") if target == "direct" else url
+        log(f"{target}: streaming c={args.stream_concurrency}, {args.duration:g} s")
+        r = measure_quietest(
+            pid,
+            sse_url,
+            args.stream_concurrency,
+            args.duration,
+            args.noisy_retries,
+            model="bench-stream",
+            stream=True,
+        )
+        r["load"] = f"stream c={args.stream_concurrency}"
+        runs.append(r)
+    for r in runs:
+        log(
+            f"{target} {r['load']}: {r['rps']:.0f} req/s, p50 {r['lat_p50_us'] / 1000:.2f} ms, "
+            f"{fmt(r['cpu_us_per_req'])} µs CPU/req, errors {r['errors']}"
+        )
+    return runs
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="Switchyard vs LiteLLM vs direct: gateway overhead")
+    ap.add_argument(
+        "--targets",
+        default=",".join(ALL_TARGETS),
+        help="comma-separated subset of: " + ", ".join(ALL_TARGETS),
+    )
+    ap.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
+    ap.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up at c=16")
+    ap.add_argument("--concurrency", default="1,16,64")
+    ap.add_argument("--stream-concurrency", type=int, default=16)
+    ap.add_argument("--no-stream", action="store_true")
+    ap.add_argument(
+        "--noisy-retries",
+        type=int,
+        default=1,
+        help="repeat a run this many times while other jobs load the CPU; keep the quietest",
+    )
+    ap.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=60.0,
+        help="wait at most this many seconds for other jobs to leave the CPU (0: do not wait)",
+    )
+    args = ap.parse_args()
+    if not 0 <= args.noisy_retries <= 3 or not 0 <= args.wait_quiet <= 600:
+        ap.error("--noisy-retries must be in [0, 3] and --wait-quiet in [0, 600]")
+    args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    bad = [t for t in targets if t not in ALL_TARGETS]
+    if bad:
+        ap.error(f"unknown targets {bad}")
+    if not (
+        0 < args.duration <= 60
+        and 0 <= args.warmup <= 30
+        and all(1 <= c <= 256 for c in [*args.concurrency, args.stream_concurrency])
+    ):
+        ap.error("duration must be in (0, 60], warmup in [0, 30], concurrency in [1, 256]")
+
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    env_info = environment()
+    quiet = wait_for_quiet(args.wait_quiet) if args.wait_quiet else None
+    if quiet is not None and quiet >= NOISY_CORE_SHARE:
+        log(f"warning: machine still busy ({quiet:.0%} of a core) after {args.wait_quiet:g} s")
+    env_info["busy_before_start"] = quiet
+    results: dict[str, dict[str, Any]] = {}
+    t_start = time.monotonic()
+
+    with Nginx() as nginx:
+        for target in targets:
+            if target == "direct":
+                log("direct: wrk straight at nginx")
+                results["direct"] = {
+                    "runs": bench_target(
+                        "direct", nginx.pid, f"{UPSTREAM}/v1/chat/completions", args
+                    ),
+                    "idle_rss_mib": None,
+                    "peak_rss_mib": tree_hwm_mib(nginx.pid),
+                    "startup_s": None,
+                }
+                continue
+            if target == "switchyard":
+                ok, why = switchyard_available()
+                if not ok:
+                    log(f"switchyard: skipped: {why}")
+                    results["switchyard"] = {"skipped": why}
+                    continue
+            if target == "litellm" and not Path(LITELLM_BIN).exists():
+                why = f"{LITELLM_BIN} missing: run bash bench/setup.sh"
+                log(f"litellm: skipped: {why}")
+                results["litellm"] = {"skipped": why}
+                continue
+            srv = make_server(target, stamp)
+            log(f"{target}: starting: {' '.join(srv.cmd)}")
+            try:
+                startup = srv.start()
+                time.sleep(0.5)
+                idle = tree_rss_mib(srv.pid)
+                log(f"{target}: first answer after {startup:.2f} s, idle RSS {idle:.1f} MiB")
+                runs = bench_target(target, srv.pid, srv.url, args)
+                results[target] = {
+                    "runs": runs,
+                    "startup_s": startup,
+                    "idle_rss_mib": idle,
+                    "peak_rss_mib": tree_hwm_mib(srv.pid),
+                    "processes": len(process_tree(srv.pid)),
+                }
+            except Exception as e:
+                log(f"{target}: FAILED: {e}")
+                results[target] = {"failed": str(e)}
+            finally:
+                srv.stop()
+
+    elapsed = time.monotonic() - t_start
+    checks = check_targets(results)
+    md = render(results, checks, args, env_info, stamp, elapsed)
+    print(md)
+    (RESULTS_DIR / f"{stamp}.md").write_text(md)
+    (RESULTS_DIR / f"{stamp}.json").write_text(
+        json.dumps(
+            {
+                "stamp": stamp,
+                "environment": env_info,
+                "args": {k: v for k, v in vars(args).items()},
+                "elapsed_s": elapsed,
+                "results": results,
+                "checks": checks,
+            },
+            indent=2,
+        )
+    )
+    log(f"wrote {RESULTS_DIR.relative_to(REPO_DIR)}/{stamp}.md and .json ({elapsed:.0f} s)")
+    failed = any("failed" in r for r in results.values())
+    errors = any(run["errors"] for r in results.values() for run in r.get("runs", []))
+    if any(run["noisy"] for r in results.values() for run in r.get("runs", [])):
+        log("warning: some runs were noisy (other jobs used the CPU): see 'other load'")
+    return 1 if failed or errors else 0
+
+
+def _run(results: dict[str, Any], target: str, load: str) -> dict[str, Any] | None:
+    for r in results.get(target, {}).get("runs", []):
+        if r["load"] == load:
+            return r
+    return None
+
+
+def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    sy = results.get("switchyard", {})
+    checks: list[dict[str, Any]] = []
+
+    def add(name: str, value: str, ok: bool | None) -> None:
+        checks.append(
+            {
+                "target": name,
+                "measured": value,
+                "status": "n/a" if ok is None else ("PASS" if ok else "FAIL"),
+            }
+        )
+
+    for load in ("c=1", "c=16", "c=64"):
+        s, lite = _run(results, "switchyard", load), _run(results, "litellm", load)
+        if s and lite and s["cpu_us_per_req"] and lite["cpu_us_per_req"]:
+            ratio = s["cpu_us_per_req"] / lite["cpu_us_per_req"]
+            add(
+                f"CPU µs/req ≤ 1/10 of LiteLLM ({load})",
+                f"{s['cpu_us_per_req']:.0f} vs {lite['cpu_us_per_req']:.0f} µs (ratio {ratio:.3f})",
+                ratio <= MAX_CPU_RATIO,
+            )
+        else:
+            add(f"CPU µs/req ≤ 1/10 of LiteLLM ({load})", "-", None)
+    s1, d1 = _run(results, "switchyard", "c=1"), _run(results, "direct", "c=1")
+    if s1 and d1:
+        added = (s1["lat_p50_us"] - d1["lat_p50_us"]) / 1000
+        add("added p50 latency at c=1 < 1 ms", f"{added:.3f} ms", added < MAX_ADDED_P50_MS)
+    else:
+        add("added p50 latency at c=1 < 1 ms", "-", None)
+    st = sy.get("startup_s")
+    add(
+        "start-up to first answer < 3 s",
+        fmt(st, 2) + " s" if st else "-",
+        None if st is None else st < MAX_STARTUP_S,
+    )
+    rss = sy.get("idle_rss_mib")
+    add(
+        "idle RSS < 120 MiB",
+        fmt(rss, 1) + " MiB" if rss else "-",
+        None if rss is None else rss < MAX_IDLE_RSS_MIB,
+    )
+    return checks
+
+
+def render(
+    results: dict[str, Any],
+    checks: list[dict[str, Any]],
+    args: argparse.Namespace,
+    env: dict[str, Any],
+    stamp: str,
+    elapsed: float,
+) -> str:
+    names = {"direct": "direct (nginx)", "switchyard": "Switchyard", "litellm": "LiteLLM proxy"}
+    out = [
+        f"### Gateway overhead — run {stamp} (UTC)",
+        "",
+        f"Machine: {env['cpus']} x {env['cpu_model']}, {env['mem_gib']} GiB, kernel "
+        f"{env['kernel']}; Python {env['python']}; {env['wrk']}; {env['nginx']}; "
+        f"repo {env['git_rev']}. Pinning: {env['pinning']}. wrk: 1 thread, "
+        f"{args.duration:g} s per run after a {args.warmup:g} s warm-up at c=16; "
+        f"total {elapsed:.0f} s.",
+        "",
+        "| target | load | req/s | p50 ms | p99 ms | CPU µs/req | errors | other load |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for t, r in results.items():
+        if "skipped" in r or "failed" in r:
+            why = r.get("skipped") or r.get("failed")
+            out.append(
+                f"| {names[t]} | {'skipped' if 'skipped' in r else 'FAILED'}: "
+                f"{why[:100]} | | | | | | |"
+            )
+            continue
+        for run in r["runs"]:
+            flag = " ⚠ FLAGGED" if run["errors"] else ""
+            out.append(
+                f"| {names[t]} | {run['load']} | {fmt(run['rps'])} | "
+                f"{fmt(run['lat_p50_us'] / 1000, 2)} | {fmt(run['lat_p99_us'] / 1000, 2)} | "
+                f"{fmt(run['cpu_us_per_req'])} | {run['errors']}{flag} | "
+                f"{run['other_core_share']:.0%}{' ~ noisy' if run['noisy'] else ''}{_tries(run)} |"
+            )
+    out += [
+        "",
+        "| target | start-up to first answer s | idle RSS MiB | peak RSS MiB |",
+        "|---|---:|---:|---:|",
+    ]
+    for t, r in results.items():
+        if "runs" not in r:
+            continue
+        out.append(
+            f"| {names[t]} | {fmt(r['startup_s'], 2)} | {fmt(r['idle_rss_mib'], 1)} | "
+            f"{fmt(r['peak_rss_mib'], 1)} |"
+        )
+    out += [
+        "",
+        "| Switchyard target | measured | status |",
+        "|---|---|---|",
+        *[f"| {c['target']} | {c['measured']} | {c['status']} |" for c in checks],
+        "",
+        "CPU µs/req: the server's process tree (all processes and threads), utime+stime from "
+        "/proc over the run, divided by the requests wrk completed; for `direct` it is nginx's "
+        "own CPU. RSS: VmRSS (idle, 0.5 s after the first answer) and VmHWM (peak, after all "
+        "runs), summed over the process tree. errors: non-2xx answers plus socket errors "
+        "counted by wrk; any run with errors is flagged. other load: CPU used during the run "
+        "by everything but the server, nginx and wrk, as a share of one core (a few per cent "
+        "of kernel network work is normal); above "
+        f"{NOISY_CORE_SHARE:.0%} the run is marked noisy: another job shared the machine, "
+        "so its req/s and latencies are suspect (CPU µs/req less so, but it rises too).",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def _tries(run: dict[str, Any]) -> str:
+    n = run.get("attempts", 1)
+    return f" (best of {n})" if n > 1 else ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
