@@ -143,25 +143,23 @@ class Gateway:
         chat = _coerce(ChatRequest, request, fields)
         deadline = self._deadline(chat.timeout)
         hedge = self.router.route(chat.model).hedge
-        try:
-            outcome = await self._runner.run(
-                self.router.resolve(chat, chat.prefer),
+
+        async def attempt(candidates: list[Candidate]) -> Outcome[ChatResponse]:
+            return await self._runner.run(
+                candidates,
                 lambda c: c.provider.chat(for_candidate(chat, c)),
                 deadline=deadline,
                 attempt_timeout=lambda c: c.timeout.total,
                 hedge=hedge,
             )
+
+        try:
+            outcome = await attempt(self.router.resolve(chat, chat.prefer))
         except ContextLengthExceeded as exc:
             larger = self._larger_context(chat, exc)
             if larger is None:
                 raise
-            outcome = await self._runner.run(
-                larger,
-                lambda c: c.provider.chat(for_candidate(chat, c)),
-                deadline=deadline,
-                attempt_timeout=lambda c: c.timeout.total,
-                hedge=hedge,
-            )
+            outcome = await attempt(larger)
         return _attribute(outcome)
 
     def stream(
