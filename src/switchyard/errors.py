@@ -23,7 +23,12 @@ true, never on the caller's own 4xx mistakes.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class SwitchyardError(Exception):
@@ -134,33 +139,61 @@ class DeadlineExceeded(Timeout):
     retryable = False
 
 
+def protocol_error(
+    what: str, exc: ValidationError, provider: str | None, *, source: str = "upstream"
+) -> UpstreamProtocolError:
+    """The error for a reply that failed validation against its wire model, naming where:
+    ``malformed {what} from {source}: {location}: {pydantic's message}``."""
+    error = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in error["loc"]) or "body"
+    return UpstreamProtocolError(
+        f"malformed {what} from {source}: {where}: {error['msg']}", provider=provider
+    )
+
+
+# What an upstream's HTTP status means when its body says nothing finer. A provider passes its
+# own statuses to :func:`status_error_class` as overrides (402 out of credit, 529 overloaded, ...).
+STATUS_ERRORS: Mapping[int, type[SwitchyardError]] = MappingProxyType(
+    {
+        400: InvalidRequest,
+        401: AuthenticationError,
+        403: PermissionDenied,
+        404: ModelNotFound,
+        408: Timeout,
+        413: PayloadTooLarge,
+        422: InvalidRequest,
+        429: RateLimited,
+    }
+)
+
+
+def status_error_class(
+    status: int, overrides: Mapping[int, type[SwitchyardError] | None] | None = None
+) -> type[SwitchyardError] | None:
+    """The taxonomy class an upstream HTTP status means: a provider's ``overrides`` first, then
+    :data:`STATUS_ERRORS`; any other 5xx is ``ProviderUnavailable``.
+
+    None for a status neither names (an unusual 4xx, or one an override maps to None): the
+    caller decides, from what the body says or as ``InvalidRequest``.
+    """
+    if overrides is not None and status in overrides:
+        return overrides[status]
+    cls = STATUS_ERRORS.get(status)
+    if cls is None and status >= 500:
+        return ProviderUnavailable
+    return cls
+
+
 def error_for_status(
     status: int, message: str, *, provider: str | None, retry_after: float | None = None
 ) -> SwitchyardError:
     """The taxonomy class an upstream HTTP status means, when the body says nothing finer."""
-    cls: type[SwitchyardError]
-    if status == 400 or status == 422:
-        cls = InvalidRequest
-    elif status == 401:
-        cls = AuthenticationError
-    elif status == 403:
-        cls = PermissionDenied
-    elif status == 404:
-        cls = ModelNotFound
-    elif status == 408:
-        cls = Timeout
-    elif status == 413:
-        cls = PayloadTooLarge
-    elif status == 429:
-        cls = RateLimited
-    elif status >= 500:
-        cls = ProviderUnavailable
-    else:
-        cls = InvalidRequest
+    cls = status_error_class(status) or InvalidRequest
     return cls(message, provider=provider, retry_after=retry_after, upstream_status=status)
 
 
 __all__ = [
+    "STATUS_ERRORS",
     "AuthenticationError",
     "ContentFiltered",
     "ContextLengthExceeded",
@@ -176,4 +209,6 @@ __all__ = [
     "Timeout",
     "UpstreamProtocolError",
     "error_for_status",
+    "protocol_error",
+    "status_error_class",
 ]

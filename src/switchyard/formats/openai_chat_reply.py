@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from switchyard.errors import UpstreamProtocolError
+from switchyard.errors import UpstreamProtocolError, protocol_error
 from switchyard.types import (
     ChatChunk,
     ChatResponse,
@@ -150,7 +150,7 @@ def response_from_openai(body: dict[str, Any], provider: str) -> ChatResponse:
     try:
         wire = _Response.model_validate(body)
     except ValidationError as exc:
-        raise _protocol_error("chat completion", exc, provider) from exc
+        raise protocol_error("chat completion", exc, provider) from exc
     choices: list[Choice] = []
     for choice in wire.choices:
         message = choice.message
@@ -214,7 +214,7 @@ def _parse_chunk(body: dict[str, Any]) -> _Chunk:
     try:
         return _Chunk.model_validate(body)
     except ValidationError as exc:
-        raise _protocol_error("chat completion chunk", exc, None) from exc
+        raise protocol_error("chat completion chunk", exc, None) from exc
 
 
 def _chunks(wire: _Chunk) -> list[ChatChunk]:
@@ -311,14 +311,6 @@ def _finish_from_openai(reason: str | None) -> FinishReason | None:
     if reason is None:
         return None
     return _FINISH_FROM_OPENAI.get(reason, "stop")
-
-
-def _protocol_error(what: str, exc: ValidationError, provider: str | None) -> UpstreamProtocolError:
-    error = exc.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in error["loc"]) or "body"
-    return UpstreamProtocolError(
-        f"malformed {what} from upstream: {where}: {error['msg']}", provider=provider
-    )
 
 
 __all__ = ["chunk_from_openai", "chunks_from_openai", "response_from_openai"]

@@ -31,6 +31,7 @@ _SCALARS = frozenset(
         "parallel_tool_calls",
     }
 )
+_Fields = tuple[tuple[str, type], ...]  # (key, the type its value must have)
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _GATEWAY_CONTROLS = frozenset({"cache", "timeout", "fallbacks", "tags", "prefer"})
 _IMAGE_DETAILS = frozenset({"auto", "low", "high"})
@@ -256,15 +257,8 @@ def _tools(value: Any) -> list[dict[str, Any]]:
         name = function.get("name")
         if not isinstance(name, str) or not name:
             raise _invalid(f"{path}.function.name", "must be a non-empty string")
-        out: dict[str, Any] = {"name": name}
-        for key, expected in (("description", str), ("parameters", dict), ("strict", bool)):
-            item = function.get(key)
-            if item is None:
-                continue
-            if not isinstance(item, expected):
-                raise _invalid(f"{path}.function.{key}", f"must be a {expected.__name__}")
-            out[key] = item
-        tools.append(out)
+        fields = (("description", str), ("parameters", dict), ("strict", bool))
+        tools.append({"name": name, **_typed_fields(function, fields, f"{path}.function")})
     return tools
 
 
@@ -296,15 +290,22 @@ def _response_format(value: Any) -> dict[str, Any]:
     name = spec.get("name")
     if not isinstance(name, str) or not name:
         raise _invalid("response_format.json_schema.name", "must be a non-empty string")
-    out: dict[str, Any] = {"name": name}
-    for key, expected in (("schema", dict), ("description", str), ("strict", bool)):
-        item = spec.get(key)
+    fields = (("schema", dict), ("description", str), ("strict", bool))
+    out = {"name": name, **_typed_fields(spec, fields, "response_format.json_schema")}
+    return {"type": "json_schema", "json_schema": out}
+
+
+def _typed_fields(source: dict[str, Any], fields: _Fields, path: str) -> dict[str, Any]:
+    """The ``fields`` that ``source`` sets (null: not set), each checked for its type."""
+    out: dict[str, Any] = {}
+    for key, expected in fields:
+        item = source.get(key)
         if item is None:
             continue
         if not isinstance(item, expected):
-            raise _invalid(f"response_format.json_schema.{key}", f"must be a {expected.__name__}")
+            raise _invalid(f"{path}.{key}", f"must be a {expected.__name__}")
         out[key] = item
-    return {"type": "json_schema", "json_schema": out}
+    return out
 
 
 def _stream_options(

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from switchyard.errors import InvalidRequest, UpstreamProtocolError
+from switchyard.errors import InvalidRequest, UpstreamProtocolError, protocol_error
 from switchyard.types import EmbeddingRequest, EmbeddingResponse, Usage
 
 EncodingFormat = Literal["float", "base64"]
@@ -102,11 +102,7 @@ def embedding_response_from_openai(body: dict[str, Any], provider: str) -> Embed
     try:
         wire = _Response.model_validate(body)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in error["loc"]) or "body"
-        raise UpstreamProtocolError(
-            f"malformed embeddings reply from upstream: {where}: {error['msg']}", provider=provider
-        ) from exc
+        raise protocol_error("embeddings reply", exc, provider) from exc
     items = sorted(wire.data, key=lambda item: item.index)
     data = [
         item.embedding if isinstance(item.embedding, list) else _decode(item.embedding, provider)

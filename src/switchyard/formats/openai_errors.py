@@ -21,28 +21,18 @@ from switchyard.errors import (
     ContextLengthExceeded,
     InvalidRequest,
     ModelNotFound,
-    PayloadTooLarge,
     PermissionDenied,
     ProviderUnavailable,
     RateLimited,
     SwitchyardError,
     Timeout,
+    status_error_class,
 )
-from switchyard.providers.http import retry_after_seconds
+from switchyard.providers.http import error_body, retry_after_seconds
 
-# HTTP status -> class. 409 (OpenAI's "lock timeout") is retried by OpenAI's own SDK, so it is
-# an availability problem here too; 529 is "overloaded"; any other 5xx is ProviderUnavailable.
-_STATUS: dict[int, type[SwitchyardError]] = {
-    400: InvalidRequest,
-    401: AuthenticationError,
-    403: PermissionDenied,
-    404: ModelNotFound,
-    408: Timeout,
-    409: ProviderUnavailable,
-    413: PayloadTooLarge,
-    422: InvalidRequest,
-    429: RateLimited,
-}
+# Statuses OpenAI's table adds to the shared one: 409 (OpenAI's "lock timeout") is retried by
+# OpenAI's own SDK, so it is an availability problem here too.
+_STATUS: dict[int, type[SwitchyardError] | None] = {409: ProviderUnavailable}
 
 # error.code (or error.type) -> a finer class than the status gives.
 _REFINE: dict[str, type[SwitchyardError]] = {
@@ -98,9 +88,7 @@ def map_openai_error(
     ``retry_after`` comes from ``retry-after-ms`` / ``retry-after``.
     """
     info = _ErrorInfo.parse(body)
-    cls = _STATUS.get(status)
-    if cls is None:
-        cls = ProviderUnavailable if status >= 500 else InvalidRequest
+    cls = status_error_class(status, _STATUS) or InvalidRequest
     if cls is InvalidRequest or cls is ModelNotFound:
         cls = info.refined() or cls
         if cls is InvalidRequest and info.mentions_context_length():
@@ -110,7 +98,7 @@ def map_openai_error(
         message,
         provider=provider,
         param=info.param,
-        retry_after=retry_after_seconds(_lowercase(headers)),
+        retry_after=retry_after_seconds(headers),
         upstream_status=status,
     )
 
@@ -122,7 +110,7 @@ def map_openai_error_payload(payload: Mapping[str, Any], provider: str) -> Switc
     info = _ErrorInfo.from_payload(payload)
     cls = info.refined() or info.by_kind()
     if cls is None and info.status is not None and info.status >= 400:
-        cls = _STATUS.get(info.status) or ProviderUnavailable
+        cls = status_error_class(info.status, _STATUS) or ProviderUnavailable
     cls = cls or ProviderUnavailable
     return cls(
         info.message or "upstream reported an error mid-stream",
@@ -155,11 +143,9 @@ class _ErrorInfo:
 
     @classmethod
     def parse(cls, body: bytes) -> _ErrorInfo:
-        try:
-            payload = orjson.loads(body) if body else None
-        except orjson.JSONDecodeError:
-            text = body.decode("utf-8", "replace").strip()
-            return cls(message=text[:500] or None)
+        payload, text = error_body(body)
+        if text is not None:
+            return cls(message=text)
         if isinstance(payload, dict):
             return cls.from_payload(payload)
         return cls()
@@ -197,13 +183,6 @@ class _ErrorInfo:
 
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _lowercase(headers: Mapping[str, str]) -> Mapping[str, str]:
-    """Header names in lower case (aiohttp's mapping already ignores case; a dict does not)."""
-    if isinstance(headers, dict):
-        return {key.lower(): value for key, value in headers.items()}
-    return headers
 
 
 __all__ = ["error_to_openai", "map_openai_error", "map_openai_error_payload"]

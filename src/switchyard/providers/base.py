@@ -15,6 +15,7 @@ from switchyard.types import (
     ChatResponse,
     EmbeddingRequest,
     EmbeddingResponse,
+    ToolCallDelta,
 )
 
 
@@ -138,6 +139,35 @@ class Provider(ABC, Generic[SettingsT]):
         """Release resources (connections, threads, models)."""
 
 
+def chunks_from_response(response: ChatResponse) -> list[ChatChunk]:
+    """A whole reply as the chunks a stream of it would have carried (one a choice, the usage
+    on the last): for a server that answered a stream request with one JSON reply."""
+    chunks: list[ChatChunk] = []
+    for choice in response.choices:
+        message = choice.message
+        calls = message.tool_calls or []
+        chunks.append(
+            ChatChunk(
+                id=response.id,
+                created=response.created,
+                model=response.model,
+                index=choice.index,
+                role="assistant",
+                text=message.text() if message.content is not None else None,
+                reasoning=message.reasoning,
+                refusal=message.refusal,
+                tool_calls=[
+                    ToolCallDelta(index=n, id=call.id, name=call.name, arguments=call.arguments)
+                    for n, call in enumerate(calls)
+                ]
+                or None,
+                finish_reason=choice.finish_reason,
+            )
+        )
+    chunks[-1].usage = response.usage
+    return chunks
+
+
 __all__ = [
     "Capabilities",
     "ProbeSettings",
@@ -145,4 +175,5 @@ __all__ = [
     "ProviderSettings",
     "SettingsT",
     "Timeouts",
+    "chunks_from_response",
 ]

@@ -3,6 +3,8 @@
 aiohttp, not httpx: on this hot path it costs about a quarter of the CPU per request (see
 ``bench/README.md``). This module is the only one that imports it; everything it raises is a
 :mod:`switchyard.errors` class, so transport failures map onto the taxonomy in one place.
+Beside it, what every adapter shares in writing a request's headers (:func:`json_headers`) and
+reading an error reply (:func:`retry_after_seconds`, :func:`error_body`).
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
+import orjson
 
 from switchyard.errors import ProviderUnavailable, SwitchyardError, Timeout
 from switchyard.providers.base import Timeouts
@@ -43,6 +47,10 @@ class StreamingReply:
             raise ProviderUnavailable(
                 f"upstream stream broke: {exc.__class__.__name__}", provider=self._provider
             ) from exc
+
+    async def read(self) -> bytes:
+        """The rest of the body, whole (an error reply's, which is short)."""
+        return b"".join([piece async for piece in self.chunks()])
 
 
 class HttpClient:
@@ -119,8 +127,24 @@ class HttpClient:
         self._session = None
 
 
+def json_headers(own: Mapping[str, str | None], configured: Mapping[str, str]) -> dict[str, str]:
+    """The headers of a JSON API's requests: JSON ``content-type`` and ``accept``, the adapter's
+    ``own`` (auth, API version; None: not sent), then the ``headers`` the config sets, which win
+    whatever their case."""
+    headers = {"content-type": "application/json", "accept": "application/json"}
+    headers.update({name: value for name, value in own.items() if value is not None})
+    for name, value in configured.items():
+        headers[name.lower()] = value
+    return headers
+
+
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``retry-after`` (delta-seconds); None when absent."""
+    """Seconds from ``retry-after-ms`` or ``retry-after`` (delta-seconds); None when absent.
+
+    A plain dict's names may be in any case (aiohttp's header mapping ignores case already).
+    """
+    if isinstance(headers, dict):
+        headers = {key.lower(): value for key, value in headers.items()}
     raw_ms = headers.get("retry-after-ms")
     if raw_ms:
         try:
@@ -136,6 +160,16 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     return None
 
 
+def error_body(body: bytes) -> tuple[Any, str | None]:
+    """An error reply's body as ``(payload, None)`` when it is JSON (None when empty), else as
+    ``(None, text)``: its first 500 characters (None when blank), such as a proxy's HTML page."""
+    try:
+        return (orjson.loads(body) if body else None), None
+    except orjson.JSONDecodeError:
+        text = body.decode("utf-8", "replace").strip()
+        return None, text[:500] or None
+
+
 def _http_date_delta(value: str) -> float | None:
     from datetime import UTC, datetime
     from email.utils import parsedate_to_datetime
@@ -149,4 +183,12 @@ def _http_date_delta(value: str) -> float | None:
     return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
-__all__ = ["ErrorMapper", "HttpClient", "HttpReply", "StreamingReply", "retry_after_seconds"]
+__all__ = [
+    "ErrorMapper",
+    "HttpClient",
+    "HttpReply",
+    "StreamingReply",
+    "error_body",
+    "json_headers",
+    "retry_after_seconds",
+]

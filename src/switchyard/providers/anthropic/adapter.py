@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
+from functools import partial
 from typing import ClassVar, cast
 from urllib.parse import quote
 
 import orjson
 
 from switchyard.catalog.catalog import Catalog
-from switchyard.errors import UpstreamProtocolError
 from switchyard.providers.anthropic.errors import map_error
 from switchyard.providers.anthropic.json_mode import check_json_reply
 from switchyard.providers.anthropic.reply import (
@@ -28,11 +28,12 @@ from switchyard.providers.anthropic.reply import (
     response_from_anthropic,
 )
 from switchyard.providers.anthropic.settings import DEFAULT_BASE_URL, AnthropicSettings
-from switchyard.providers.anthropic.stream import StreamTranslator, chunks_from_response
+from switchyard.providers.anthropic.stream import StreamTranslator
 from switchyard.providers.anthropic.translate import default_max_tokens, request_to_anthropic
-from switchyard.providers.base import Capabilities, Provider
-from switchyard.providers.http import HttpClient, HttpReply, StreamingReply
-from switchyard.streaming.sse import SseEvent, SseParser
+from switchyard.providers.base import Capabilities, Provider, chunks_from_response
+from switchyard.providers.http import ErrorMapper, HttpClient, json_headers
+from switchyard.providers.http_json import open_stream, raise_for_status, sse_events
+from switchyard.streaming.sse import SseParser
 from switchyard.types import ChatChunk, ChatRequest, ChatResponse
 
 _MODEL_PAGES = 20  # at 1,000 models a page; a guard against an upstream that never ends
@@ -48,6 +49,7 @@ class AnthropicProvider(Provider[AnthropicSettings]):
     ) -> None:
         super().__init__(name, settings)
         self._http = HttpClient(name, settings.timeout)
+        self._map_error: ErrorMapper = partial(map_error, provider=name)
         self._base_url = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
         self._catalog = catalog
         self._headers = _headers(settings)
@@ -60,7 +62,7 @@ class AnthropicProvider(Provider[AnthropicSettings]):
         reply = await self._http.request(
             "POST", self._base_url + "/v1/messages", body=body, headers=self._headers
         )
-        self._raise_for_status(reply)
+        raise_for_status(reply, self._map_error)
         return self._reply(reply.body, request, created=int(time.time()))
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
@@ -69,14 +71,16 @@ class AnthropicProvider(Provider[AnthropicSettings]):
         translator = StreamTranslator(
             self.name, created=created, response_format=request.response_format
         )
-        async with self._http.stream(
-            "POST", self._base_url + "/v1/messages", body=body, headers=self._stream_headers
+        async with open_stream(
+            self._http,
+            self._base_url + "/v1/messages",
+            body=body,
+            headers=self._stream_headers,
+            map_error=self._map_error,
         ) as reply:
-            if not 200 <= reply.status < 300:
-                raise map_error(reply.status, reply.headers, await _read(reply), self.name)
             if reply.headers.get("content-type", "").startswith("application/json"):
                 # a server that ignored ``stream: true`` (or put an error in a 200 reply)
-                whole = self._reply(await _read(reply), request, created=created)
+                whole = self._reply(await reply.read(), request, created=created)
                 for chunk in chunks_from_response(whole):
                     yield chunk
                 return
@@ -84,12 +88,12 @@ class AnthropicProvider(Provider[AnthropicSettings]):
             parser = SseParser()
             try:
                 async for data in chunks:
-                    for event in self._feed(parser, data):
+                    for event in sse_events(parser, data, self.name):
                         for chunk in translator.feed(event):
                             yield chunk
                         if translator.done:
                             return
-                for event in self._feed(parser, None):
+                for event in sse_events(parser, None, self.name):
                     for chunk in translator.feed(event):
                         yield chunk
                     if translator.done:
@@ -108,7 +112,7 @@ class AnthropicProvider(Provider[AnthropicSettings]):
             reply = await self._http.request(
                 "GET", self._base_url + "/v1/models" + query, headers=self._headers
             )
-            self._raise_for_status(reply)
+            raise_for_status(reply, self._map_error)
             page, after = model_page_from_anthropic(reply.body, self.name)
             ids.extend(page)
             if after is None:
@@ -140,36 +144,14 @@ class AnthropicProvider(Provider[AnthropicSettings]):
             check_json_reply(response.text, request.response_format, self.name)
         return response
 
-    def _raise_for_status(self, reply: HttpReply) -> None:
-        if not 200 <= reply.status < 300:
-            raise map_error(reply.status, reply.headers, reply.body, self.name)
-
-    def _feed(self, parser: SseParser, data: bytes | None) -> list[SseEvent]:
-        """The events ``data`` completes (None: the bytes ended, flush what is left)."""
-        try:
-            return parser.feed(data) if data is not None else parser.finish()
-        except UnicodeDecodeError as exc:
-            raise UpstreamProtocolError("upstream stream is not UTF-8", provider=self.name) from exc
-
 
 def _headers(settings: AnthropicSettings) -> dict[str, str]:
-    headers = {
-        "content-type": "application/json",
-        "accept": "application/json",
+    own = {
         "anthropic-version": settings.anthropic_version,
+        "x-api-key": settings.api_key_value() or None,
+        "anthropic-beta": ",".join(settings.beta) if settings.beta else None,
     }
-    api_key = settings.api_key_value()
-    if api_key:
-        headers["x-api-key"] = api_key
-    if settings.beta:
-        headers["anthropic-beta"] = ",".join(settings.beta)
-    for name, value in settings.headers.items():  # configured headers win, whatever their case
-        headers[name.lower()] = value
-    return headers
-
-
-async def _read(reply: StreamingReply) -> bytes:
-    return b"".join([piece async for piece in reply.chunks()])
+    return json_headers(own, settings.headers)
 
 
 __all__ = ["AnthropicProvider"]

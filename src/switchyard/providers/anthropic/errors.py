@@ -19,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from switchyard.errors import (
     AuthenticationError,
     ContextLengthExceeded,
@@ -32,20 +30,14 @@ from switchyard.errors import (
     RateLimited,
     SwitchyardError,
     Timeout,
+    status_error_class,
 )
-from switchyard.providers.http import retry_after_seconds
+from switchyard.providers.http import error_body, retry_after_seconds
 
-_STATUS: dict[int, type[SwitchyardError]] = {
-    400: InvalidRequest,
-    401: AuthenticationError,
+# Statuses Anthropic's errors page adds to the shared table.
+_STATUS: dict[int, type[SwitchyardError] | None] = {
     402: RateLimited,
-    403: PermissionDenied,
-    404: ModelNotFound,
-    408: Timeout,
     409: ProviderUnavailable,  # the SDKs retry a conflict
-    413: PayloadTooLarge,
-    422: InvalidRequest,
-    429: RateLimited,
     504: Timeout,
     529: ProviderUnavailable,
 }
@@ -72,14 +64,12 @@ def map_error(
     """The taxonomy error an Anthropic non-2xx reply means; a body that is not Anthropic's error
     JSON (a proxy's HTML page, nothing) still maps by status."""
     kind, message = _read(body)
-    cls = _STATUS.get(status)
-    if cls is None:
-        cls = ProviderUnavailable if status >= 500 else _TYPE.get(kind or "", InvalidRequest)
+    cls = status_error_class(status, _STATUS) or _TYPE.get(kind or "", InvalidRequest)
     return _build(
         cls,
         message or f"upstream answered HTTP {status}",
         provider,
-        retry_after=retry_after_seconds(_lowercase(headers)),
+        retry_after=retry_after_seconds(headers),
         status=status,
     )
 
@@ -106,11 +96,9 @@ def _build(
 
 
 def _read(body: bytes) -> tuple[str | None, str | None]:
-    try:
-        payload = orjson.loads(body) if body else None
-    except orjson.JSONDecodeError:
-        text = body.decode("utf-8", "replace").strip()
-        return None, text[:500] or None
+    payload, text = error_body(body)
+    if text is not None:
+        return None, text
     if isinstance(payload, dict):
         return _fields(payload)
     return None, None
@@ -127,13 +115,6 @@ def _fields(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
         kind if isinstance(kind, str) else None,
         message if isinstance(message, str) else None,
     )
-
-
-def _lowercase(headers: Mapping[str, str]) -> Mapping[str, str]:
-    """Header names in lower case (aiohttp's mapping already ignores case; a dict does not)."""
-    if isinstance(headers, dict):
-        return {key.lower(): value for key, value in headers.items()}
-    return headers
 
 
 __all__ = ["map_error", "map_error_payload"]

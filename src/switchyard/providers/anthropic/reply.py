@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from switchyard.errors import UpstreamProtocolError
+from switchyard.errors import UpstreamProtocolError, protocol_error
 from switchyard.providers.anthropic.errors import map_error_payload
 from switchyard.providers.anthropic.raw_json import member_texts
 from switchyard.types import ChatResponse, Choice, FinishReason, Message, ToolCall, Usage
@@ -173,14 +173,6 @@ def decode_object(data: bytes | str, provider: str) -> dict[str, Any]:
     return payload
 
 
-def protocol_error(what: str, exc: ValidationError, provider: str) -> UpstreamProtocolError:
-    error = exc.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in error["loc"]) or "body"
-    return UpstreamProtocolError(
-        f"malformed {what} from upstream: {where}: {error['msg']}", provider=provider
-    )
-
-
 def _raw_inputs(body: bytes, wire: WireMessage) -> list[str | None]:
     try:
         texts = member_texts(body.decode("utf-8"), "content", "input")
@@ -196,6 +188,5 @@ __all__ = [
     "decode_object",
     "finish_from_anthropic",
     "model_page_from_anthropic",
-    "protocol_error",
     "response_from_anthropic",
 ]

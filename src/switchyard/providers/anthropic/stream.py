@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from switchyard.errors import ProviderUnavailable, UpstreamProtocolError
+from switchyard.errors import ProviderUnavailable, UpstreamProtocolError, protocol_error
 from switchyard.providers.anthropic.errors import map_error_payload
 from switchyard.providers.anthropic.json_mode import check_json_reply, wants_json
 from switchyard.providers.anthropic.reply import (
@@ -39,10 +39,9 @@ from switchyard.providers.anthropic.reply import (
     WireUsage,
     decode_object,
     finish_from_anthropic,
-    protocol_error,
 )
 from switchyard.streaming.sse import SseEvent
-from switchyard.types import ChatChunk, ChatResponse, ResponseFormat, ToolCallDelta
+from switchyard.types import ChatChunk, ResponseFormat, ToolCallDelta
 
 
 class _Delta(Wire):
@@ -222,28 +221,6 @@ class StreamTranslator:
         return ChatChunk(id=self.id, created=self.created, model=self.model, **fields)
 
 
-def chunks_from_response(response: ChatResponse) -> list[ChatChunk]:
-    """A whole reply as the chunks its stream would have carried (for a server that answered
-    a stream request with one JSON message)."""
-    message = response.message
-    calls = [
-        ToolCallDelta(index=n, id=call.id, name=call.name, arguments=call.arguments)
-        for n, call in enumerate(message.tool_calls or ())
-    ]
-    chunk = ChatChunk(
-        id=response.id,
-        created=response.created,
-        model=response.model,
-        role="assistant",
-        text=message.text() if message.content is not None else None,
-        reasoning=message.reasoning,
-        tool_calls=calls or None,
-        finish_reason=response.choices[0].finish_reason,
-        usage=response.usage,
-    )
-    return [chunk]
-
-
 _CONTENT_EVENTS = frozenset(
     {
         "content_block_start",
@@ -255,4 +232,4 @@ _CONTENT_EVENTS = frozenset(
 )
 
 
-__all__ = ["StreamTranslator", "chunks_from_response"]
+__all__ = ["StreamTranslator"]

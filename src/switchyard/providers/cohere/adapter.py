@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
+from functools import partial
 from typing import Any, ClassVar, cast
 from urllib.parse import urlencode
 
@@ -34,7 +35,8 @@ from switchyard.providers.cohere.errors import map_error
 from switchyard.providers.cohere.settings import CohereSettings
 from switchyard.providers.cohere.stream import CohereStreamTranslator
 from switchyard.providers.cohere.translate import request_to_cohere, response_from_cohere
-from switchyard.providers.http import HttpClient, HttpReply, StreamingReply
+from switchyard.providers.http import ErrorMapper, HttpClient, HttpReply, json_headers
+from switchyard.providers.http_json import open_stream, reply_json, sse_events
 from switchyard.streaming.sse import SseEvent, SseParser
 from switchyard.types import (
     ChatChunk,
@@ -56,6 +58,7 @@ class CohereProvider(Provider[CohereSettings]):
     def __init__(self, name: str, settings: CohereSettings) -> None:
         super().__init__(name, settings)
         self._http = HttpClient(name, settings.timeout)
+        self._map_error: ErrorMapper = partial(map_error, provider=name)
         self._base_url = (settings.base_url or _DEFAULT_BASE_URL).rstrip("/")
         self._headers = _headers(settings)
         self._stream_headers = {**self._headers, "accept": "text/event-stream"}
@@ -71,14 +74,13 @@ class CohereProvider(Provider[CohereSettings]):
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         body = request_to_cohere(request, stream=True)
-        async with self._http.stream(
-            "POST",
+        async with open_stream(
+            self._http,
             self._base_url + "/v2/chat",
             body=orjson.dumps(body),
             headers=self._stream_headers,
+            map_error=self._map_error,
         ) as reply:
-            if not 200 <= reply.status < 300:
-                raise map_error(reply.status, reply.headers, await _read(reply), self.name)
             translator = CohereStreamTranslator(
                 model=request.model, created=int(time.time()), provider=self.name
             )
@@ -86,12 +88,12 @@ class CohereProvider(Provider[CohereSettings]):
             parser = SseParser()
             try:
                 async for data in chunks:
-                    for event in self._feed(parser, data):
+                    for event in sse_events(parser, data, self.name):
                         for chunk in self._translate(translator, event):
                             yield chunk
                         if translator.ended:
                             return
-                for event in parser.finish():
+                for event in sse_events(parser, None, self.name):
                     for chunk in self._translate(translator, event):
                         yield chunk
             finally:
@@ -140,21 +142,7 @@ class CohereProvider(Provider[CohereSettings]):
         return self._json(await self._http.request("GET", url, headers=self._headers))
 
     def _json(self, reply: HttpReply) -> Any:
-        """The reply's JSON, or the taxonomy error its status or content means."""
-        if not 200 <= reply.status < 300:
-            raise map_error(reply.status, reply.headers, reply.body, self.name)
-        try:
-            return orjson.loads(reply.body)
-        except orjson.JSONDecodeError as exc:
-            raise UpstreamProtocolError(
-                f"upstream sent malformed JSON: {exc}", provider=self.name
-            ) from exc
-
-    def _feed(self, parser: SseParser, data: bytes) -> list[SseEvent]:
-        try:
-            return parser.feed(data)
-        except UnicodeDecodeError as exc:
-            raise UpstreamProtocolError("upstream stream is not UTF-8", provider=self.name) from exc
+        return reply_json(reply, self._map_error, self.name)
 
     def _translate(self, translator: CohereStreamTranslator, event: SseEvent) -> list[ChatChunk]:
         if not event.data or event.data == "[DONE]":
@@ -170,17 +158,9 @@ class CohereProvider(Provider[CohereSettings]):
 
 
 def _headers(settings: CohereSettings) -> dict[str, str]:
-    headers = {"content-type": "application/json", "accept": "application/json"}
     api_key = settings.api_key_value()
-    if api_key:
-        headers["authorization"] = f"Bearer {api_key}"
-    for name, value in settings.headers.items():  # configured headers win, whatever their case
-        headers[name.lower()] = value
-    return headers
-
-
-async def _read(reply: StreamingReply) -> bytes:
-    return b"".join([piece async for piece in reply.chunks()])
+    auth = {"authorization": f"Bearer {api_key}" if api_key else None}
+    return json_headers(auth, settings.headers)
 
 
 __all__ = ["CohereProvider"]

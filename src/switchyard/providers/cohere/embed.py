@@ -15,9 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from switchyard.errors import UpstreamProtocolError
+from switchyard.errors import UpstreamProtocolError, protocol_error
 from switchyard.providers.cohere import wire
-from switchyard.providers.cohere.translate import protocol_error
 from switchyard.types import EmbeddingRequest, EmbeddingResponse, Usage
 
 MAX_TEXTS = 96

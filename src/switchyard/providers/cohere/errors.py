@@ -18,32 +18,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import orjson
-
 from switchyard.errors import (
     AuthenticationError,
     ContextLengthExceeded,
     InvalidRequest,
-    ModelNotFound,
-    PayloadTooLarge,
-    PermissionDenied,
     ProviderUnavailable,
     RateLimited,
     SwitchyardError,
-    Timeout,
+    status_error_class,
 )
-from switchyard.providers.http import retry_after_seconds
+from switchyard.providers.http import error_body, retry_after_seconds
 
-_STATUS: dict[int, type[SwitchyardError]] = {
-    400: InvalidRequest,
-    401: AuthenticationError,
+# Statuses Cohere adds to the shared table (see above).
+_STATUS: dict[int, type[SwitchyardError] | None] = {
     402: RateLimited,
-    403: PermissionDenied,
-    404: ModelNotFound,
-    408: Timeout,
-    413: PayloadTooLarge,
-    422: InvalidRequest,
-    429: RateLimited,
     498: AuthenticationError,
     499: ProviderUnavailable,
 }
@@ -65,11 +53,11 @@ def map_error(
     """The taxonomy error a non-2xx Cohere reply means; a body that is not Cohere's JSON (an
     HTML page from a proxy, nothing at all) still maps by status."""
     message = error_message(body) or f"upstream answered HTTP {status}"
-    cls = _STATUS.get(status) or (ProviderUnavailable if status >= 500 else InvalidRequest)
+    cls = status_error_class(status, _STATUS) or InvalidRequest
     if cls is InvalidRequest and mentions_context_length(message):
         cls = ContextLengthExceeded
     # A Retry-After on a 402 would only delay the failover: the account stays unpaid.
-    retry_after = None if status == 402 else retry_after_seconds(_lowercase(headers))
+    retry_after = None if status == 402 else retry_after_seconds(headers)
     return cls(message, provider=provider, retry_after=retry_after, upstream_status=status)
 
 
@@ -84,29 +72,18 @@ def map_stream_error(message: str | None, provider: str | None) -> SwitchyardErr
 
 def error_message(body: bytes) -> str | None:
     """``message`` of Cohere's error JSON (``detail`` or the text itself as fallbacks)."""
-    try:
-        payload = orjson.loads(body) if body else None
-    except orjson.JSONDecodeError:
-        text = body.decode("utf-8", "replace").strip()
-        return text[:500] or None
+    payload, text = error_body(body)
     if isinstance(payload, dict):
         for key in ("message", "detail", "error"):
             value = payload.get(key)
             if isinstance(value, str) and value:
                 return value
-    return None
+    return text
 
 
 def mentions_context_length(message: str) -> bool:
     text = message.lower()
     return any(phrase in text for phrase in _CONTEXT_PHRASES)
-
-
-def _lowercase(headers: Mapping[str, str]) -> Mapping[str, str]:
-    """Header names in lower case (aiohttp's mapping ignores case already; a dict does not)."""
-    if isinstance(headers, dict):
-        return {key.lower(): value for key, value in headers.items()}
-    return headers
 
 
 __all__ = ["error_message", "map_error", "map_stream_error", "mentions_context_length"]

@@ -24,10 +24,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from switchyard.errors import ProviderUnavailable, UpstreamProtocolError
+from switchyard.errors import ProviderUnavailable, UpstreamProtocolError, protocol_error
 from switchyard.providers.cohere import wire
 from switchyard.providers.cohere.errors import map_stream_error
-from switchyard.providers.cohere.translate import finish_from_cohere, protocol_error
+from switchyard.providers.cohere.translate import finish_from_cohere
 from switchyard.types import ChatChunk, FinishReason, ToolCallDelta, Usage
 
 # the events read through wire.StreamEvent; every other type carries nothing the gateway uses

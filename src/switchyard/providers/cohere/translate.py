@@ -33,7 +33,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from switchyard.errors import InvalidRequest, Timeout, UpstreamProtocolError
+from switchyard.errors import InvalidRequest, Timeout, UpstreamProtocolError, protocol_error
 from switchyard.providers.cohere import wire
 from switchyard.providers.cohere.errors import map_stream_error
 from switchyard.types import (
@@ -259,17 +259,8 @@ def finish_from_cohere(
     return "tool_calls" if has_tool_calls and finish == "stop" else finish
 
 
-def protocol_error(what: str, exc: ValidationError, provider: str | None) -> UpstreamProtocolError:
-    error = exc.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in error["loc"]) or "body"
-    return UpstreamProtocolError(
-        f"malformed {what} from upstream: {where}: {error['msg']}", provider=provider
-    )
-
-
 __all__ = [
     "finish_from_cohere",
-    "protocol_error",
     "request_to_cohere",
     "response_from_cohere",
     "tool_call_from_cohere",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
+from functools import partial
 from typing import Any, ClassVar, cast
 from urllib.parse import quote
 
@@ -33,7 +34,8 @@ from switchyard.providers.gemini.reply import (
 from switchyard.providers.gemini.settings import GeminiSettings
 from switchyard.providers.gemini.stream import StreamTranslator
 from switchyard.providers.gemini.translate import chat_body, embed_body, model_resource
-from switchyard.providers.http import HttpClient, HttpReply
+from switchyard.providers.http import ErrorMapper, HttpClient, HttpReply, json_headers
+from switchyard.providers.http_json import open_stream, raise_for_status
 from switchyard.streaming.sse import SseEvent, SseParser
 from switchyard.types import (
     ChatChunk,
@@ -55,6 +57,7 @@ class GeminiProvider(Provider[GeminiSettings]):
     def __init__(self, name: str, settings: GeminiSettings) -> None:
         super().__init__(name, settings)
         self._http = HttpClient(name, settings.timeout)
+        self._map_error: ErrorMapper = partial(map_gemini_error, provider=name)
         root = (settings.base_url or _DEFAULT_BASE_URL).rstrip("/")
         self._api = f"{root}/{settings.api_version}"
         self._signature = settings.replayed_thought_signature
@@ -80,12 +83,13 @@ class GeminiProvider(Provider[GeminiSettings]):
         translator = StreamTranslator(
             provider=self.name, model=request.model, created=int(time.time()), fallback_id=_new_id()
         )
-        async with self._http.stream(
-            "POST", url, body=orjson.dumps(body), headers=self._stream_headers
+        async with open_stream(
+            self._http,
+            url,
+            body=orjson.dumps(body),
+            headers=self._stream_headers,
+            map_error=self._map_error,
         ) as reply:
-            if not 200 <= reply.status < 300:
-                raw = b"".join([piece async for piece in reply.chunks()])
-                raise map_gemini_error(reply.status, reply.headers, raw, self.name)
             chunks = cast(AsyncGenerator[bytes, None], reply.chunks())
             try:
                 if reply.headers.get("content-type", "").startswith("application/json"):
@@ -150,8 +154,7 @@ class GeminiProvider(Provider[GeminiSettings]):
 
     def _json(self, reply: HttpReply) -> dict[str, Any]:
         """The reply's JSON object, or the taxonomy error its status or content means."""
-        if not 200 <= reply.status < 300:
-            raise map_gemini_error(reply.status, reply.headers, reply.body, self.name)
+        raise_for_status(reply, self._map_error)
         payload = self._loads(reply.body)
         if not isinstance(payload, dict):
             raise UpstreamProtocolError("Gemini reply is not a JSON object", provider=self.name)
@@ -198,13 +201,7 @@ class GeminiProvider(Provider[GeminiSettings]):
 
 
 def _headers(settings: GeminiSettings) -> dict[str, str]:
-    headers = {"content-type": "application/json", "accept": "application/json"}
-    api_key = settings.api_key_value()
-    if api_key:
-        headers["x-goog-api-key"] = api_key
-    for name, value in settings.headers.items():  # configured headers win, whatever their case
-        headers[name.lower()] = value
-    return headers
+    return json_headers({"x-goog-api-key": settings.api_key_value() or None}, settings.headers)
 
 
 def _new_id() -> str:

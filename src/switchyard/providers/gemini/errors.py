@@ -20,32 +20,23 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from switchyard.errors import (
     AuthenticationError,
     ContextLengthExceeded,
     InvalidRequest,
     ModelNotFound,
-    PayloadTooLarge,
     PermissionDenied,
     ProviderUnavailable,
     RateLimited,
     SwitchyardError,
     Timeout,
+    status_error_class,
 )
-from switchyard.providers.http import retry_after_seconds
+from switchyard.providers.http import error_body, retry_after_seconds
 
-_BY_HTTP_STATUS: dict[int, type[SwitchyardError]] = {
-    400: InvalidRequest,
-    401: AuthenticationError,
-    403: PermissionDenied,
-    404: ModelNotFound,
-    408: Timeout,
-    413: PayloadTooLarge,
-    429: RateLimited,
-    504: Timeout,
-}
+# Gemini's departures from the shared status table: a 504 is its DEADLINE_EXCEEDED, and a 422
+# (not a status Google's APIs answer with) is left to the body's ``status`` name.
+_BY_HTTP_STATUS: dict[int, type[SwitchyardError] | None] = {504: Timeout, 422: None}
 
 # google.rpc.Code names, as Gemini writes them in ``error.status``.
 _BY_STATUS_NAME: dict[str, type[SwitchyardError]] = {
@@ -79,9 +70,7 @@ def map_gemini_error(
     """The taxonomy error a non-2xx Gemini reply means (a body that is not JSON, such as a
     proxy's HTML page, still maps by status)."""
     info = _ErrorInfo.parse(body)
-    cls = _BY_HTTP_STATUS.get(status)
-    if cls is None:
-        cls = ProviderUnavailable if status >= 500 else info.by_status_name() or InvalidRequest
+    cls = status_error_class(status, _BY_HTTP_STATUS) or info.by_status_name() or InvalidRequest
     return _build(cls, info, provider, status, _retry_after(headers, info))
 
 
@@ -91,9 +80,7 @@ def map_gemini_error_payload(payload: Mapping[str, Any], provider: str) -> Switc
     info = _ErrorInfo.from_payload(payload)
     cls = info.by_status_name()
     if cls is None and info.code is not None and info.code >= 400:
-        cls = _BY_HTTP_STATUS.get(info.code) or (
-            ProviderUnavailable if info.code >= 500 else InvalidRequest
-        )
+        cls = status_error_class(info.code, _BY_HTTP_STATUS) or InvalidRequest
     return _build(cls or ProviderUnavailable, info, provider, info.code, info.retry_delay())
 
 
@@ -114,8 +101,7 @@ def _build(
 
 
 def _retry_after(headers: Mapping[str, str], info: _ErrorInfo) -> float | None:
-    lowered = {key.lower(): value for key, value in headers.items()}
-    from_header = retry_after_seconds(lowered)
+    from_header = retry_after_seconds(headers)
     return from_header if from_header is not None else info.retry_delay()
 
 
@@ -140,11 +126,9 @@ class _ErrorInfo:
 
     @classmethod
     def parse(cls, body: bytes) -> _ErrorInfo:
-        try:
-            payload = orjson.loads(body) if body else None
-        except orjson.JSONDecodeError:
-            text = body.decode("utf-8", "replace").strip()
-            return cls(message=text[:500] or None)
+        payload, text = error_body(body)
+        if text is not None:
+            return cls(message=text)
         if isinstance(payload, list) and payload and isinstance(payload[0], dict):
             payload = payload[0]  # a streamed request's error can come as a JSON array
         return cls.from_payload(payload) if isinstance(payload, dict) else cls()

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from switchyard.errors import ContentFiltered, UpstreamProtocolError
+from switchyard.errors import ContentFiltered, UpstreamProtocolError, protocol_error
 from switchyard.providers.gemini.translate import arguments_json
 from switchyard.providers.gemini.wire import (
     BatchEmbedContentsResponse,
@@ -118,11 +118,7 @@ def parse(model: type[WireT], payload: Any, what: str, provider: str | None) -> 
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in error["loc"]) or "body"
-        raise UpstreamProtocolError(
-            f"malformed {what} from Gemini: {where}: {error['msg']}", provider=provider
-        ) from exc
+        raise protocol_error(what, exc, provider, source="Gemini") from exc
 
 
 def response_from_gemini(

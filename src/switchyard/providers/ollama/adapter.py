@@ -19,13 +19,15 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
+from functools import partial
 from typing import Any, ClassVar, cast
 
 import orjson
 
 from switchyard.errors import UpstreamProtocolError
 from switchyard.providers.base import Capabilities, Provider
-from switchyard.providers.http import HttpClient, HttpReply, StreamingReply
+from switchyard.providers.http import ErrorMapper, HttpClient, HttpReply, json_headers
+from switchyard.providers.http_json import open_stream, reply_json
 from switchyard.providers.ollama.embed import (
     embed_request_to_ollama,
     embed_response_from_ollama,
@@ -56,6 +58,7 @@ class OllamaProvider(Provider[OllamaSettings]):
     def __init__(self, name: str, settings: OllamaSettings) -> None:
         super().__init__(name, settings)
         self._http = HttpClient(name, settings.timeout)
+        self._map_error: ErrorMapper = partial(map_error, provider=name)
         self._base_url = (settings.base_url or _DEFAULT_BASE_URL).rstrip("/")
         self._headers = _headers(settings)
         self._stream_headers = {**self._headers, "accept": "application/x-ndjson"}
@@ -74,14 +77,13 @@ class OllamaProvider(Provider[OllamaSettings]):
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         body = self._body(request, stream=True)
-        async with self._http.stream(
-            "POST",
+        async with open_stream(
+            self._http,
             self._base_url + "/api/chat",
             body=orjson.dumps(body),
             headers=self._stream_headers,
+            map_error=self._map_error,
         ) as reply:
-            if not 200 <= reply.status < 300:
-                raise map_error(reply.status, reply.headers, await _read(reply), self.name)
             translator = OllamaStreamTranslator(
                 model=request.model,
                 stream_id=_new_id(),
@@ -141,15 +143,7 @@ class OllamaProvider(Provider[OllamaSettings]):
         )
 
     def _json(self, reply: HttpReply) -> Any:
-        """The reply's JSON, or the taxonomy error its status or content means."""
-        if not 200 <= reply.status < 300:
-            raise map_error(reply.status, reply.headers, reply.body, self.name)
-        try:
-            return orjson.loads(reply.body)
-        except orjson.JSONDecodeError as exc:
-            raise UpstreamProtocolError(
-                f"upstream sent malformed JSON: {exc}", provider=self.name
-            ) from exc
+        return reply_json(reply, self._map_error, self.name)
 
     def _lines(self, parser: NdjsonParser, data: bytes | None) -> list[Any]:
         """The lines ``data`` completes (None: the stream is over), naming this provider in
@@ -167,17 +161,9 @@ def _new_id() -> str:
 
 
 def _headers(settings: OllamaSettings) -> dict[str, str]:
-    headers = {"content-type": "application/json", "accept": "application/json"}
     api_key = settings.api_key_value()
-    if api_key:
-        headers["authorization"] = f"Bearer {api_key}"
-    for name, value in settings.headers.items():  # configured headers win, whatever their case
-        headers[name.lower()] = value
-    return headers
-
-
-async def _read(reply: StreamingReply) -> bytes:
-    return b"".join([piece async for piece in reply.chunks()])
+    auth = {"authorization": f"Bearer {api_key}" if api_key else None}
+    return json_headers(auth, settings.headers)
 
 
 __all__ = ["OllamaProvider"]

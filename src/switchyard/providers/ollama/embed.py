@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from switchyard.errors import UpstreamProtocolError
+from switchyard.errors import UpstreamProtocolError, protocol_error
 from switchyard.providers.ollama import wire
 from switchyard.types import EmbeddingRequest, EmbeddingResponse, Usage
 
@@ -61,11 +61,7 @@ def _parse(model: type[WireT], body: Any, what: str, provider: str) -> WireT:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in error["loc"]) or "body"
-        raise UpstreamProtocolError(
-            f"malformed {what} from upstream: {where}: {error['msg']}", provider=provider
-        ) from exc
+        raise protocol_error(what, exc, provider) from exc
 
 
 __all__ = [

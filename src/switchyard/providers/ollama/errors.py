@@ -15,32 +15,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from switchyard.errors import (
-    AuthenticationError,
     ContextLengthExceeded,
     InvalidRequest,
-    ModelNotFound,
-    PayloadTooLarge,
-    PermissionDenied,
     ProviderUnavailable,
-    RateLimited,
     SwitchyardError,
-    Timeout,
+    status_error_class,
 )
-from switchyard.providers.http import retry_after_seconds
-
-_STATUS: dict[int, type[SwitchyardError]] = {
-    400: InvalidRequest,
-    401: AuthenticationError,
-    403: PermissionDenied,
-    404: ModelNotFound,
-    408: Timeout,
-    413: PayloadTooLarge,
-    422: InvalidRequest,
-    429: RateLimited,
-}
+from switchyard.providers.http import error_body, retry_after_seconds
 
 # Ollama's messages for a prompt over the context ("the input length exceeds the context
 # length", "input after truncation exceeds maximum context length", "the prompt is longer than
@@ -54,9 +36,7 @@ def map_error(
     """The taxonomy error a non-2xx Ollama reply means; a body that is not Ollama's JSON (a
     proxy's HTML page, nothing at all) still maps by status."""
     message = error_message(body) or f"upstream answered HTTP {status}"
-    return _by_status(
-        status, message, provider, retry_after_seconds(_lowercase(headers)), upstream=status
-    )
+    return _by_status(status, message, provider, retry_after_seconds(headers), upstream=status)
 
 
 def map_error_line(line: Mapping[str, Any], provider: str | None) -> SwitchyardError:
@@ -73,24 +53,20 @@ def map_error_line(line: Mapping[str, Any], provider: str | None) -> SwitchyardE
 
 def error_message(body: bytes) -> str | None:
     """``error`` of Ollama's error JSON (the text itself when it is not JSON)."""
-    try:
-        payload = orjson.loads(body) if body else None
-    except orjson.JSONDecodeError:
-        text = body.decode("utf-8", "replace").strip()
-        return text[:500] or None
+    payload, text = error_body(body)
     if isinstance(payload, dict):
         value = payload.get("error")
         if isinstance(value, str) and value:
             return value
         if isinstance(value, dict) and isinstance(value.get("message"), str):
             return str(value["message"])
-    return None
+    return text
 
 
 def _by_status(
     status: int, message: str, provider: str | None, retry_after: float | None, *, upstream: int
 ) -> SwitchyardError:
-    cls = _STATUS.get(status) or (ProviderUnavailable if status >= 500 else InvalidRequest)
+    cls = status_error_class(status) or InvalidRequest
     if cls is InvalidRequest and _mentions_context_length(message):
         cls = ContextLengthExceeded
     return cls(message, provider=provider, retry_after=retry_after, upstream_status=upstream)
@@ -99,13 +75,6 @@ def _by_status(
 def _mentions_context_length(message: str) -> bool:
     text = message.lower()
     return any(phrase in text for phrase in _CONTEXT_PHRASES)
-
-
-def _lowercase(headers: Mapping[str, str]) -> Mapping[str, str]:
-    """Header names in lower case (aiohttp's mapping ignores case already; a dict does not)."""
-    if isinstance(headers, dict):
-        return {key.lower(): value for key, value in headers.items()}
-    return headers
 
 
 __all__ = ["error_message", "map_error", "map_error_line"]

@@ -40,7 +40,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from switchyard.errors import InvalidRequest, UpstreamProtocolError
+from switchyard.errors import InvalidRequest, UpstreamProtocolError, protocol_error
 from switchyard.providers.ollama import wire
 from switchyard.providers.ollama.errors import map_error_line
 from switchyard.types import (
@@ -258,11 +258,7 @@ def parse_line(body: Any, provider: str | None) -> wire.ChatLine:
     try:
         return wire.ChatLine.model_validate(body)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in error["loc"]) or "body"
-        raise UpstreamProtocolError(
-            f"malformed chat reply from upstream: {where}: {error['msg']}", provider=provider
-        ) from exc
+        raise protocol_error("chat reply", exc, provider) from exc
 
 
 def tool_call_from_ollama(call: wire.ToolCall, n: int) -> ToolCall:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from switchyard.formats.openai_chat import request_to_openai
 from switchyard.providers.base import Capabilities
+from switchyard.providers.http import json_headers
 from switchyard.providers.openai.chat_completions import ChatCompletionsProvider
 from switchyard.providers.openai.settings import OpenAISettings
 from switchyard.types import ChatRequest
@@ -38,17 +39,13 @@ class OpenAIProvider(ChatCompletionsProvider[OpenAISettings]):
 
 
 def _headers(settings: OpenAISettings) -> dict[str, str]:
-    headers = {"content-type": "application/json", "accept": "application/json"}
     api_key = settings.api_key_value()
-    if api_key:
-        headers["authorization"] = f"Bearer {api_key}"
-    if settings.organization:
-        headers["openai-organization"] = settings.organization
-    if settings.project:
-        headers["openai-project"] = settings.project
-    for name, value in settings.headers.items():  # configured headers win, whatever their case
-        headers[name.lower()] = value
-    return headers
+    own = {
+        "authorization": f"Bearer {api_key}" if api_key else None,
+        "openai-organization": settings.organization or None,
+        "openai-project": settings.project or None,
+    }
+    return json_headers(own, settings.headers)
 
 
 __all__ = ["OpenAIProvider"]

@@ -36,16 +36,16 @@ from switchyard.formats.openai_chat import (
     request_to_openai,
     response_from_openai,
 )
-from switchyard.providers.base import Provider, SettingsT
-from switchyard.providers.http import HttpClient, HttpReply, StreamingReply
-from switchyard.streaming.sse import SseEvent, SseParser
+from switchyard.providers.base import Provider, SettingsT, chunks_from_response
+from switchyard.providers.http import HttpClient, HttpReply
+from switchyard.providers.http_json import open_stream, reply_json, sse_events
+from switchyard.streaming.sse import SseParser
 from switchyard.types import (
     ChatChunk,
     ChatRequest,
     ChatResponse,
     EmbeddingRequest,
     EmbeddingResponse,
-    ToolCallDelta,
 )
 
 Operation = Literal["chat", "embeddings", "models"]
@@ -102,31 +102,30 @@ class ChatCompletionsProvider(Provider[SettingsT]):
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         body = self._chat_body(request, stream=True)
-        async with self._http.stream(
-            "POST",
+        async with open_stream(
+            self._http,
             self._url("chat", request.model),
             body=orjson.dumps(body),
             headers=self._stream_headers,
+            map_error=self._map_error,
         ) as reply:
-            if not 200 <= reply.status < 300:
-                raise self._map_error(reply.status, reply.headers, await _read(reply))
             if reply.headers.get("content-type", "").startswith("application/json"):
                 # A server that ignored ``stream: true`` and answered with one completion.
-                payload = self._json(HttpReply(reply.status, reply.headers, await _read(reply)))
+                payload = self._json(HttpReply(reply.status, reply.headers, await reply.read()))
                 response = response_from_openai(self._read_payload(payload), self.name)
-                for chunk in _chunks_from_response(response):
+                for chunk in chunks_from_response(response):
                     yield chunk
                 return
             chunks = cast(AsyncGenerator[bytes, None], reply.chunks())
             parser = SseParser()
             try:
                 async for data in chunks:
-                    for event in self._feed(parser, data):
+                    for event in sse_events(parser, data, self.name):
                         if event.data == _DONE:
                             return
                         for chunk in self._chunks(event.event, event.data):
                             yield chunk
-                for event in parser.finish():
+                for event in sse_events(parser, None, self.name):
                     if event.data == _DONE:
                         return
                     for chunk in self._chunks(event.event, event.data):
@@ -144,9 +143,7 @@ class ChatCompletionsProvider(Provider[SettingsT]):
         """Model ids from ``GET /models``: OpenAI's ``{"data": [...]}``, or the bare array some
         compatible services (Together) answer with."""
         reply = await self._http.request("GET", self._url("models", None), headers=self._headers)
-        if not 200 <= reply.status < 300:
-            raise self._map_error(reply.status, reply.headers, reply.body)
-        payload = self._decode(reply.body)
+        payload = reply_json(reply, self._map_error, self.name)
         if isinstance(payload, dict) and "error" in payload and "data" not in payload:
             raise self._map_error_payload(payload)
         try:
@@ -173,30 +170,14 @@ class ChatCompletionsProvider(Provider[SettingsT]):
     async def _post(self, url: str, body: dict[str, Any]) -> HttpReply:
         return await self._http.request("POST", url, body=orjson.dumps(body), headers=self._headers)
 
-    def _decode(self, body: bytes) -> Any:
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise UpstreamProtocolError(
-                f"upstream sent malformed JSON: {exc}", provider=self.name
-            ) from exc
-
     def _json(self, reply: HttpReply) -> dict[str, Any]:
         """The reply's JSON object, or the taxonomy error its status or content means."""
-        if not 200 <= reply.status < 300:
-            raise self._map_error(reply.status, reply.headers, reply.body)
-        payload = self._decode(reply.body)
+        payload = reply_json(reply, self._map_error, self.name)
         if not isinstance(payload, dict):
             raise UpstreamProtocolError("upstream reply is not a JSON object", provider=self.name)
         if "error" in payload and "choices" not in payload and "data" not in payload:
             raise self._map_error_payload(payload)
         return payload
-
-    def _feed(self, parser: SseParser, data: bytes) -> list[SseEvent]:
-        try:
-            return parser.feed(data)
-        except UnicodeDecodeError as exc:
-            raise UpstreamProtocolError("upstream stream is not UTF-8", provider=self.name) from exc
 
     def _chunks(self, event: str | None, data: str) -> list[ChatChunk]:
         if not data:
@@ -228,38 +209,6 @@ class _Model(BaseModel):
 class _ModelList(BaseModel):
     model_config = ConfigDict(extra="ignore")
     data: list[_Model]
-
-
-async def _read(reply: StreamingReply) -> bytes:
-    return b"".join([piece async for piece in reply.chunks()])
-
-
-def _chunks_from_response(response: ChatResponse) -> list[ChatChunk]:
-    """A whole completion as the chunks a stream of it would have carried."""
-    chunks: list[ChatChunk] = []
-    for choice in response.choices:
-        message = choice.message
-        calls = message.tool_calls or []
-        chunks.append(
-            ChatChunk(
-                id=response.id,
-                created=response.created,
-                model=response.model,
-                index=choice.index,
-                role="assistant",
-                text=message.text() if message.content is not None else None,
-                reasoning=message.reasoning,
-                refusal=message.refusal,
-                tool_calls=[
-                    ToolCallDelta(index=n, id=call.id, name=call.name, arguments=call.arguments)
-                    for n, call in enumerate(calls)
-                ]
-                or None,
-                finish_reason=choice.finish_reason,
-            )
-        )
-    chunks[-1].usage = response.usage
-    return chunks
 
 
 __all__ = ["OPERATION_PATHS", "ChatCompletionsProvider", "Operation"]

@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any, ClassVar, cast
 
 from switchyard.errors import SwitchyardError
+from switchyard.providers.http import json_headers
 from switchyard.providers.openai.chat_completions import (
     OPERATION_PATHS,
     ChatCompletionsProvider,
@@ -110,22 +111,20 @@ class PresetProvider(ChatCompletionsProvider[PresetSettings]):
 def request_headers(preset: Preset, settings: PresetSettings) -> dict[str, str]:
     """Headers of every request: JSON, the key in the preset's auth style, the preset's own
     headers, settings sent as headers, then configured ``headers`` (which win)."""
-    headers = {"content-type": "application/json", "accept": "application/json"}
+    own: dict[str, str | None] = {}
     api_key = settings.api_key_value()
     if api_key:
         if preset.auth == "api-key":
-            headers["api-key"] = api_key
+            own["api-key"] = api_key
         else:
-            headers["authorization"] = f"Bearer {api_key}"
+            own["authorization"] = f"Bearer {api_key}"
     for name, value in preset.headers.items():
-        headers[name.lower()] = value
+        own[name.lower()] = value
     for field, header in preset.header_settings.items():
         setting = getattr(settings, field, None)
         if setting:
-            headers[header.lower()] = str(setting)
-    for name, value in settings.headers.items():
-        headers[name.lower()] = value
-    return headers
+            own[header.lower()] = str(setting)
+    return json_headers(own, settings.headers)
 
 
 def provider_class_for(preset: Preset) -> type[PresetProvider]:
