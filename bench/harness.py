@@ -7,10 +7,16 @@ Everything here talks to 127.0.0.1 only, and every loop is bounded in count and 
   how to wait for its first successful answer and how to read the CPU time and memory of its
   whole process tree from /proc.
 - `run_wrk`: one bounded wrk run with bench/wrk/chat.lua, parsed from the script's WRKJSON line.
+- `measure` / `measure_quietest`: a wrk run with the CPU of the server and of other jobs.
+- `add_noise_options` / `check_noise_options` / `start_session`: what every benchmark script
+  does first (the --noisy-retries and --wait-quiet options, the results directory, the
+  environment, waiting for the machine to be quiet); `rate_cells` / `other_load_cell`: the
+  table cells every script's Markdown shares.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -414,6 +420,60 @@ def measure_quietest(
             break
     assert best is not None
     return best
+
+
+# --------------------------------------------------------------------------- a script's run
+
+
+def add_noise_options(ap: argparse.ArgumentParser) -> None:
+    """--noisy-retries and --wait-quiet; check them with `check_noise_options`."""
+    ap.add_argument(
+        "--noisy-retries",
+        type=int,
+        default=1,
+        help="repeat a run this many times while other jobs load the CPU; keep the quietest",
+    )
+    ap.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=60.0,
+        help="wait at most this many seconds for other jobs to leave the CPU (0: do not wait)",
+    )
+
+
+def check_noise_options(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if not 0 <= args.noisy_retries <= 3 or not 0 <= args.wait_quiet <= 600:
+        ap.error("--noisy-retries must be in [0, 3] and --wait-quiet in [0, 600]")
+
+
+def start_session(wait_quiet: float) -> tuple[str, dict[str, Any]]:
+    """Make the results directory, describe the machine, and wait (at most `wait_quiet` s;
+    0: not at all) for other jobs to leave the CPU. Returns the run's UTC timestamp and the
+    environment, with the CPU share other jobs still used as "busy_before_start"."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    env_info = environment()
+    quiet = wait_for_quiet(wait_quiet) if wait_quiet else None
+    if quiet is not None and quiet >= NOISY_CORE_SHARE:
+        log(f"warning: machine still busy ({quiet:.0%} of a core) after {wait_quiet:g} s")
+    env_info["busy_before_start"] = quiet
+    return stamp, env_info
+
+
+def rate_cells(run: dict[str, Any]) -> str:
+    """The req/s | p50 ms | p99 ms | CPU µs/req cells of a measured run."""
+    return (
+        f"{fmt(run['rps'])} | {fmt(run['lat_p50_us'] / 1000, 2)} | "
+        f"{fmt(run['lat_p99_us'] / 1000, 2)} | {fmt(run['cpu_us_per_req'])}"
+    )
+
+
+def other_load_cell(run: dict[str, Any]) -> str:
+    """The "other load" cell: the share of a core other jobs used, marked when noisy, and how
+    many attempts `measure_quietest` made when more than one."""
+    attempts = run.get("attempts", 1)
+    tries = f" (best of {attempts})" if attempts > 1 else ""
+    return f"{run['other_core_share']:.0%}{' ~ noisy' if run['noisy'] else ''}{tries}"
 
 
 # --------------------------------------------------------------------------- environment

@@ -35,15 +35,18 @@ from harness import (
     UPSTREAM,
     Nginx,
     Server,
-    environment,
+    add_noise_options,
+    check_noise_options,
     fmt,
     log,
     measure,
     measure_quietest,
+    other_load_cell,
     process_tree,
+    rate_cells,
+    start_session,
     tree_hwm_mib,
     tree_rss_mib,
-    wait_for_quiet,
 )
 
 # The switchyard next to the interpreter running this script (so `.venv/bin/python bench/run.py`
@@ -164,21 +167,9 @@ def main() -> int:
     ap.add_argument("--concurrency", default="1,16,64")
     ap.add_argument("--stream-concurrency", type=int, default=16)
     ap.add_argument("--no-stream", action="store_true")
-    ap.add_argument(
-        "--noisy-retries",
-        type=int,
-        default=1,
-        help="repeat a run this many times while other jobs load the CPU; keep the quietest",
-    )
-    ap.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=60.0,
-        help="wait at most this many seconds for other jobs to leave the CPU (0: do not wait)",
-    )
+    add_noise_options(ap)
     args = ap.parse_args()
-    if not 0 <= args.noisy_retries <= 3 or not 0 <= args.wait_quiet <= 600:
-        ap.error("--noisy-retries must be in [0, 3] and --wait-quiet in [0, 600]")
+    check_noise_options(ap, args)
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     bad = [t for t in targets if t not in ALL_TARGETS]
@@ -191,13 +182,7 @@ def main() -> int:
     ):
         ap.error("duration must be in (0, 60], warmup in [0, 30], concurrency in [1, 256]")
 
-    RESULTS_DIR.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    env_info = environment()
-    quiet = wait_for_quiet(args.wait_quiet) if args.wait_quiet else None
-    if quiet is not None and quiet >= NOISY_CORE_SHARE:
-        log(f"warning: machine still busy ({quiet:.0%} of a core) after {args.wait_quiet:g} s")
-    env_info["busy_before_start"] = quiet
+    stamp, env_info = start_session(args.wait_quiet)
     results: dict[str, dict[str, Any]] = {}
     t_start = time.monotonic()
 
@@ -356,10 +341,8 @@ def render(
         for run in r["runs"]:
             flag = " ⚠ FLAGGED" if run["errors"] else ""
             out.append(
-                f"| {names[t]} | {run['load']} | {fmt(run['rps'])} | "
-                f"{fmt(run['lat_p50_us'] / 1000, 2)} | {fmt(run['lat_p99_us'] / 1000, 2)} | "
-                f"{fmt(run['cpu_us_per_req'])} | {run['errors']}{flag} | "
-                f"{run['other_core_share']:.0%}{' ~ noisy' if run['noisy'] else ''}{_tries(run)} |"
+                f"| {names[t]} | {run['load']} | {rate_cells(run)} | {run['errors']}{flag} | "
+                f"{other_load_cell(run)} |"
             )
     out += [
         "",
@@ -390,11 +373,6 @@ def render(
         "so its req/s and latencies are suspect (CPU µs/req less so, but it rises too).",
     ]
     return "\n".join(out) + "\n"
-
-
-def _tries(run: dict[str, Any]) -> str:
-    n = run.get("attempts", 1)
-    return f" (best of {n})" if n > 1 else ""
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.fixtures import fresh
 from tests.fakes.openai_upstream import OpenAIUpstream
 
 
@@ -60,10 +61,5 @@ def openai_upstream(_openai_upstream_server: OpenAIUpstream) -> Iterator[OpenAIU
     One server runs for the session in a background thread; each test starts with an empty
     script and no recorded requests, and fails if it left scripted replies unconsumed.
     """
-    upstream = _openai_upstream_server
-    upstream.reset()
-    yield upstream
-    pending = upstream.pending
-    upstream.reset()
-    if pending:
-        pytest.fail(f"{pending} scripted fake-OpenAI replies were never requested")
+    with fresh(_openai_upstream_server) as upstream:
+        yield upstream

@@ -17,7 +17,6 @@ import argparse
 import importlib.util
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +24,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness import (
     BENCH_DIR,
-    NOISY_CORE_SHARE,
     RESULTS_DIR,
     UPSTREAM,
     Nginx,
     Server,
-    environment,
+    add_noise_options,
+    check_noise_options,
     fmt,
     log,
     measure,
     measure_quietest,
+    other_load_cell,
+    rate_cells,
+    start_session,
     tree_hwm_mib,
     tree_rss_mib,
-    wait_for_quiet,
 )
 
 PY = sys.executable
@@ -112,31 +113,13 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up load")
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--only", help="substring filter on variant names")
-    ap.add_argument(
-        "--noisy-retries",
-        type=int,
-        default=1,
-        help="repeat a run this many times while other jobs load the CPU; keep the quietest",
-    )
-    ap.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=60.0,
-        help="wait at most this many seconds for other jobs to leave the CPU (0: do not wait)",
-    )
+    add_noise_options(ap)
     args = ap.parse_args()
-    if not 0 <= args.noisy_retries <= 3 or not 0 <= args.wait_quiet <= 600:
-        ap.error("--noisy-retries must be in [0, 3] and --wait-quiet in [0, 600]")
+    check_noise_options(ap, args)
     if not (0 < args.duration <= 60 and 0 <= args.warmup <= 30 and 1 <= args.connections <= 256):
         ap.error("duration must be in (0, 60], warmup in [0, 30], connections in [1, 256]")
 
-    RESULTS_DIR.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    env_info = environment()
-    quiet = wait_for_quiet(args.wait_quiet) if args.wait_quiet else None
-    if quiet is not None and quiet >= NOISY_CORE_SHARE:
-        log(f"warning: machine still busy ({quiet:.0%} of a core) after {args.wait_quiet:g} s")
-    env_info["busy_before_start"] = quiet
+    stamp, env_info = start_session(args.wait_quiet)
     rows: list[dict[str, Any]] = []
     with Nginx() as nginx:
         log(f"direct nginx, c={args.connections}")
@@ -217,10 +200,8 @@ def render(rows: list[dict[str, Any]], args: argparse.Namespace, env: dict[str, 
             continue
         flag = " ⚠" if r["errors"] else ""
         out.append(
-            f"| {r['name']} | {fmt(r['rps'])} | {fmt(r['lat_p50_us'] / 1000, 2)} | "
-            f"{fmt(r['lat_p99_us'] / 1000, 2)} | {fmt(r['cpu_us_per_req'])} | "
-            f"{fmt(r.get('idle_rss_mib'), 1)} | {r['errors']}{flag} | "
-            f"{r['other_core_share']:.0%}{' ~ noisy' if r['noisy'] else ''}{_tries(r)} |"
+            f"| {r['name']} | {rate_cells(r)} | {fmt(r.get('idle_rss_mib'), 1)} | "
+            f"{r['errors']}{flag} | {other_load_cell(r)} |"
         )
     out.append("")
     out.append(
@@ -230,11 +211,6 @@ def render(rows: list[dict[str, Any]], args: argparse.Namespace, env: dict[str, 
         "a run marked noisy shared the machine with another job (req/s and latency suspect)."
     )
     return "\n".join(out) + "\n"
-
-
-def _tries(run: dict[str, Any]) -> str:
-    n = run.get("attempts", 1)
-    return f" (best of {n})" if n > 1 else ""
 
 
 if __name__ == "__main__":

@@ -89,4 +89,51 @@ class ProviderCase:
         return type(probe).capabilities
 
 
-__all__ = ["ProviderCase", "Wire", "WireUsage"]
+def retry_after_headers(retry_after: float | None) -> dict[str, str]:
+    """The ``retry-after`` header a scripted error carries, if it names one."""
+    return {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
+
+
+# -- reading a request in OpenAI's chat shape (OpenAI and its kin, Cohere v2, Ollama in part) --
+
+
+def openai_sent_text(request: RecordedRequest) -> str:
+    """The messages' text: string contents, and the text parts of part lists."""
+    parts = []
+    for message in request.json["messages"]:
+        content = message.get("content")
+        if isinstance(content, str):
+            parts.append(content)
+        elif isinstance(content, list):
+            parts += [p.get("text", "") for p in content if p.get("type") == "text"]
+    return "\n".join(parts)
+
+
+def openai_sent_tool_names(request: RecordedRequest) -> list[str]:
+    return [tool["function"]["name"] for tool in request.json.get("tools", [])]
+
+
+def openai_tool_message(request: RecordedRequest) -> dict[str, Any] | None:
+    """The first ``tool`` message (a tool result) of the request, if any."""
+    for message in request.json["messages"]:
+        if message["role"] == "tool":
+            found: dict[str, Any] = message
+            return found
+    return None
+
+
+def openai_sent_tool_result(request: RecordedRequest) -> tuple[str, str] | None:
+    message = openai_tool_message(request)
+    return None if message is None else (message["tool_call_id"], message["content"])
+
+
+__all__ = [
+    "ProviderCase",
+    "Wire",
+    "WireUsage",
+    "openai_sent_text",
+    "openai_sent_tool_names",
+    "openai_sent_tool_result",
+    "openai_tool_message",
+    "retry_after_headers",
+]

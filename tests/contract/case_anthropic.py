@@ -16,7 +16,7 @@ from switchyard.providers.anthropic.adapter import AnthropicProvider
 from switchyard.providers.anthropic.json_mode import json_instruction
 from switchyard.providers.anthropic.settings import AnthropicSettings
 from switchyard.types import ResponseFormat
-from tests.contract.case import ProviderCase, WireUsage
+from tests.contract.case import ProviderCase, WireUsage, retry_after_headers
 from tests.fakes.anthropic_upstream import (
     ERROR_TYPES,
     AnthropicUpstream,
@@ -85,9 +85,8 @@ class AnthropicWire:
         return stream_reply(events)
 
     def error(self, status: int, message: str, *, retry_after: float | None = None) -> Reply:
-        headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
         kind = ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
-        return error_reply(status, kind, message, headers=headers)
+        return error_reply(status, kind, message, headers=retry_after_headers(retry_after))
 
     def stream_cut(self, pieces: list[str], cut_after: int) -> Reply:
         events = [

@@ -15,7 +15,14 @@ import json
 
 from switchyard.providers.cohere.adapter import CohereProvider
 from switchyard.providers.cohere.settings import CohereSettings
-from tests.contract.case import ProviderCase, WireUsage
+from tests.contract.case import (
+    ProviderCase,
+    WireUsage,
+    openai_sent_text,
+    openai_sent_tool_names,
+    openai_tool_message,
+    retry_after_headers,
+)
 from tests.fakes import cohere_upstream as co
 from tests.fakes.cohere_upstream import CohereUpstream, RecordedRequest, Reply
 
@@ -53,8 +60,7 @@ class CohereWire:
         return Reply.stream(events, done=False)
 
     def error(self, status: int, message: str, *, retry_after: float | None = None) -> Reply:
-        headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else None
-        return co.error_reply(status, message, headers)
+        return co.error_reply(status, message, retry_after_headers(retry_after))
 
     def stream_cut(self, pieces: list[str], cut_after: int) -> Reply:
         events = [
@@ -70,25 +76,17 @@ class CohereWire:
         return Reply.json(co.models_reply(ids))
 
     def sent_text(self, request: RecordedRequest) -> str:
-        parts = []
-        for message in request.json["messages"]:
-            content = message.get("content")
-            if isinstance(content, str):
-                parts.append(content)
-            elif isinstance(content, list):
-                parts += [p.get("text", "") for p in content if p.get("type") == "text"]
-        return "\n".join(parts)
+        return openai_sent_text(request)
 
     def sent_tool_names(self, request: RecordedRequest) -> list[str]:
-        return [tool["function"]["name"] for tool in request.json.get("tools", [])]
+        return openai_sent_tool_names(request)
 
     def sent_tool_result(self, request: RecordedRequest) -> tuple[str, str] | None:
-        for message in request.json["messages"]:
-            if message["role"] == "tool":
-                content = message["content"]
-                text = content if isinstance(content, str) else json.dumps(content)
-                return message["tool_call_id"], text
-        return None
+        message = openai_tool_message(request)
+        if message is None:
+            return None
+        content = message["content"]
+        return message["tool_call_id"], content if isinstance(content, str) else json.dumps(content)
 
     def sent_json_mode(self, request: RecordedRequest) -> bool:
         return request.json.get("response_format", {}).get("type") == "json_object"

@@ -18,7 +18,13 @@ import json
 
 from switchyard.providers.ollama.adapter import OllamaProvider
 from switchyard.providers.ollama.settings import OllamaSettings
-from tests.contract.case import ProviderCase, WireUsage
+from tests.contract.case import (
+    ProviderCase,
+    WireUsage,
+    openai_sent_tool_names,
+    openai_sent_tool_result,
+    retry_after_headers,
+)
 from tests.fakes import ollama_upstream as ol
 from tests.fakes.ollama_upstream import OllamaUpstream, RecordedRequest, Reply
 
@@ -44,8 +50,7 @@ class OllamaWire:
         return Reply.lines([ol.line({"tool_calls": [call]}), ol.done_line()])
 
     def error(self, status: int, message: str, *, retry_after: float | None = None) -> Reply:
-        headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else None
-        return ol.error_reply(status, message, headers)
+        return ol.error_reply(status, message, retry_after_headers(retry_after))
 
     def stream_cut(self, pieces: list[str], cut_after: int) -> Reply:
         return Reply.lines([ol.line({"content": piece}) for piece in pieces], cut_after=cut_after)
@@ -60,13 +65,10 @@ class OllamaWire:
         return "\n".join(message["content"] for message in request.json["messages"])
 
     def sent_tool_names(self, request: RecordedRequest) -> list[str]:
-        return [tool["function"]["name"] for tool in request.json.get("tools", [])]
+        return openai_sent_tool_names(request)
 
     def sent_tool_result(self, request: RecordedRequest) -> tuple[str, str] | None:
-        for message in request.json["messages"]:
-            if message["role"] == "tool":
-                return message["tool_call_id"], message["content"]
-        return None
+        return openai_sent_tool_result(request)
 
     def sent_json_mode(self, request: RecordedRequest) -> bool:
         return request.json.get("format") == "json"

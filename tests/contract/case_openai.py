@@ -9,82 +9,116 @@ from typing import Any
 
 from switchyard.providers.openai.adapter import OpenAIProvider
 from switchyard.providers.openai.settings import OpenAISettings
-from tests.contract.case import ProviderCase, WireUsage
+from tests.contract.case import (
+    ProviderCase,
+    WireUsage,
+    openai_sent_text,
+    openai_sent_tool_names,
+    openai_sent_tool_result,
+    retry_after_headers,
+)
 from tests.fakes.openai_upstream import OpenAIUpstream
 from tests.fakes.upstream import RecordedRequest, Reply
 
 _ENVELOPE = {"id": "chatcmpl-c1", "created": 1755137933, "model": "gpt-4o-mini-2024-07-18"}
 
 
-def _usage(usage: WireUsage) -> dict[str, Any]:
-    return {
-        "prompt_tokens": usage.input,
-        "completion_tokens": usage.output,
-        "total_tokens": usage.input + usage.output,
-        "prompt_tokens_details": {"cached_tokens": usage.cached, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": usage.reasoning, "audio_tokens": 0},
-    }
-
-
-def _completion(message: dict[str, Any], finish: str, usage: WireUsage) -> dict[str, Any]:
-    return {
-        **_ENVELOPE,
-        "object": "chat.completion",
-        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
-        "usage": _usage(usage),
-    }
-
-
-def _chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-    choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-    return {**_ENVELOPE, "object": "chat.completion.chunk", "choices": [choice]}
+def function_call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
+    """One entry of a message's ``tool_calls``."""
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
 
 
 class OpenAIWire:
+    """OpenAI's Chat Completions wire.
+
+    The OpenAI-compatible cases (``azure_openai``, ``deepseek``, ``openrouter``) subclass it:
+    what the adapter sends is read the same way and their streams are the same sequences of
+    chunks, so each overrides only the reply shapes below where its API differs.
+    """
+
+    envelope: dict[str, Any] = _ENVELOPE  # the id, created, model, ... of every reply
+    # events a stream opens with, before its first choice (Azure's prompt filter results)
+    stream_opening: tuple[dict[str, Any], ...] = ()
+    # what a text reply's message carries beside its role and content
+    text_message_extras: dict[str, Any] = {"refusal": None}
+
+    # -- reply shapes -------------------------------------------------------------------------
+
+    def usage_body(self, usage: WireUsage) -> dict[str, Any]:
+        return {
+            "prompt_tokens": usage.input,
+            "completion_tokens": usage.output,
+            "total_tokens": usage.input + usage.output,
+            "prompt_tokens_details": {"cached_tokens": usage.cached, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": usage.reasoning, "audio_tokens": 0},
+        }
+
+    def completion(self, message: dict[str, Any], finish: str, usage: WireUsage) -> dict[str, Any]:
+        choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
+        return {
+            **self.envelope,
+            "object": "chat.completion",
+            "choices": [choice],
+            "usage": self.usage_body(usage),
+        }
+
+    def chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return {**self.envelope, "object": "chat.completion.chunk", "choices": [choice]}
+
+    def usage_chunk(self, usage: WireUsage) -> dict[str, Any]:
+        """The last event of a stream asked for its usage: no choices."""
+        return {
+            **self.envelope,
+            "object": "chat.completion.chunk",
+            "choices": [],
+            "usage": self.usage_body(usage),
+        }
+
+    def content_delta(self, piece: str) -> dict[str, Any]:
+        return {"content": piece}
+
+    def finish_delta(self, finish: str) -> dict[str, Any]:
+        """The delta of the chunk that carries the finish reason."""
+        return {}
+
+    # -- the suite's scenarios ----------------------------------------------------------------
+
     def text(self, text: str, usage: WireUsage) -> Reply:
-        message = {"role": "assistant", "content": text, "refusal": None}
-        return Reply.json(_completion(message, "stop", usage))
+        message = {"role": "assistant", "content": text, **self.text_message_extras}
+        return Reply.json(self.completion(message, "stop", usage))
 
     def text_stream(self, pieces: list[str], usage: WireUsage) -> Reply:
-        events = [_chunk({"role": "assistant", "content": ""})]
-        events += [_chunk({"content": piece}) for piece in pieces]
-        events.append(_chunk({}, "stop"))
-        events.append(
-            {**_ENVELOPE, "object": "chat.completion.chunk", "choices": [], "usage": _usage(usage)}
-        )
+        events = [*self.stream_opening, self.chunk({"role": "assistant", "content": ""})]
+        events += [self.chunk(self.content_delta(piece)) for piece in pieces]
+        events.append(self.chunk(self.finish_delta("stop"), "stop"))
+        events.append(self.usage_chunk(usage))
         return Reply.stream(events)
 
     def tool_call(self, call_id: str, name: str, arguments: str) -> Reply:
-        call = {
-            "id": call_id,
-            "type": "function",
-            "function": {"name": name, "arguments": arguments},
-        }
-        message = {"role": "assistant", "content": None, "tool_calls": [call], "refusal": None}
-        return Reply.json(_completion(message, "tool_calls", WireUsage()))
+        call = function_call(call_id, name, arguments)
+        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+        message.update(self.text_message_extras)
+        return Reply.json(self.completion(message, "tool_calls", WireUsage()))
 
     def tool_call_stream(self, call_id: str, name: str, argument_pieces: list[str]) -> Reply:
-        start = {
-            "index": 0,
-            "id": call_id,
-            "type": "function",
-            "function": {"name": name, "arguments": ""},
-        }
-        events = [_chunk({"role": "assistant", "content": None, "tool_calls": [start]})]
+        start = {"index": 0, **function_call(call_id, name, "")}
+        opening = self.chunk({"role": "assistant", "content": None, "tool_calls": [start]})
+        events = [*self.stream_opening, opening]
         events += [
-            _chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
+            self.chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
             for piece in argument_pieces
         ]
-        events.append(_chunk({}, "tool_calls"))
+        events.append(self.chunk(self.finish_delta("tool_calls"), "tool_calls"))
         return Reply.stream(events)
 
     def error(self, status: int, message: str, *, retry_after: float | None = None) -> Reply:
-        headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
         kind = "server_error" if status >= 500 else "invalid_request_error"
-        return Reply.error(status, message, type=kind, headers=headers)
+        return Reply.error(status, message, type=kind, headers=retry_after_headers(retry_after))
 
     def stream_cut(self, pieces: list[str], cut_after: int) -> Reply:
-        return Reply.stream([_chunk({"content": piece}) for piece in pieces], cut_after=cut_after)
+        events = [self.chunk(self.content_delta(piece)) for piece in pieces]
+        return Reply.stream(events, cut_after=cut_after)
 
     def embeddings(self, vectors: list[list[float]]) -> Reply:
         data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
@@ -101,24 +135,16 @@ class OpenAIWire:
         data = [{"id": i, "object": "model", "created": 0, "owned_by": "system"} for i in ids]
         return Reply.json({"object": "list", "data": data})
 
+    # -- what the adapter sent ----------------------------------------------------------------
+
     def sent_text(self, request: RecordedRequest) -> str:
-        parts = []
-        for message in request.json["messages"]:
-            content = message.get("content")
-            if isinstance(content, str):
-                parts.append(content)
-            elif isinstance(content, list):
-                parts += [p.get("text", "") for p in content if p.get("type") == "text"]
-        return "\n".join(parts)
+        return openai_sent_text(request)
 
     def sent_tool_names(self, request: RecordedRequest) -> list[str]:
-        return [tool["function"]["name"] for tool in request.json.get("tools", [])]
+        return openai_sent_tool_names(request)
 
     def sent_tool_result(self, request: RecordedRequest) -> tuple[str, str] | None:
-        for message in request.json["messages"]:
-            if message["role"] == "tool":
-                return message["tool_call_id"], message["content"]
-        return None
+        return openai_sent_tool_result(request)
 
     def sent_json_mode(self, request: RecordedRequest) -> bool:
         return request.json.get("response_format") == {"type": "json_object"}

@@ -10,8 +10,8 @@ from typing import Any
 
 from switchyard.providers.openai_compatible.settings import OpenRouterSettings
 from switchyard.providers.registry import build_provider
-from tests.contract.case import ProviderCase, WireUsage
-from tests.contract.case_openai import OpenAIWire
+from tests.contract.case import ProviderCase, WireUsage, retry_after_headers
+from tests.contract.case_openai import OpenAIWire, function_call
 from tests.fakes.openai_compatible_upstreams import OpenRouterUpstream
 from tests.fakes.upstream import Reply
 
@@ -23,101 +23,64 @@ _ENVELOPE = {
 }
 
 
-def openrouter_usage(usage: WireUsage) -> dict[str, Any]:
-    return {
-        "prompt_tokens": usage.input,
-        "completion_tokens": usage.output,
-        "total_tokens": usage.input + usage.output,
-        "cost": 0.00012,
-        "prompt_tokens_details": {"cached_tokens": usage.cached},
-        "completion_tokens_details": {"reasoning_tokens": usage.reasoning},
-    }
-
-
-def openrouter_chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-    choice = {
-        "index": 0,
-        "delta": delta,
-        "finish_reason": finish,
-        "native_finish_reason": finish,
-        "logprobs": None,
-    }
-    return {**_ENVELOPE, "object": "chat.completion.chunk", "choices": [choice]}
-
-
-def openrouter_completion(message: dict[str, Any], finish: str, usage: WireUsage) -> dict[str, Any]:
-    choice = {
-        "index": 0,
-        "message": message,
-        "finish_reason": finish,
-        "native_finish_reason": finish,
-        "logprobs": None,
-    }
-    return {
-        **_ENVELOPE,
-        "object": "chat.completion",
-        "choices": [choice],
-        "usage": openrouter_usage(usage),
-    }
-
-
 class OpenRouterWire(OpenAIWire):
-    """OpenAI's request shape; OpenRouter's replies and errors."""
+    """OpenAI's request shape and streams; OpenRouter's replies and errors."""
 
-    def text(self, text: str, usage: WireUsage) -> Reply:
-        message = {"role": "assistant", "content": text, "refusal": None, "reasoning": None}
-        return Reply.json(openrouter_completion(message, "stop", usage))
+    envelope = _ENVELOPE
+    text_message_extras = {"refusal": None, "reasoning": None}
 
-    def text_stream(self, pieces: list[str], usage: WireUsage) -> Reply:
-        events = [openrouter_chunk({"role": "assistant", "content": ""})]
-        events += [openrouter_chunk({"role": "assistant", "content": p}) for p in pieces]
-        events.append(openrouter_chunk({"role": "assistant", "content": ""}, "stop"))
-        events.append(
-            {
-                **_ENVELOPE,
-                "object": "chat.completion.chunk",
-                "choices": [],
-                "usage": openrouter_usage(usage),
-            }
-        )
-        return Reply.stream(events)
+    def usage_body(self, usage: WireUsage) -> dict[str, Any]:
+        return {
+            "prompt_tokens": usage.input,
+            "completion_tokens": usage.output,
+            "total_tokens": usage.input + usage.output,
+            "cost": 0.00012,
+            "prompt_tokens_details": {"cached_tokens": usage.cached},
+            "completion_tokens_details": {"reasoning_tokens": usage.reasoning},
+        }
+
+    def completion(self, message: dict[str, Any], finish: str, usage: WireUsage) -> dict[str, Any]:
+        return {
+            **self.envelope,
+            "object": "chat.completion",
+            "choices": [_choice("message", message, finish)],
+            "usage": self.usage_body(usage),
+        }
+
+    def chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        choices = [_choice("delta", delta, finish)]
+        return {**self.envelope, "object": "chat.completion.chunk", "choices": choices}
+
+    def content_delta(self, piece: str) -> dict[str, Any]:
+        return {"role": "assistant", "content": piece}
+
+    def finish_delta(self, finish: str) -> dict[str, Any]:
+        # a text stream ends on an empty assistant delta, a tool-call stream on an empty one
+        return self.content_delta("") if finish == "stop" else {}
 
     def tool_call(self, call_id: str, name: str, arguments: str) -> Reply:
-        call = {
-            "id": call_id,
-            "type": "function",
-            "function": {"name": name, "arguments": arguments},
-        }
+        call = function_call(call_id, name, arguments)
         message = {"role": "assistant", "content": "", "refusal": None, "tool_calls": [call]}
-        return Reply.json(openrouter_completion(message, "tool_calls", WireUsage()))
-
-    def tool_call_stream(self, call_id: str, name: str, argument_pieces: list[str]) -> Reply:
-        start = {
-            "index": 0,
-            "id": call_id,
-            "type": "function",
-            "function": {"name": name, "arguments": ""},
-        }
-        events = [openrouter_chunk({"role": "assistant", "content": None, "tool_calls": [start]})]
-        events += [
-            openrouter_chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
-            for piece in argument_pieces
-        ]
-        events.append(openrouter_chunk({}, "tool_calls"))
-        return Reply.stream(events)
+        return Reply.json(self.completion(message, "tool_calls", WireUsage()))
 
     def error(self, status: int, message: str, *, retry_after: float | None = None) -> Reply:
-        headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
         body = {"error": {"code": status, "message": message, "metadata": {"provider_name": None}}}
-        return Reply.json(body, status, headers=headers)
-
-    def stream_cut(self, pieces: list[str], cut_after: int) -> Reply:
-        events = [openrouter_chunk({"role": "assistant", "content": p}) for p in pieces]
-        return Reply.stream(events, cut_after=cut_after)
+        return Reply.json(body, status, headers=retry_after_headers(retry_after))
 
     def models(self, ids: list[str]) -> Reply:
         data = [{"id": i, "name": i, "created": 1735317796, "context_length": 128000} for i in ids]
         return Reply.json({"data": data})
+
+
+def _choice(key: str, value: dict[str, Any], finish: str | None) -> dict[str, Any]:
+    """A choice of a completion (``message``) or of a chunk (``delta``)."""
+    return {
+        "index": 0,
+        key: value,
+        "finish_reason": finish,
+        "native_finish_reason": finish,
+        "logprobs": None,
+    }
 
 
 CASE = ProviderCase(

@@ -12,6 +12,7 @@ import pytest
 
 from switchyard.providers.base import Provider
 from tests.contract.case import ProviderCase
+from tests.fakes.fixtures import fresh
 from tests.fakes.upstream import FakeUpstream
 
 
@@ -46,12 +47,8 @@ def upstream(case: ProviderCase, _upstreams: dict[str, FakeUpstream]) -> Iterato
     server = _upstreams.get(case.name)
     if server is None:
         server = _upstreams[case.name] = case.upstream().start()
-    server.reset()
-    yield server
-    pending = server.pending
-    server.reset()
-    if pending:
-        pytest.fail(f"{pending} scripted replies of the fake {case.name} upstream were never used")
+    with fresh(server, f"the fake {case.name} upstream") as fresh_server:
+        yield fresh_server
 
 
 @pytest.fixture

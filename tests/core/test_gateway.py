@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from tests.fakes.gateway import fake_provider
 
 from switchyard import (
     DeadlineExceeded,
@@ -55,12 +56,6 @@ def make_gateway(
     return Gateway.from_config(config, sleep=sleeps or Sleeps())
 
 
-def fake(gateway: Gateway, name: str) -> FakeProvider:
-    provider = gateway.providers[name]
-    assert isinstance(provider, FakeProvider)
-    return provider
-
-
 async def test_answers_from_the_first_deployment() -> None:
     gateway = make_gateway(("a", {"reply": "from a"}), ("b", {"reply": "from b"}))
     response = await gateway.chat(model="smart", messages=HELLO)
@@ -68,7 +63,7 @@ async def test_answers_from_the_first_deployment() -> None:
     assert response.served_by is not None
     assert (response.served_by.provider, response.served_by.model) == ("a", "a-model")
     assert response.served_by.attempts == 1
-    assert fake(gateway, "a").requests[0].model == "a-model"
+    assert fake_provider(gateway, "a").requests[0].model == "a-model"
 
 
 @pytest.mark.parametrize(
@@ -82,7 +77,7 @@ async def test_answers_from_the_first_deployment() -> None:
 )
 async def test_retryable_failure_fails_over_to_the_next_deployment(failure: FakeFailure) -> None:
     gateway = make_gateway(("a", {}), ("b", {"reply": "from b"}))
-    fake(gateway, "a").script(failure)
+    fake_provider(gateway, "a").script(failure)
     response = await gateway.chat(model="smart", messages=HELLO)
     assert response.text == "from b"
     assert response.served_by is not None and response.served_by.attempts == 2
@@ -111,11 +106,11 @@ async def test_attempt_timeout_fails_over() -> None:
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 413])
 async def test_callers_errors_are_returned_not_failed_over(status: int) -> None:
     gateway = make_gateway(("a", {}), ("b", {"reply": "from b"}))
-    fake(gateway, "a").script(FakeFailure(status=status, body="bad field"))
+    fake_provider(gateway, "a").script(FakeFailure(status=status, body="bad field"))
     with pytest.raises(Exception) as caught:
         await gateway.chat(model="smart", messages=HELLO)
     assert getattr(caught.value, "status_code", None) == status
-    assert fake(gateway, "b").calls == 0
+    assert fake_provider(gateway, "b").calls == 0
 
 
 async def test_all_failing_raises_the_last_error_with_every_attempt_named() -> None:
@@ -129,14 +124,14 @@ async def test_all_failing_raises_the_last_error_with_every_attempt_named() -> N
     with pytest.raises(ProviderUnavailable) as caught:
         await gateway.chat(model="smart", messages=HELLO)
     assert "6 attempt(s)" in str(caught.value)
-    assert fake(gateway, "a").calls == 3 and fake(gateway, "b").calls == 3
+    assert fake_provider(gateway, "a").calls == 3 and fake_provider(gateway, "b").calls == 3
     assert len(sleeps.delays) == 2  # a backoff between passes, none within a pass
 
 
 async def test_retry_after_is_honoured_between_passes() -> None:
     sleeps = Sleeps()
     gateway = make_gateway(("a", {}), retries=1, sleeps=sleeps)
-    fake(gateway, "a").script(FakeFailure(status=429, retry_after=3.0), "ok")
+    fake_provider(gateway, "a").script(FakeFailure(status=429, retry_after=3.0), "ok")
     response = await gateway.chat(model="smart", messages=HELLO)
     assert response.text == "ok"
     assert sleeps.delays and sleeps.delays[0] >= 3.0
@@ -160,7 +155,7 @@ async def test_retry_after_beyond_the_deadline_stops_retrying() -> None:
     )
     with pytest.raises(RateLimited):
         await gateway.chat(model="smart", messages=HELLO)
-    assert sleeps.delays == [] and fake(gateway, "a").calls == 1
+    assert sleeps.delays == [] and fake_provider(gateway, "a").calls == 1
 
 
 async def test_overall_deadline_ends_a_slow_request() -> None:
@@ -180,7 +175,7 @@ async def test_open_breakers_give_no_healthy_deployment() -> None:
     with pytest.raises(NoHealthyDeployment) as caught:
         await gateway.chat(model="smart", messages=HELLO)
     assert caught.value.status_code == 503
-    assert fake(gateway, "a").calls == 1
+    assert fake_provider(gateway, "a").calls == 1
 
 
 async def test_weighted_strategy_spreads_by_weight_and_still_fails_over() -> None:
@@ -203,7 +198,7 @@ async def test_weighted_strategy_spreads_by_weight_and_still_fails_over() -> Non
     answers = [(await gateway.chat(model="w", messages=HELLO)).text for _ in range(400)]
     share = answers.count("a") / len(answers)
     assert 0.68 < share < 0.82
-    fake(gateway, "a").script(*[FakeFailure(status=500)] * 50)
+    fake_provider(gateway, "a").script(*[FakeFailure(status=500)] * 50)
     assert {(await gateway.chat(model="w", messages=HELLO)).text for _ in range(20)} == {"b"}
 
 
@@ -211,7 +206,7 @@ async def test_provider_slash_model_addresses_a_deployment_directly() -> None:
     gateway = make_gateway(("a", {"reply": "direct"}))
     response = await gateway.chat(model="a/any-model", messages=HELLO)
     assert response.text == "direct"
-    assert fake(gateway, "a").requests[0].model == "any-model"
+    assert fake_provider(gateway, "a").requests[0].model == "any-model"
 
 
 async def test_unknown_model_is_model_not_found() -> None:
@@ -230,7 +225,7 @@ async def test_invalid_library_request_names_the_field() -> None:
 
 async def test_stream_fails_over_before_the_first_chunk() -> None:
     gateway = make_gateway(("a", {}), ("b", {"reply": "one two three"}))
-    fake(gateway, "a").script(FakeFailure(status=502))
+    fake_provider(gateway, "a").script(FakeFailure(status=502))
     stream = gateway.stream(model="smart", messages=HELLO)
     chunks = [chunk async for chunk in stream]
     assert "".join(c.text or "" for c in chunks) == "one two three"
@@ -240,13 +235,13 @@ async def test_stream_fails_over_before_the_first_chunk() -> None:
 
 async def test_stream_cut_after_first_chunk_raises_and_does_not_fail_over() -> None:
     gateway = make_gateway(("a", {"reply": "one two three four"}), ("b", {"reply": "b"}))
-    fake(gateway, "a").script(FakeFailure(mode="cut_stream", after_chunks=2))
+    fake_provider(gateway, "a").script(FakeFailure(mode="cut_stream", after_chunks=2))
     received: list[str] = []
     with pytest.raises(ProviderUnavailable):
         async for chunk in gateway.stream(model="smart", messages=HELLO):
             received.append(chunk.text or "")
     assert received == ["one", " two"]
-    assert fake(gateway, "b").calls == 0
+    assert fake_provider(gateway, "b").calls == 0
 
 
 async def test_stream_first_token_timeout_fails_over() -> None:
@@ -305,7 +300,9 @@ async def test_abandoned_stream_closes_the_upstream() -> None:
                 closed.set()
 
     plain = make_gateway(("a", {"reply": "one two three"}))
-    gateway = Gateway(plain.config, providers={"a": Tracking("a", fake(plain, "a").settings)})
+    gateway = Gateway(
+        plain.config, providers={"a": Tracking("a", fake_provider(plain, "a").settings)}
+    )
     stream = gateway.stream(model="smart", messages=HELLO)
     async for _ in stream:
         break
@@ -341,7 +338,7 @@ async def test_embeddings_through_the_router() -> None:
 
 async def test_health_records_every_attempt_and_returns_to_zero_in_flight() -> None:
     gateway = make_gateway(("a", {}), ("b", {"reply": "from b"}))
-    fake(gateway, "a").script(FakeFailure(status=500))
+    fake_provider(gateway, "a").script(FakeFailure(status=500))
     await gateway.chat(model="smart", messages=HELLO)
     async for _ in gateway.stream(model="smart", messages=HELLO):
         pass
@@ -361,4 +358,4 @@ async def test_rate_limits_do_not_open_the_breaker_unless_configured() -> None:
     for _ in range(3):
         response = await gateway.chat(model="smart", messages=HELLO)
         assert response.served_by is not None and response.served_by.attempts == 2
-    assert fake(gateway, "a").calls == 3
+    assert fake_provider(gateway, "a").calls == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.fakes.gateway import fake_provider
 
 from switchyard import Gateway, ProviderUnavailable
 from switchyard.errors import InvalidRequest
@@ -15,7 +16,7 @@ from switchyard.midstream import (
     continuation_request,
     next_candidates,
 )
-from switchyard.providers.fake import FakeFailure, FakeProvider
+from switchyard.providers.fake import FakeFailure
 from switchyard.types import ChatChunk, ChatRequest, ResponseFormat, ToolCallDelta
 
 HELLO = [{"role": "user", "content": "count to four"}]
@@ -45,15 +46,9 @@ def make_gateway(*, failover: bool = True, **alias: Any) -> Gateway:
     return Gateway.from_config(config)
 
 
-def fake(gateway: Gateway, name: str) -> FakeProvider:
-    provider = gateway.providers[name]
-    assert isinstance(provider, FakeProvider)
-    return provider
-
-
 async def test_a_stream_cut_mid_way_continues_on_the_next_deployment() -> None:
     gateway = make_gateway()
-    fake(gateway, "a").script(CUT)
+    fake_provider(gateway, "a").script(CUT)
     stream = gateway.stream(model="smart", messages=HELLO, max_tokens=50)
     chunks = [chunk async for chunk in stream]
     assert "".join(c.text or "" for c in chunks) == "one two three four"
@@ -69,7 +64,7 @@ async def test_a_stream_cut_mid_way_continues_on_the_next_deployment() -> None:
     assert "cut" in marker.reason
     assert stream.failovers == [marker]
     # b was asked to continue the partial answer
-    sent = fake(gateway, "b").requests[-1]
+    sent = fake_provider(gateway, "b").requests[-1]
     assert [(m.role, m.text()) for m in sent.messages] == [
         ("user", "count to four"),
         ("assistant", "one two"),
@@ -97,19 +92,19 @@ def fake_usage(request: ChatRequest, reply: str) -> tuple[int, int]:
 
 async def test_off_by_default_a_cut_stream_ends_with_the_error() -> None:
     gateway = make_gateway(failover=False)
-    fake(gateway, "a").script(CUT)
+    fake_provider(gateway, "a").script(CUT)
     received: list[str] = []
     with pytest.raises(ProviderUnavailable):
         async for chunk in gateway.stream(model="smart", messages=HELLO):
             received.append(chunk.text or "")
     assert received == ["one", " two"]
-    assert fake(gateway, "b").calls == 0
+    assert fake_provider(gateway, "b").calls == 0
 
 
 async def test_a_continuation_that_breaks_too_moves_on_again() -> None:
     gateway = make_gateway()
-    fake(gateway, "a").script(CUT)
-    fake(gateway, "b").script(FakeFailure(mode="cut_stream", after_chunks=1))
+    fake_provider(gateway, "a").script(CUT)
+    fake_provider(gateway, "b").script(FakeFailure(mode="cut_stream", after_chunks=1))
     stream = gateway.stream(model="smart", messages=HELLO)
     chunks = [chunk async for chunk in stream]
     assert "".join(c.text or "" for c in chunks) == "one two three four"
@@ -117,14 +112,14 @@ async def test_a_continuation_that_breaks_too_moves_on_again() -> None:
         ("a/a-model", "b/b-model"),
         ("b/b-model", "c/c-model"),
     ]
-    assert fake(gateway, "c").requests[-1].messages[1].text() == "one two three"
+    assert fake_provider(gateway, "c").requests[-1].messages[1].text() == "one two three"
 
 
 async def test_when_no_deployment_can_continue_the_original_error_stands() -> None:
     gateway = make_gateway()
-    fake(gateway, "a").script(CUT)
-    fake(gateway, "b").script(FakeFailure(status=503))
-    fake(gateway, "c").script(FakeFailure(status=503))
+    fake_provider(gateway, "a").script(CUT)
+    fake_provider(gateway, "b").script(FakeFailure(status=503))
+    fake_provider(gateway, "c").script(FakeFailure(status=503))
     received: list[str] = []
     with pytest.raises(ProviderUnavailable) as caught:
         async for chunk in gateway.stream(model="smart", messages=HELLO):
@@ -134,13 +129,13 @@ async def test_when_no_deployment_can_continue_the_original_error_stands() -> No
 
 async def test_json_mode_streams_are_not_continued() -> None:
     gateway = make_gateway()
-    fake(gateway, "a").script(CUT)
+    fake_provider(gateway, "a").script(CUT)
     with pytest.raises(ProviderUnavailable):
         async for _ in gateway.stream(
             model="smart", messages=HELLO, response_format={"type": "json_object"}
         ):
             pass
-    assert fake(gateway, "b").calls == 0
+    assert fake_provider(gateway, "b").calls == 0
 
 
 def chunk(**fields: Any) -> ChatChunk:

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import openai
 import uvicorn
 
 from switchyard import Gateway
@@ -22,6 +23,10 @@ class ServedGateway:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.base_url = f"{self.url}/v1"
+
+    def client(self, api_key: str = "none") -> openai.OpenAI:
+        """The official OpenAI SDK pointed at the gateway, without the SDK's own retries."""
+        return openai.OpenAI(base_url=self.base_url, api_key=api_key, max_retries=0)
 
 
 @contextmanager

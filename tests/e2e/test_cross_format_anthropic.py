@@ -6,13 +6,12 @@ in their own indices 0 and 1, and Anthropic's stop reasons on OpenAI's finish re
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
 
-from tests.e2e.served import ServedGateway, serve
+from tests.e2e.cross_format import cross_format_fixtures, function_tool, read_stream, tool_call_turn
 from tests.fakes.anthropic_upstream import (
     AnthropicUpstream,
     Reply,
@@ -35,18 +34,11 @@ from tests.fakes.anthropic_upstream import (
 )
 
 TOOLS: Any = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Current weather for a city",
-            "parameters": {
-                "type": "object",
-                "properties": {"city": {"type": "string"}},
-                "required": ["city"],
-            },
-        },
-    }
+    function_tool(
+        "get_weather",
+        "Current weather for a city",
+        {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    )
 ]
 ASK: Any = [
     {"role": "system", "content": "You are a weather assistant."},
@@ -59,19 +51,12 @@ PARIS_RAW = '{"city": "Paris",  "unit" : "celsius"}'
 ZURICH_RAW = '{ "city": "Zürich", "note": "caf\\u00e9" }'
 
 
-@pytest.fixture(scope="module")
-def _anthropic() -> Iterator[AnthropicUpstream]:
-    with AnthropicUpstream() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def served(_anthropic: AnthropicUpstream) -> Iterator[ServedGateway]:
-    config = {
+def gateway_config(anthropic: AnthropicUpstream) -> dict[str, Any]:
+    return {
         "providers": {
             "claude": {
                 "type": "anthropic",
-                "base_url": _anthropic.base_url,
+                "base_url": anthropic.base_url,
                 "api_key": "sk-ant-upstream",
             }
         },
@@ -80,23 +65,9 @@ def served(_anthropic: AnthropicUpstream) -> Iterator[ServedGateway]:
         ],
         "router": {"retries": 0},
     }
-    with serve(config) as gateway:
-        yield gateway
 
 
-@pytest.fixture
-def upstream(_anthropic: AnthropicUpstream) -> Iterator[AnthropicUpstream]:
-    _anthropic.reset()
-    yield _anthropic
-    pending = _anthropic.pending
-    _anthropic.reset()
-    if pending:
-        pytest.fail(f"{pending} scripted fake-Anthropic replies were never requested")
-
-
-@pytest.fixture
-def client(served: ServedGateway, upstream: AnthropicUpstream) -> openai.OpenAI:
-    return openai.OpenAI(base_url=served.base_url, api_key="none", max_retries=0)
+_server, served, upstream, client = cross_format_fixtures(AnthropicUpstream, gateway_config)
 
 
 def test_plain_chat_with_a_system_prompt_and_cache_usage(
@@ -188,33 +159,16 @@ def test_streamed_parallel_tool_calls_after_a_text_block(
         stream=True,
         stream_options={"include_usage": True},
     )
-    ids: set[str] = set()
-    text = ""
-    calls: dict[int, dict[str, str]] = {}
-    finish: list[str] = []
-    usage_seen = None
-    for chunk in stream:
-        ids.add(chunk.id)
-        usage_seen = chunk.usage or usage_seen
-        for choice in chunk.choices:
-            text += choice.delta.content or ""
-            for piece in choice.delta.tool_calls or []:
-                call = calls.setdefault(piece.index, {"id": "", "name": "", "arguments": ""})
-                call["id"] += piece.id or ""
-                if piece.function is not None:
-                    call["name"] += piece.function.name or ""
-                    call["arguments"] += piece.function.arguments or ""
-            if choice.finish_reason:
-                finish.append(choice.finish_reason)
-    assert ids == {"msg_01StreamedTools"}
-    assert text == "Let me look both up."
-    assert calls == {
+    got = read_stream(stream)
+    assert got.ids == {"msg_01StreamedTools"}
+    assert got.text == "Let me look both up."
+    assert got.calls == {
         0: {"id": "toolu_01Paris", "name": "get_weather", "arguments": "".join(PARIS_PIECES)},
         1: {"id": "toolu_02Zurich", "name": "get_weather", "arguments": "".join(ZURICH_PIECES)},
     }
-    assert finish == ["tool_calls"]
-    assert usage_seen is not None
-    assert (usage_seen.prompt_tokens, usage_seen.completion_tokens) == (420, 96)
+    assert got.finishes == ["tool_calls"]
+    assert got.usage is not None
+    assert (got.usage.prompt_tokens, got.usage.completion_tokens) == (420, 96)
     assert upstream.last_request.json["stream"] is True
 
 
@@ -224,22 +178,10 @@ def test_tool_results_go_back_as_one_user_turn(
     upstream.script(Reply.json(message([text_block("Paris is warmer.")])))
     history: Any = [
         *ASK,
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "toolu_01Paris",
-                    "type": "function",
-                    "function": {"name": "get_weather", "arguments": PARIS_RAW},
-                },
-                {
-                    "id": "toolu_02Zurich",
-                    "type": "function",
-                    "function": {"name": "get_weather", "arguments": ZURICH_RAW},
-                },
-            ],
-        },
+        tool_call_turn(
+            ("toolu_01Paris", "get_weather", PARIS_RAW),
+            ("toolu_02Zurich", "get_weather", ZURICH_RAW),
+        ),
         {"role": "tool", "tool_call_id": "toolu_01Paris", "content": "18C"},
         {"role": "tool", "tool_call_id": "toolu_02Zurich", "content": "9C"},
     ]

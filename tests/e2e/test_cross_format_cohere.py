@@ -6,68 +6,43 @@ streamed; Cohere's finish reasons arrive as OpenAI's."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
 
-from tests.e2e.served import ServedGateway, serve
+from tests.e2e.cross_format import cross_format_fixtures, function_tool, read_stream, tool_call_turn
 from tests.fakes import cohere_upstream as co
 from tests.fakes.cohere_upstream import CohereUpstream, Reply
 
 HELLO: Any = [{"role": "user", "content": "hello cohere"}]
 WEATHER: Any = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "gets the weather of a given location",
-            "parameters": {
-                "type": "object",
-                "properties": {"location": {"type": "string"}},
-                "required": ["location"],
-            },
+    function_tool(
+        "get_weather",
+        "gets the weather of a given location",
+        {
+            "type": "object",
+            "properties": {"location": {"type": "string"}},
+            "required": ["location"],
         },
-    }
+    )
 ]
 # Cohere's documented pieces: a newline and indentation inside the arguments, kept as sent.
 PIECES = ['{\n    "', "location", '":', ' "', "Madrid", '"\n}']
 
 
-@pytest.fixture(scope="module")
-def _server() -> Iterator[CohereUpstream]:
-    with CohereUpstream() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def served(_server: CohereUpstream) -> Iterator[ServedGateway]:
-    config = {
-        "providers": {"co": {"type": "cohere", "base_url": _server.base_url, "api_key": "co-key"}},
+def gateway_config(cohere: CohereUpstream) -> dict[str, Any]:
+    return {
+        "providers": {"co": {"type": "cohere", "base_url": cohere.base_url, "api_key": "co-key"}},
         "models": [
             {"name": "command", "deployments": [{"provider": "co", "model": "command-a-03-2025"}]},
             {"name": "embed", "deployments": [{"provider": "co", "model": "embed-v4.0"}]},
         ],
         "router": {"retries": 0},
     }
-    with serve(config) as gateway:
-        yield gateway
 
 
-@pytest.fixture
-def upstream(_server: CohereUpstream) -> Iterator[CohereUpstream]:
-    _server.reset()
-    yield _server
-    pending = _server.pending
-    _server.reset()
-    if pending:
-        pytest.fail(f"{pending} scripted replies were never requested")
-
-
-@pytest.fixture
-def client(served: ServedGateway, upstream: CohereUpstream) -> openai.OpenAI:
-    return openai.OpenAI(base_url=served.base_url, api_key="none", max_retries=0)
+_server, served, upstream, client = cross_format_fixtures(CohereUpstream, gateway_config)
 
 
 def test_plain_chat(client: openai.OpenAI, upstream: CohereUpstream) -> None:
@@ -90,13 +65,10 @@ def test_plain_chat(client: openai.OpenAI, upstream: CohereUpstream) -> None:
 
 
 def test_streamed_text(client: openai.OpenAI, upstream: CohereUpstream) -> None:
-    chunks = list(client.chat.completions.create(model="command", messages=HELLO, stream=True))
-    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert text == "hello cohere"
-    assert [
-        c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason
-    ] == ["stop"]
-    assert len({c.id for c in chunks}) == 1
+    got = read_stream(client.chat.completions.create(model="command", messages=HELLO, stream=True))
+    assert got.text == "hello cohere"
+    assert got.finishes == ["stop"]
+    assert len(got.ids) == 1
 
 
 def test_plain_tool_call_arguments_are_byte_identical(
@@ -138,20 +110,13 @@ def test_streamed_tool_call_arguments_are_byte_identical(
     stream = client.chat.completions.create(
         model="command", messages=HELLO, tools=WEATHER, stream=True
     )
-    arguments: dict[int, str] = {}
-    ids: dict[int, str] = {}
-    finish = None
-    for chunk in stream:
-        for choice in chunk.choices:
-            for call in choice.delta.tool_calls or []:
-                if call.id:
-                    ids[call.index] = call.id
-                if call.function and call.function.arguments:
-                    arguments[call.index] = arguments.get(call.index, "") + call.function.arguments
-            finish = choice.finish_reason or finish
-    assert arguments == {0: "".join(PIECES), 1: '{"location":"Oslo"}'}
-    assert ids == {0: "get_weather_p0dage9q1nv4", 1: "get_weather_6p0fa9qwgnab"}
-    assert finish == "tool_calls"
+    got = read_stream(stream)
+    madrid, oslo = "".join(PIECES), '{"location":"Oslo"}'
+    assert got.calls == {
+        0: {"id": "get_weather_p0dage9q1nv4", "name": "get_weather", "arguments": madrid},
+        1: {"id": "get_weather_6p0fa9qwgnab", "name": "get_weather", "arguments": oslo},
+    }
+    assert got.finishes == ["tool_calls"]
 
 
 def test_a_tool_result_goes_back_in_cohere_shape(
@@ -160,17 +125,7 @@ def test_a_tool_result_goes_back_in_cohere_shape(
     upstream.script(Reply.json(co.text_reply("It is 24°C in Madrid.")))
     messages: Any = [
         *HELLO,
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "get_weather_p0dage9q1nv4",
-                    "type": "function",
-                    "function": {"name": "get_weather", "arguments": '{"location": "Madrid"}'},
-                }
-            ],
-        },
+        tool_call_turn(("get_weather_p0dage9q1nv4", "get_weather", '{"location": "Madrid"}')),
         {"role": "tool", "tool_call_id": "get_weather_p0dage9q1nv4", "content": '{"c": 24}'},
     ]
     completion = client.chat.completions.create(model="command", messages=messages, tools=WEATHER)

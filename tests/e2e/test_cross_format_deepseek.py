@@ -11,7 +11,6 @@ on the next request, as its thinking mode requires.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import openai
@@ -19,23 +18,20 @@ import pytest
 
 from tests.contract.case import WireUsage
 from tests.contract.case_deepseek import deepseek_chunk, deepseek_completion
-from tests.e2e.served import ServedGateway, serve
+from tests.e2e.cross_format import cross_format_fixtures, function_tool, read_stream, tool_call_turn
 from tests.fakes.openai_compatible_upstreams import DeepSeekUpstream
 from tests.fakes.upstream import Reply
 
 TOOLS: Any = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Current weather for a city",
-            "parameters": {
-                "type": "object",
-                "properties": {"city": {"type": "string"}, "unit": {"type": "string"}},
-                "required": ["city"],
-            },
+    function_tool(
+        "get_weather",
+        "Current weather for a city",
+        {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "unit": {"type": "string"}},
+            "required": ["city"],
         },
-    }
+    )
 ]
 ASK: Any = [{"role": "user", "content": "Weather in Zürich?"}]
 # Spacing, key order and escapes as the model wrote them: the client must get these bytes.
@@ -44,40 +40,19 @@ ARGUMENT_PIECES = ['{"city":  "Z', "\\u00fc", 'rich",\n', ' "unit": "cel', 'sius
 REASONING_PIECES = ["The user wants", " the weather;", " call get_weather."]
 
 
-@pytest.fixture(scope="module")
-def upstream_server() -> Iterator[DeepSeekUpstream]:
-    with DeepSeekUpstream() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def served(upstream_server: DeepSeekUpstream) -> Iterator[ServedGateway]:
-    config = {
+def gateway_config(deepseek: DeepSeekUpstream) -> dict[str, Any]:
+    return {
         "providers": {
-            "ds": {"type": "deepseek", "base_url": upstream_server.base_url, "api_key": "sk-ds"}
+            "ds": {"type": "deepseek", "base_url": deepseek.base_url, "api_key": "sk-ds"}
         },
         "models": [
             {"name": "thinker", "deployments": [{"provider": "ds", "model": "deepseek-reasoner"}]}
         ],
         "router": {"retries": 0},
     }
-    with serve(config) as gateway:
-        yield gateway
 
 
-@pytest.fixture
-def upstream(upstream_server: DeepSeekUpstream) -> Iterator[DeepSeekUpstream]:
-    upstream_server.reset()
-    yield upstream_server
-    pending = upstream_server.pending
-    upstream_server.reset()
-    if pending:
-        pytest.fail(f"{pending} scripted DeepSeek replies were never requested")
-
-
-@pytest.fixture
-def client(served: ServedGateway, upstream: DeepSeekUpstream) -> openai.OpenAI:
-    return openai.OpenAI(base_url=served.base_url, api_key="none", max_retries=0)
+_server, served, upstream, client = cross_format_fixtures(DeepSeekUpstream, gateway_config)
 
 
 def test_plain_tool_call_with_reasoning(client: openai.OpenAI, upstream: DeepSeekUpstream) -> None:
@@ -144,25 +119,12 @@ def test_streamed_reasoning_and_tool_call(
         stream=True,
         stream_options={"include_usage": True},
     )
-    reasoning, arguments, ids, names, finishes = [], [], [], [], []
-    last_usage = None
-    for piece in stream:
-        last_usage = piece.usage or last_usage
-        for choice in piece.choices:
-            delta = choice.delta
-            reasoning.append((delta.model_extra or {}).get("reasoning_content") or "")
-            for call in delta.tool_calls or []:
-                assert call.index == 0
-                ids += [call.id] if call.id else []
-                if call.function is not None:
-                    names += [call.function.name] if call.function.name else []
-                    arguments.append(call.function.arguments or "")
-            if choice.finish_reason:
-                finishes.append(choice.finish_reason)
-    assert "".join(reasoning) == "".join(REASONING_PIECES)
-    assert "".join(arguments) == "".join(ARGUMENT_PIECES) == ARGUMENTS
-    assert (ids, names, finishes) == (["call_0_9a1b"], ["get_weather"], ["tool_calls"])
-    assert last_usage is not None and last_usage.completion_tokens == 30
+    got = read_stream(stream)
+    assert got.reasoning == "".join(REASONING_PIECES)
+    assert "".join(ARGUMENT_PIECES) == ARGUMENTS
+    assert got.calls == {0: {"id": "call_0_9a1b", "name": "get_weather", "arguments": ARGUMENTS}}
+    assert got.finishes == ["tool_calls"]
+    assert got.usage is not None and got.usage.completion_tokens == 30
     assert upstream.requests[0].json["stream_options"] == {"include_usage": True}
 
 
@@ -180,18 +142,9 @@ def test_the_reasoning_of_a_tool_turn_goes_back(
         {"role": "user", "content": "Hello"},
         {"role": "assistant", "content": "Hi!", "reasoning_content": "A greeting."},
         *ASK,
-        {
-            "role": "assistant",
-            "content": None,
-            "reasoning_content": "Call the tool.",
-            "tool_calls": [
-                {
-                    "id": "call_0_6f3c",
-                    "type": "function",
-                    "function": {"name": "get_weather", "arguments": ARGUMENTS},
-                }
-            ],
-        },
+        tool_call_turn(
+            ("call_0_6f3c", "get_weather", ARGUMENTS), reasoning_content="Call the tool."
+        ),
         {"role": "tool", "tool_call_id": "call_0_6f3c", "content": '{"celsius": 18}'},
     ]
     answer = client.chat.completions.create(model="thinker", messages=history, tools=TOOLS)

@@ -10,14 +10,13 @@ upstream sent and byte-identical to that serialisation, plain and streamed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
 
 from switchyard.providers.gemini.translate import arguments_json
-from tests.e2e.served import ServedGateway, serve
+from tests.e2e.cross_format import cross_format_fixtures, function_tool, read_stream
 from tests.fakes.gemini_upstream import (
     GeminiUpstream,
     Reply,
@@ -29,18 +28,15 @@ from tests.fakes.gemini_upstream import (
 )
 
 TOOLS: Any = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Current weather for a city",
-            "parameters": {
-                "type": "object",
-                "properties": {"city": {"type": "string"}, "days": {"type": "array"}},
-                "required": ["city"],
-            },
+    function_tool(
+        "get_weather",
+        "Current weather for a city",
+        {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "days": {"type": "array"}},
+            "required": ["city"],
         },
-    }
+    )
 ]
 ASK: Any = [
     {"role": "system", "content": "Be brief."},
@@ -55,40 +51,17 @@ ZURICH: dict[str, Any] = {
 PARIS: dict[str, Any] = {"city": "Paris, France"}
 
 
-@pytest.fixture(scope="module")
-def upstream_server() -> Iterator[GeminiUpstream]:
-    with GeminiUpstream() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def served(upstream_server: GeminiUpstream) -> Iterator[ServedGateway]:
-    config = {
-        "providers": {
-            "gem": {"type": "gemini", "base_url": upstream_server.base_url, "api_key": "AIza-up"}
-        },
+def gateway_config(gemini: GeminiUpstream) -> dict[str, Any]:
+    return {
+        "providers": {"gem": {"type": "gemini", "base_url": gemini.base_url, "api_key": "AIza-up"}},
         "models": [
             {"name": "gem", "deployments": [{"provider": "gem", "model": "gemini-2.5-flash"}]}
         ],
         "router": {"retries": 0},
     }
-    with serve(config) as gateway:
-        yield gateway
 
 
-@pytest.fixture
-def upstream(upstream_server: GeminiUpstream) -> Iterator[GeminiUpstream]:
-    upstream_server.reset()
-    yield upstream_server
-    pending = upstream_server.pending
-    upstream_server.reset()
-    if pending:
-        pytest.fail(f"{pending} scripted fake-Gemini replies were never requested")
-
-
-@pytest.fixture
-def client(served: ServedGateway, upstream: GeminiUpstream) -> openai.OpenAI:
-    return openai.OpenAI(base_url=served.base_url, api_key="none", max_retries=0)
+_server, served, upstream, client = cross_format_fixtures(GeminiUpstream, gateway_config)
 
 
 def test_plain_tool_calls_and_the_follow_up(
@@ -163,29 +136,17 @@ def test_streamed_tool_calls_reassemble(client: openai.OpenAI, upstream: GeminiU
         stream=True,
         stream_options={"include_usage": True},
     )
-    calls: dict[int, dict[str, str]] = {}
-    text, finishes, usage = "", [], None
-    for chunk in stream:
-        usage = chunk.usage or usage
-        for choice in chunk.choices:
-            text += choice.delta.content or ""
-            if choice.finish_reason:
-                finishes.append(choice.finish_reason)
-            for piece in choice.delta.tool_calls or []:
-                call = calls.setdefault(piece.index, {"id": "", "name": "", "arguments": ""})
-                call["id"] += piece.id or ""
-                if piece.function is not None:
-                    call["name"] += piece.function.name or ""
-                    call["arguments"] += piece.function.arguments or ""
-    assert text == "Let me look."
-    assert finishes == ["tool_calls"]
-    assert [(c["id"], c["name"]) for c in calls.values()] == [
+    got = read_stream(stream)
+    assert got.text == "Let me look."
+    assert got.finishes == ["tool_calls"]
+    assert [(c["id"], c["name"]) for c in got.calls.values()] == [
         ("fc-1", "get_weather"),
         ("call_1", "get_weather"),
     ]
-    for call, args in zip(calls.values(), (ZURICH, PARIS), strict=True):
+    for call, args in zip(got.calls.values(), (ZURICH, PARIS), strict=True):
         assert json.loads(call["arguments"]) == args
         assert call["arguments"] == arguments_json(args)
+    usage = got.usage
     assert usage is not None
     assert (usage.prompt_tokens, usage.completion_tokens) == (40, 25)
     assert usage.prompt_tokens_details is not None

@@ -8,48 +8,37 @@ streamed, and the SDK's argument text goes back to Ollama as the object it encod
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
 
-from tests.e2e.served import ServedGateway, serve
+from tests.e2e.cross_format import cross_format_fixtures, function_tool, read_stream, tool_call_turn
 from tests.fakes import ollama_upstream as ol
 from tests.fakes.ollama_upstream import OllamaUpstream, Reply
 
 HELLO: Any = [{"role": "user", "content": "hello ollama"}]
 TEMPERATURE: Any = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_temperature",
-            "description": "Get the current temperature for a city",
-            "parameters": {
-                "type": "object",
-                "required": ["city"],
-                "properties": {"city": {"type": "string", "description": "The name of the city"}},
-            },
+    function_tool(
+        "get_temperature",
+        "Get the current temperature for a city",
+        {
+            "type": "object",
+            "required": ["city"],
+            "properties": {"city": {"type": "string", "description": "The name of the city"}},
         },
-    }
+    )
 ]
 NEW_YORK = {"city": "New York", "units": "celsius", "note": "naïve ✓"}
 
 
-@pytest.fixture(scope="module")
-def _server() -> Iterator[OllamaUpstream]:
-    with OllamaUpstream() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def served(_server: OllamaUpstream) -> Iterator[ServedGateway]:
-    config = {
+def gateway_config(ollama: OllamaUpstream) -> dict[str, Any]:
+    return {
         # no background health probes: the fake must see only the test's own requests
         "providers": {
             "local-ollama": {
                 "type": "ollama",
-                "base_url": _server.base_url,
+                "base_url": ollama.base_url,
                 "probe": {"enabled": False},
             }
         },
@@ -59,23 +48,9 @@ def served(_server: OllamaUpstream) -> Iterator[ServedGateway]:
         ],
         "router": {"retries": 0},
     }
-    with serve(config) as gateway:
-        yield gateway
 
 
-@pytest.fixture
-def upstream(_server: OllamaUpstream) -> Iterator[OllamaUpstream]:
-    _server.reset()
-    yield _server
-    pending = _server.pending
-    _server.reset()
-    if pending:
-        pytest.fail(f"{pending} scripted replies were never requested")
-
-
-@pytest.fixture
-def client(served: ServedGateway, upstream: OllamaUpstream) -> openai.OpenAI:
-    return openai.OpenAI(base_url=served.base_url, api_key="none", max_retries=0)
+_server, served, upstream, client = cross_format_fixtures(OllamaUpstream, gateway_config)
 
 
 def test_plain_chat(client: openai.OpenAI, upstream: OllamaUpstream) -> None:
@@ -102,13 +77,10 @@ def test_streamed_text_with_thinking(client: openai.OpenAI, upstream: OllamaUpst
         ol.done_line(reason="length"),
     ]
     upstream.script(Reply.lines(lines))
-    chunks = list(client.chat.completions.create(model="qwen", messages=HELLO, stream=True))
-    deltas = [c.choices[0].delta for c in chunks if c.choices]
-    assert "".join(d.content or "" for d in deltas) == "Hello there"
-    thinking = "".join((d.model_extra or {}).get("reasoning_content") or "" for d in deltas)
-    assert thinking == "Greet back."
-    finishes = [c.choices[0].finish_reason for c in chunks if c.choices]
-    assert [f for f in finishes if f] == ["length"]
+    got = read_stream(client.chat.completions.create(model="qwen", messages=HELLO, stream=True))
+    assert got.text == "Hello there"
+    assert got.reasoning == "Greet back."
+    assert got.finishes == ["length"]
 
 
 def test_plain_tool_call_arguments(client: openai.OpenAI, upstream: OllamaUpstream) -> None:
@@ -136,24 +108,14 @@ def test_streamed_tool_calls_arguments(client: openai.OpenAI, upstream: OllamaUp
     stream = client.chat.completions.create(
         model="qwen", messages=HELLO, tools=TEMPERATURE, stream=True
     )
-    arguments: dict[int, str] = {}
-    ids: dict[int, str] = {}
-    finish = None
-    for chunk in stream:
-        for choice in chunk.choices:
-            for call in choice.delta.tool_calls or []:
-                if call.id:
-                    ids[call.index] = call.id
-                if call.function and call.function.arguments:
-                    arguments[call.index] = arguments.get(call.index, "") + call.function.arguments
-            finish = choice.finish_reason or finish
-    assert arguments == {
-        0: json.dumps(NEW_YORK, ensure_ascii=False),
-        1: json.dumps(london),
+    got = read_stream(stream)
+    new_york = json.dumps(NEW_YORK, ensure_ascii=False)
+    assert got.calls == {
+        0: {"id": "call_0", "name": "get_temperature", "arguments": new_york},
+        1: {"id": "call_z9", "name": "get_temperature", "arguments": json.dumps(london)},
     }
-    assert json.loads(arguments[0]) == NEW_YORK
-    assert ids == {0: "call_0", 1: "call_z9"}
-    assert finish == "tool_calls"
+    assert json.loads(got.calls[0]["arguments"]) == NEW_YORK
+    assert got.finishes == ["tool_calls"]
 
 
 def test_a_tool_result_goes_back_as_ollama_expects(
@@ -162,17 +124,7 @@ def test_a_tool_result_goes_back_as_ollama_expects(
     upstream.script(Reply.json(ol.done_line({"content": "It is 22°C in New York."})))
     messages: Any = [
         *HELLO,
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "call_k2m4p6q8",
-                    "type": "function",
-                    "function": {"name": "get_temperature", "arguments": '{"city":"New York"}'},
-                }
-            ],
-        },
+        tool_call_turn(("call_k2m4p6q8", "get_temperature", '{"city":"New York"}')),
         {"role": "tool", "tool_call_id": "call_k2m4p6q8", "content": "22°C"},
     ]
     completion = client.chat.completions.create(model="qwen", messages=messages, tools=TEMPERATURE)

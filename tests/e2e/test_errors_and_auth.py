@@ -10,8 +10,9 @@ import openai
 import pytest
 
 from switchyard import Gateway
-from switchyard.providers.fake import FakeFailure, FakeProvider
+from switchyard.providers.fake import FakeFailure
 from tests.e2e.served import ServedGateway, serve
+from tests.fakes.gateway import fake_provider
 
 HELLO: Any = [{"role": "user", "content": "hello"}]
 
@@ -44,13 +45,7 @@ def served() -> Iterator[ServedGateway]:
 
 @pytest.fixture()
 def client(served: ServedGateway) -> openai.OpenAI:
-    return openai.OpenAI(base_url=served.base_url, api_key="none", max_retries=0)
-
-
-def fake(served: ServedGateway, name: str) -> FakeProvider:
-    provider = served.gateway.providers[name]
-    assert isinstance(provider, FakeProvider)
-    return provider
+    return served.client()
 
 
 def test_success_carries_the_switchyard_headers(client: openai.OpenAI) -> None:
@@ -110,7 +105,7 @@ def test_413_oversized_body(client: openai.OpenAI) -> None:
 
 
 def test_429_with_retry_after(served: ServedGateway, client: openai.OpenAI) -> None:
-    fake(served, "a").script(FakeFailure(status=429, retry_after=7))
+    fake_provider(served.gateway, "a").script(FakeFailure(status=429, retry_after=7))
     with pytest.raises(openai.RateLimitError) as caught:
         client.chat.completions.create(model="only-a", messages=HELLO)
     assert caught.value.response.headers["retry-after"] == "7"
@@ -118,7 +113,7 @@ def test_429_with_retry_after(served: ServedGateway, client: openai.OpenAI) -> N
 
 
 def test_502_upstream_protocol_error(served: ServedGateway, client: openai.OpenAI) -> None:
-    fake(served, "a").script(FakeFailure(mode="malformed"))
+    fake_provider(served.gateway, "a").script(FakeFailure(mode="malformed"))
     with pytest.raises(openai.APIStatusError) as caught:
         client.chat.completions.create(model="only-a", messages=HELLO)
     assert caught.value.status_code == 502
@@ -127,8 +122,8 @@ def test_502_upstream_protocol_error(served: ServedGateway, client: openai.OpenA
 def test_503_when_every_provider_is_unavailable(
     served: ServedGateway, client: openai.OpenAI
 ) -> None:
-    fake(served, "a").script(FakeFailure(status=500))
-    fake(served, "b").script(FakeFailure(status=503))
+    fake_provider(served.gateway, "a").script(FakeFailure(status=500))
+    fake_provider(served.gateway, "b").script(FakeFailure(status=503))
     with pytest.raises(openai.InternalServerError) as caught:
         client.chat.completions.create(model="smart", messages=HELLO)
     assert caught.value.status_code == 503
@@ -137,7 +132,7 @@ def test_503_when_every_provider_is_unavailable(
 def test_failover_is_visible_in_the_attempts_header(
     served: ServedGateway, client: openai.OpenAI
 ) -> None:
-    fake(served, "a").script(FakeFailure(status=500))
+    fake_provider(served.gateway, "a").script(FakeFailure(status=500))
     raw = client.chat.completions.with_raw_response.create(model="smart", messages=HELLO)
     assert raw.parse().choices[0].message.content == "from b"
     assert raw.headers["x-switchyard-attempts"] == "2"
@@ -168,7 +163,7 @@ def test_503_no_healthy_deployment_when_breakers_are_open() -> None:
     cfg = config(circuit_breaker={"failure_threshold": 1, "recovery_timeout": 60})
     cfg["providers"]["a"]["failure"] = {"status": 500}
     with serve(cfg) as served:
-        client = openai.OpenAI(base_url=served.base_url, api_key="none", max_retries=0)
+        client = served.client()
         with pytest.raises(openai.InternalServerError):
             client.chat.completions.create(model="only-a", messages=HELLO)
         with pytest.raises(openai.InternalServerError) as caught:
@@ -180,12 +175,12 @@ def test_master_key_is_required_when_set() -> None:
     cfg = config()
     cfg["server"]["master_key"] = "s3cret-key"
     with serve(Gateway.from_config(cfg)) as served:
-        anonymous = openai.OpenAI(base_url=served.base_url, api_key="wrong", max_retries=0)
+        anonymous = served.client("wrong")
         with pytest.raises(openai.AuthenticationError):
             anonymous.chat.completions.create(model="smart", messages=HELLO)
         with pytest.raises(openai.AuthenticationError):
             anonymous.models.list()
-        keyed = openai.OpenAI(base_url=served.base_url, api_key="s3cret-key", max_retries=0)
+        keyed = served.client("s3cret-key")
         assert (
             keyed.chat.completions.create(model="smart", messages=HELLO).choices[0].message.content
         )

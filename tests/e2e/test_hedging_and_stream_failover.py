@@ -12,8 +12,8 @@ import openai
 import pytest
 
 from switchyard.midstream import CONTINUE_INSTRUCTION
-from switchyard.providers.fake import FakeProvider
 from tests.e2e.served import ServedGateway, serve
+from tests.fakes.gateway import fake_provider
 from tests.fakes.openapi_schema import assert_valid
 
 HELLO: Any = [{"role": "user", "content": "count to four"}]
@@ -66,13 +66,7 @@ def served() -> Iterator[ServedGateway]:
 
 @pytest.fixture()
 def client(served: ServedGateway) -> openai.OpenAI:
-    return openai.OpenAI(base_url=served.base_url, api_key="none", max_retries=0)
-
-
-def provider(served: ServedGateway, name: str) -> FakeProvider:
-    found = served.gateway.providers[name]
-    assert isinstance(found, FakeProvider)
-    return found
+    return served.client()
 
 
 def test_a_hedge_that_won_is_named_in_the_headers(
@@ -83,7 +77,7 @@ def test_a_hedge_that_won_is_named_in_the_headers(
     assert raw.headers["x-switchyard-hedged"] == "true"
     assert raw.headers["x-switchyard-provider"] == "fast"
     assert raw.headers["x-switchyard-attempts"] == "2"
-    assert provider(served, "slow").cancelled >= 1
+    assert fake_provider(served.gateway, "slow").cancelled >= 1
 
 
 def test_a_hedged_stream_through_the_sdk(client: openai.OpenAI) -> None:
@@ -107,7 +101,7 @@ def test_mid_stream_failover_is_one_stream_with_a_marker(
     failover = marked[0].model_extra["switchyard"]["failover"]  # type: ignore[index]
     assert (failover["from"], failover["to"]) == ("cut/c", "rest/r")
     assert marked[0].choices[0].delta.content == " three"
-    sent = provider(served, "rest").requests[-1]
+    sent = fake_provider(served.gateway, "rest").requests[-1]
     assert [m.text() for m in sent.messages][-2:] == ["one two", CONTINUE_INSTRUCTION]
 
 

@@ -33,7 +33,7 @@ def served() -> Iterator[ServedGateway]:
 
 
 def test_a_real_streamed_completion(served: ServedGateway) -> None:
-    client = openai.OpenAI(base_url=served.base_url, api_key="none", max_retries=0)
+    client = served.client()
     raw = client.chat.completions.with_raw_response.create(
         model="local",
         messages=[{"role": "user", "content": "What is the capital of France?"}],
@@ -55,7 +55,7 @@ def test_a_real_streamed_completion(served: ServedGateway) -> None:
 
 
 def test_real_embeddings(served: ServedGateway) -> None:
-    client = openai.OpenAI(base_url=served.base_url, api_key="none", max_retries=0)
+    client = served.client()
     result = client.embeddings.create(
         model="local-embed", input=["A man is eating food.", "A man is eating pasta.", "It rains."]
     )
@@ -69,7 +69,7 @@ def test_real_embeddings(served: ServedGateway) -> None:
 
 
 def test_tools_are_refused_by_name_on_the_local_model(served: ServedGateway) -> None:
-    client = openai.OpenAI(base_url=served.base_url, api_key="none", max_retries=0)
+    client = served.client()
     with pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(
             model="local",

@@ -12,6 +12,7 @@ import httpx
 import openai
 import pytest
 
+from tests.e2e.cross_format import read_stream
 from tests.e2e.served import ServedGateway, serve
 from tests.fakes.cassettes import load_cassette
 from tests.fakes.openai_upstream import OpenAIUpstream, Reply
@@ -59,7 +60,7 @@ def served(_openai_upstream_server: OpenAIUpstream) -> Iterator[ServedGateway]:
 
 @pytest.fixture()
 def client(served: ServedGateway, openai_upstream: OpenAIUpstream) -> openai.OpenAI:
-    return openai.OpenAI(base_url=served.base_url, api_key="none", max_retries=0)
+    return served.client()
 
 
 def test_plain_chat_completion(client: openai.OpenAI, openai_upstream: OpenAIUpstream) -> None:
@@ -218,15 +219,9 @@ def test_streamed_tool_call_arguments_are_byte_identical(
             }
         ],
     )
-    arguments = ""
-    finish = None
-    for chunk in stream:
-        for choice in chunk.choices:
-            for call in choice.delta.tool_calls or []:
-                arguments += call.function.arguments or "" if call.function else ""
-            finish = choice.finish_reason or finish
-    assert arguments == "".join(pieces)
-    assert finish == "tool_calls"
+    got = read_stream(stream)
+    assert got.calls == {0: {"id": "call_1", "name": "get_weather", "arguments": "".join(pieces)}}
+    assert got.finishes == ["tool_calls"]
 
 
 def test_json_mode_is_passed_through(

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from tests.fakes.upstream import FakeUpstream, RecordedRequest, Reply
+from tests.fakes.upstream import FakeUpstream, RecordedRequest, Reply, word_pieces
 
 MODEL = "claude-sonnet-4-5-20250929"
 Event = tuple[str, dict[str, Any]]
@@ -68,7 +68,7 @@ class AnthropicUpstream(FakeUpstream):
         used = usage(max(len(words), 1), max(len(words), 1))
         if not body.get("stream"):
             return Reply.json(message([text_block(text)], id=message_id, model=model, usage=used))
-        pieces = [words[0], *(" " + word for word in words[1:])] if words else []
+        pieces = word_pieces(text)
         events = [
             message_start(id=message_id, model=model, input_tokens=used["input_tokens"]),
             block_start(0, text_block("")),

@@ -14,8 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.openai_upstream import embedding_for
-from tests.fakes.upstream import FakeUpstream, RecordedRequest, Reply
+from tests.fakes.openai_upstream import embedding_for, last_user_text
+from tests.fakes.upstream import FakeUpstream, RecordedRequest, Reply, word_pieces
 
 CHAT_ID = "c14c80c3-18eb-4519-9460-6c92edd8cfb4"
 
@@ -160,7 +160,7 @@ class CohereUpstream(FakeUpstream):
             text = last_user_text(body.get("messages"))
             if not body.get("stream"):
                 return Reply.json(text_reply(text))
-            pieces = [word if i == 0 else " " + word for i, word in enumerate(text.split(" "))]
+            pieces = word_pieces(text) or [""]
             events = [message_start(), *text_events(pieces), message_end("COMPLETE")]
             return Reply.stream(events, done=False)
         if path == "/v2/embed" and method == "POST":
@@ -169,17 +169,6 @@ class CohereUpstream(FakeUpstream):
         if path == "/v1/models" and method == "GET":
             return Reply.json(models_reply(["command-a-03-2025", "embed-v4.0"]))
         return error_reply(404, f"not found: {method} {path}")
-
-
-def last_user_text(messages: Any) -> str:
-    for message in reversed(messages if isinstance(messages, list) else []):
-        if isinstance(message, dict) and message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, str):
-                return content
-            if isinstance(content, list):
-                return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return ""
 
 
 __all__ = ["CohereUpstream", "RecordedRequest", "Reply"]

@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.upstream import FakeUpstream, RecordedRequest, Reply
+from tests.fakes.upstream import FakeUpstream, RecordedRequest, Reply, word_pieces
 
 MODEL_VERSION = "gemini-2.5-flash"
 STATUS_NAMES = {
@@ -131,7 +131,7 @@ class GeminiUpstream(FakeUpstream):
             return Reply.json(response([{"text": text}], usage=_usage(body, text)))
         if method == "POST" and path.endswith(":streamGenerateContent"):
             text = _last_user_text(body)
-            pieces = _pieces(text) or [""]
+            pieces = word_pieces(text) or [""]
             events = [response([{"text": piece}], None) for piece in pieces[:-1]]
             events.append(response([{"text": pieces[-1]}], "STOP", _usage(body, text)))
             return sse(events)
@@ -165,11 +165,6 @@ def _last_user_text(body: dict[str, Any]) -> str:
         if content.get("role") == "user":
             return "".join(p.get("text", "") for p in content.get("parts", []))
     return ""
-
-
-def _pieces(text: str) -> list[str]:
-    words = text.split(" ")
-    return [words[0], *(" " + word for word in words[1:])] if text else []
 
 
 def _usage(body: dict[str, Any], reply: str) -> dict[str, Any]:

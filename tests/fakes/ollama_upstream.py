@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.openai_upstream import embedding_for
-from tests.fakes.upstream import FakeUpstream, RecordedRequest, Reply
+from tests.fakes.upstream import FakeUpstream, RecordedRequest, Reply, word_pieces
 
 MODEL = "llama3.2"
 CREATED_AT = "2025-07-07T20:22:19.184789Z"
@@ -112,9 +112,7 @@ class OllamaUpstream(FakeUpstream):
             model = str(body.get("model", MODEL))
             if body.get("stream") is False:
                 return Reply.json(done_line({"content": text}, model=model))
-            words = text.split(" ")
-            pieces = [w if i == 0 else " " + w for i, w in enumerate(words)] if text else []
-            lines = [line({"content": piece}, model=model) for piece in pieces]
+            lines = [line({"content": piece}, model=model) for piece in word_pieces(text)]
             return Reply.lines([*lines, done_line(model=model)])
         if path == "/api/embed" and method == "POST":
             raw = body.get("input") or []

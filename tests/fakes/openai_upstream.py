@@ -31,7 +31,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.cassettes import load_cassette
-from tests.fakes.upstream import FakeUpstream, RecordedRequest, Reply
+from tests.fakes.upstream import FakeUpstream, RecordedRequest, Reply, word_pieces
 
 
 class OpenAIUpstream(FakeUpstream):
@@ -58,7 +58,7 @@ class OpenAIUpstream(FakeUpstream):
         return Reply.error(404, f"Invalid URL ({request.method} {path})", code="unknown_url")
 
     def _default_chat(self, body: dict[str, Any]) -> Reply:
-        text = _last_user_text(body.get("messages"))
+        text = last_user_text(body.get("messages"))
         model = str(body.get("model", "gpt-4o-mini"))
         completion_id = f"chatcmpl-fake{next(self._ids)}"
         usage = _usage(body, text)
@@ -84,7 +84,7 @@ class OpenAIUpstream(FakeUpstream):
             return {**envelope, "choices": [choice]}
 
         events = [chunk({"role": "assistant", "content": "", "refusal": None})]
-        events += [chunk({"content": piece}) for piece in _pieces(text)]
+        events += [chunk({"content": piece}) for piece in word_pieces(text)]
         events.append(chunk({}, "stop"))
         if include_usage:
             events.append({**envelope, "choices": [], "usage": usage})
@@ -106,7 +106,8 @@ _MODELS: dict[str, Any] = {
 }
 
 
-def _last_user_text(messages: Any) -> str:
+def last_user_text(messages: Any) -> str:
+    """The text of the last user message of an OpenAI-shaped ``messages`` list."""
     for message in reversed(messages if isinstance(messages, list) else []):
         if isinstance(message, dict) and message.get("role") == "user":
             content = message.get("content")
@@ -117,14 +118,8 @@ def _last_user_text(messages: Any) -> str:
     return ""
 
 
-def _pieces(text: str) -> list[str]:
-    """Word-sized pieces (each but the first starting with its space) that join to ``text``."""
-    words = text.split(" ")
-    return [words[0], *(" " + word for word in words[1:])] if text else []
-
-
 def _usage(body: dict[str, Any], reply: str) -> dict[str, Any]:
-    prompt = sum(len(_last_user_text([m]).split()) for m in body.get("messages") or [])
+    prompt = sum(len(last_user_text([m]).split()) for m in body.get("messages") or [])
     completion = len(reply.split())
     return {
         "prompt_tokens": prompt,

@@ -28,6 +28,13 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def word_pieces(text: str) -> list[str]:
+    """Word-sized pieces (each but the first starting with its space) that join to ``text``,
+    as the fakes stream an echo; none for an empty text."""
+    words = text.split(" ")
+    return [words[0], *(" " + word for word in words[1:])] if text else []
+
+
 @dataclass
 class Reply:
     """One scripted answer.
@@ -320,4 +327,4 @@ def _cut(request: web.Request) -> None:
         transport.close()
 
 
-__all__ = ["FakeUpstream", "RecordedRequest", "Reply"]
+__all__ = ["FakeUpstream", "RecordedRequest", "Reply", "word_pieces"]

@@ -5,7 +5,7 @@ events, JSON checks, paging, the connection's release)."""
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -39,22 +39,9 @@ from tests.fakes.anthropic_upstream import (
     tool_use_block,
     usage,
 )
+from tests.fakes.fixtures import fake_upstream_fixtures
 
-
-@pytest.fixture(scope="module")
-def _server() -> Iterator[AnthropicUpstream]:
-    with AnthropicUpstream() as server:
-        yield server
-
-
-@pytest.fixture
-def upstream(_server: AnthropicUpstream) -> Iterator[AnthropicUpstream]:
-    _server.reset()
-    yield _server
-    pending = _server.pending
-    _server.reset()
-    if pending:
-        pytest.fail(f"{pending} scripted fake-Anthropic replies were never requested")
+_server, upstream = fake_upstream_fixtures(AnthropicUpstream)
 
 
 def make_provider(upstream: AnthropicUpstream, **settings: Any) -> AnthropicProvider:

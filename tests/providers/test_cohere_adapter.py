@@ -3,7 +3,7 @@ suite does not cover (URLs, headers, settings, batching, paging, stream edge cas
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,22 +18,9 @@ from switchyard.providers.cohere.settings import CohereSettings
 from switchyard.types import ChatRequest, EmbeddingRequest, Message
 from tests.fakes import cohere_upstream as co
 from tests.fakes.cohere_upstream import CohereUpstream, Reply
+from tests.fakes.fixtures import fake_upstream_fixtures
 
-
-@pytest.fixture(scope="module")
-def _server() -> Iterator[CohereUpstream]:
-    with CohereUpstream() as server:
-        yield server
-
-
-@pytest.fixture
-def upstream(_server: CohereUpstream) -> Iterator[CohereUpstream]:
-    _server.reset()
-    yield _server
-    pending = _server.pending
-    _server.reset()
-    if pending:
-        pytest.fail(f"{pending} scripted replies were never requested")
+_server, upstream = fake_upstream_fixtures(CohereUpstream)
 
 
 @pytest.fixture

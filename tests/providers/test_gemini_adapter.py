@@ -3,7 +3,7 @@ suite does not cover (URLs, credentials, error bodies, stream framing, embedding
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,6 +26,7 @@ from switchyard.providers.gemini.adapter import GeminiProvider
 from switchyard.providers.gemini.errors import map_gemini_error, map_gemini_error_payload
 from switchyard.providers.gemini.settings import GeminiSettings
 from switchyard.types import ChatChunk, ChatRequest, EmbeddingRequest, Message
+from tests.fakes.fixtures import fake_upstream_fixtures
 from tests.fakes.gemini_upstream import (
     GeminiUpstream,
     Reply,
@@ -37,21 +38,7 @@ from tests.fakes.gemini_upstream import (
     usage_metadata,
 )
 
-
-@pytest.fixture(scope="module")
-def _server() -> Iterator[GeminiUpstream]:
-    with GeminiUpstream() as server:
-        yield server
-
-
-@pytest.fixture
-def upstream(_server: GeminiUpstream) -> Iterator[GeminiUpstream]:
-    _server.reset()
-    yield _server
-    pending = _server.pending
-    _server.reset()
-    if pending:
-        pytest.fail(f"{pending} scripted fake-Gemini replies were never requested")
+_server, upstream = fake_upstream_fixtures(GeminiUpstream)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ suite does not cover (URLs, auth, settings, NDJSON stream edge cases, refusals).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,23 +18,10 @@ from switchyard.providers.ollama.adapter import OllamaProvider
 from switchyard.providers.ollama.settings import OllamaSettings
 from switchyard.types import ChatRequest, EmbeddingRequest, ImagePart, Message, TextPart
 from tests.fakes import ollama_upstream as ol
+from tests.fakes.fixtures import fake_upstream_fixtures
 from tests.fakes.ollama_upstream import OllamaUpstream, Reply
 
-
-@pytest.fixture(scope="module")
-def _server() -> Iterator[OllamaUpstream]:
-    with OllamaUpstream() as server:
-        yield server
-
-
-@pytest.fixture
-def upstream(_server: OllamaUpstream) -> Iterator[OllamaUpstream]:
-    _server.reset()
-    yield _server
-    pending = _server.pending
-    _server.reset()
-    if pending:
-        pytest.fail(f"{pending} scripted replies were never requested")
+_server, upstream = fake_upstream_fixtures(OllamaUpstream)
 
 
 @pytest.fixture

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from tests.fakes.gateway import fake_provider
 from tests.resilience.conftest import REDIS_URL, connect_or_skip, delete_prefix, new_prefix
 
 from switchyard import Gateway
-from switchyard.providers.fake import FakeFailure, FakeProvider
+from switchyard.providers.fake import FakeFailure
 from switchyard.resilience.breaker import BreakerSettings, BreakerStore, MemoryBreakers
 from switchyard.resilience.redis_breakers import BreakerStoreUnavailable, RedisBreakers
 
@@ -326,7 +327,7 @@ async def test_config_builds_the_redis_store_and_the_gateway_closes_it(
     async with Gateway.from_config(config) as gateway:
         store = gateway.breakers
         assert isinstance(store, RedisBreakers)
-        fake(gateway, "a").script(FakeFailure(status=500))
+        fake_provider(gateway, "a").script(FakeFailure(status=500))
         with pytest.raises(Exception, match="500"):
             await gateway.chat(model="smart", messages=HELLO)
         [view] = await store.views(["a/m"])
@@ -342,12 +343,6 @@ async def test_config_builds_the_redis_store_and_the_gateway_closes_it(
 
 
 # -- two gateways sharing Redis ----------------------------------------------------------------
-
-
-def fake(gateway: Gateway, name: str) -> FakeProvider:
-    provider = gateway.providers[name]
-    assert isinstance(provider, FakeProvider)
-    return provider
 
 
 async def test_two_gateways_agree_on_breaker_state(breaker_prefix: str) -> None:
@@ -376,25 +371,25 @@ async def test_two_gateways_agree_on_breaker_state(breaker_prefix: str) -> None:
     one, two = (Gateway.from_config(config, clock=clock, breakers=store) for store in stores)
     try:
         # gateway one opens a's breaker through failures (each request fails over to b)
-        fake(one, "a").script(*[FakeFailure(status=503)] * 3)
+        fake_provider(one, "a").script(*[FakeFailure(status=503)] * 3)
         for _ in range(3):
             assert (await one.chat(model="smart", messages=HELLO)).text == "from b"
-        assert fake(one, "a").calls == 3
+        assert fake_provider(one, "a").calls == 3
 
         # gateway two never saw a fail, yet routes around it
         for _ in range(3):
             response = await two.chat(model="smart", messages=HELLO)
             assert response.text == "from b"
             assert response.served_by is not None and response.served_by.attempts == 1
-        assert fake(two, "a").calls == 0
+        assert fake_provider(two, "a").calls == 0
 
         # after recovery_timeout, one trial across both gateways; the others go to b
         clock.now += 30
-        calls_before = fake(one, "a").calls + fake(two, "a").calls
+        calls_before = fake_provider(one, "a").calls + fake_provider(two, "a").calls
         answers = await asyncio.gather(
             *(gw.chat(model="smart", messages=HELLO) for gw in (one, two) for _ in range(6))
         )
-        trials = fake(one, "a").calls + fake(two, "a").calls - calls_before
+        trials = fake_provider(one, "a").calls + fake_provider(two, "a").calls - calls_before
         assert trials == 1
         assert sorted(r.text for r in answers) == ["from a"] + ["from b"] * 11
 

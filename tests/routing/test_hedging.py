@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from tests.fakes.gateway import fake_provider
 
 from switchyard import Gateway, InvalidRequest, ProviderUnavailable
 from switchyard.providers.fake import FakeProvider, FakeSettings
@@ -70,12 +71,6 @@ def make_gateway(
     return Gateway.from_config(config, sleep=sleep or Immediate(), providers=providers)
 
 
-def fake(gateway: Gateway, name: str) -> FakeProvider:
-    provider = gateway.providers[name]
-    assert isinstance(provider, FakeProvider)
-    return provider
-
-
 def settle(gateway: Gateway) -> None:
     """Every attempt left the in-flight count, winners and cancelled losers alike."""
     assert all(h.in_flight == 0 for h in gateway.health.deployments.values())
@@ -95,7 +90,7 @@ async def test_a_slow_first_deployment_is_hedged_and_the_fast_one_wins() -> None
     assert served is not None
     assert (served.provider, served.attempts, served.hedged) == ("b", 2, True)
     assert sleep.delays == [0.5]
-    assert fake(gateway, "a").cancelled == 1  # the loser's upstream call was cancelled
+    assert fake_provider(gateway, "a").cancelled == 1  # the loser's upstream call was cancelled
     assert [(x.provider, x.answered, x.usage) for x in served.abandoned] == [("a", False, None)]
     assert served.extra_cost is None  # nothing known about a cancelled call
     settle(gateway)
@@ -110,7 +105,7 @@ async def test_no_hedge_when_the_first_answers_in_time() -> None:
     assert response.text == "a"
     assert response.served_by and response.served_by.attempts == 1
     assert not response.served_by.hedged and response.served_by.abandoned == []
-    assert fake(gateway, "b").calls == 0
+    assert fake_provider(gateway, "b").calls == 0
 
 
 async def test_first_failing_fast_fails_over_at_once_without_waiting_for_the_delay() -> None:
@@ -154,7 +149,7 @@ async def test_all_failing_raises_with_every_attempt_counted() -> None:
     with pytest.raises(ProviderUnavailable) as caught:
         await gateway.chat(model="smart", messages=HELLO)
     assert "3 attempt(s)" in str(caught.value)
-    assert [fake(gateway, n).calls for n in "abc"] == [1, 1, 1]
+    assert [fake_provider(gateway, n).calls for n in "abc"] == [1, 1, 1]
     settle(gateway)
 
 
@@ -178,7 +173,7 @@ async def test_a_non_retryable_error_ends_the_request_and_cancels_the_hedge() ->
     )
     with pytest.raises(InvalidRequest):
         await gateway.chat(model="smart", messages=HELLO)
-    assert fake(gateway, "b").calls == 1 and fake(gateway, "b").cancelled == 1
+    assert fake_provider(gateway, "b").calls == 1 and fake_provider(gateway, "b").cancelled == 1
     settle(gateway)
 
 
@@ -193,9 +188,9 @@ async def test_at_most_max_extra_hedges_run_at_once() -> None:
     )
     response = await gateway.chat(model="smart", messages=HELLO)
     assert response.text == "a"
-    assert fake(gateway, "c").calls == 0  # a and b were in flight: no room for c
+    assert fake_provider(gateway, "c").calls == 0  # a and b were in flight: no room for c
     assert sleep.delays == [0.1]
-    assert fake(gateway, "b").cancelled == 1
+    assert fake_provider(gateway, "b").cancelled == 1
 
 
 async def test_deadline_ends_a_hedged_request() -> None:
@@ -203,7 +198,7 @@ async def test_deadline_ends_a_hedged_request() -> None:
     with pytest.raises(Exception) as caught:
         await gateway.chat(model="smart", messages=HELLO, timeout=0.05)
     assert getattr(caught.value, "status_code", None) == 504
-    assert fake(gateway, "a").cancelled + fake(gateway, "b").cancelled == 2
+    assert fake_provider(gateway, "a").cancelled + fake_provider(gateway, "b").cancelled == 2
     settle(gateway)
 
 
@@ -324,7 +319,8 @@ async def test_streams_hedge_on_the_first_chunk() -> None:
     assert text == "from b"
     served = stream.served_by
     assert served and (served.provider, served.attempts, served.hedged) == ("b", 2, True)
-    assert fake(gateway, "a").cancelled == 1  # a's stream was closed before its first chunk
+    # a's stream was closed before its first chunk
+    assert fake_provider(gateway, "a").cancelled == 1
     assert [(x.provider, x.answered) for x in served.abandoned] == [("a", False)]
     settle(gateway)
 

@@ -6,9 +6,10 @@ import random
 from typing import Any
 
 import pytest
+from tests.fakes.gateway import fake_provider
 
 from switchyard import ContextLengthExceeded, Gateway, InvalidRequest
-from switchyard.providers.fake import FakeFailure, FakeProvider
+from switchyard.providers.fake import FakeFailure
 from switchyard.types import ImagePart, Message, TextPart, Tool
 
 HELLO = [{"role": "user", "content": "hello"}]
@@ -113,8 +114,7 @@ async def test_weighted_is_deterministic_under_a_seed() -> None:
 
 async def test_strategies_still_fail_over() -> None:
     gw = gateway("cheapest")
-    provider = gw.providers["b"]
-    assert isinstance(provider, FakeProvider)
+    provider = fake_provider(gw, "b")
     provider.script(FakeFailure(status=503))
     assert await answer(gw) == "m"
 
@@ -171,8 +171,7 @@ async def test_context_window_fallbacks_take_over_when_too_long() -> None:
     long_prompt = [{"role": "user", "content": "word " * 2000}]
     assert (await gw.chat(model="small", messages=long_prompt)).text == "big"
     # and when the provider itself says the context is too long (our count was low)
-    small = gw.providers["b"]
-    assert isinstance(small, FakeProvider)
+    small = fake_provider(gw, "b")
     small.script(FakeFailure(status=400, body="context_length_exceeded"))
     original = small._fail
 
