@@ -1,61 +1,37 @@
-"""A streamed chat completion: fail over until the first chunk, then relay with deadlines.
+"""A streamed chat completion as the caller iterates it: a relay of chunks from one or more legs.
 
-Failover is possible only before anything reached the caller, so :meth:`ChatStream.start` runs
-the attempt loop around "open the upstream stream and read its first chunk" (hedged, when the
-alias asks for it: the first deployment to yield a chunk wins, the others are closed). After
-that the stream is bound to one deployment: a break ends it with the mapped error (each front
-door renders that as an error event), never a hang. The upstream stream is always closed, also
-when the caller stops reading.
-
-With ``mid_stream_failover`` on the alias, a break after the first chunk is not the end: the
-next deployment is asked to continue the partial answer and its chunks are relayed in the same
-stream (see :mod:`switchyard.midstream` for the approach and its limits).
+The Gateway decides everything about a stream (which deployment, failover before the first
+chunk, continuation after a break, usage and cost, the request's record) through a
+:class:`StreamLifecycle`; this relay only moves chunks: it reads the current leg under its
+deadline, presents every leg as one stream (one ``id``, the failover marker on a
+continuation's first chunk), tells the lifecycle what happened, and always closes the upstream
+stream, also when the caller stops reading. A break it cannot continue raises the mapped error,
+which each front door renders as an error event: never a hang.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-from switchyard.errors import ContextLengthExceeded, DeadlineExceeded, SwitchyardError, Timeout
-from switchyard.midstream import (
-    Transcript,
-    can_continue,
-    continuation_request,
-    estimated_usage,
-    next_candidates,
-)
-from switchyard.resilience.breaker import BreakerStore
-from switchyard.routing.attempts import AttemptRunner, Outcome
-from switchyard.routing.health import HealthBoard
-from switchyard.routing.hedging import HedgeSettings
-from switchyard.routing.router import Candidate, for_candidate
-from switchyard.routing.tokens import TokenCounter
-from switchyard.types import (
-    AbandonedAttempt,
-    ChatChunk,
-    ChatRequest,
-    Cost,
-    ServedBy,
-    StreamFailover,
-    Usage,
-)
-
-Opened = tuple[AsyncIterator[ChatChunk], ChatChunk | None]
+from switchyard.errors import DeadlineExceeded, SwitchyardError, Timeout
+from switchyard.midstream import Transcript
+from switchyard.routing.router import Candidate
+from switchyard.types import ChatChunk, ChatRequest, Cost, ServedBy, StreamFailover, Usage
 
 
 @dataclass(slots=True)
-class _Leg:
-    """One deployment's part of the stream (there is more than one only after a mid-stream
-    failover)."""
+class Leg:
+    """One deployment's part of the stream (more than one only after a mid-stream failover)."""
 
     candidate: Candidate
     request: ChatRequest  # what this deployment was sent
     upstream: AsyncIterator[ChatChunk]
     pending: ChatChunk | None  # the first chunk, read while opening
-    opened_at: float
+    opened_at: float  # clock() when the attempt started
     ends: float  # this attempt's total timeout, capped by the request's deadline
     text_from: int  # where this leg's text starts in the transcript
     marker: StreamFailover | None = None  # for this leg's first chunk
@@ -63,44 +39,56 @@ class _Leg:
     finished: bool = False
 
 
+class StreamLifecycle(Protocol):
+    """What the relay reports to, and asks of, the Gateway (see ``stream_lifecycle.py``)."""
+
+    served_by: ServedBy | None
+    deadline: float
+
+    async def open(self) -> Leg:
+        """The first leg: attempts (with failover and fallbacks) until a first chunk."""
+
+    async def leg_ended(self, leg: Leg, error: SwitchyardError | None) -> None:
+        """``leg`` finished (``error`` None) or broke after its first chunk."""
+
+    async def continuation(
+        self, leg: Leg, error: SwitchyardError, transcript: Transcript
+    ) -> Leg | None:
+        """A leg that continues the broken ``leg`` elsewhere, or None: the error stands."""
+
+    def totals(self, leg: Leg, usage: Usage) -> tuple[Usage, Cost | None]:
+        """The stream's usage and cost so far, ``leg`` having reported ``usage``."""
+
+    def finished(
+        self, leg: Leg | None, transcript: Transcript, error: BaseException | None
+    ) -> None:
+        """The stream is over: settle and record it (``error`` None: it completed; ``leg``
+        the last one, None when none opened)."""
+
+
 class ChatStream:
     """Iterate with ``async for``; ``served_by`` is known once :meth:`start` has returned."""
 
     def __init__(
         self,
-        request: ChatRequest,
-        candidates: Sequence[Candidate],
-        runner: AttemptRunner,
+        lifecycle: StreamLifecycle,
         *,
-        deadline: float,
         clock: Callable[[], float] = time.monotonic,
-        on_context_exceeded: Callable[[ContextLengthExceeded], list[Candidate] | None]
-        | None = None,
-        hedge: HedgeSettings | None = None,
-        mid_stream_failover: bool = False,
-        tokens: TokenCounter | None = None,
     ) -> None:
-        self.request = request
-        self._candidates = candidates
-        self._runner = runner
-        self._breakers: BreakerStore = runner.breakers
-        self._health: HealthBoard = runner.health
-        self._deadline = deadline
+        self._lifecycle = lifecycle
         self._clock = clock
-        self._on_context_exceeded = on_context_exceeded
-        self._hedge = hedge
-        self._mid_stream_failover = mid_stream_failover
-        self._tokens = tokens or TokenCounter()
-        self._leg: _Leg | None = None
+        self._leg: Leg | None = None
         self._transcript = Transcript()
         self._stream_id: tuple[str, int] | None = None  # the first chunk's id and created
-        self._broken: set[str] = set()
-        self._earlier: tuple[Usage, Cost | None] | None = None  # legs before the current one
         self._started = False
         self._closed = False
-        self.served_by: ServedBy | None = None
+        self._ended = False
         self.usage: Usage | None = None
         self.failovers: list[StreamFailover] = []
+
+    @property
+    def served_by(self) -> ServedBy | None:
+        return self._lifecycle.served_by
 
     async def start(self) -> None:
         """Open a stream on the first deployment that yields a first chunk."""
@@ -108,108 +96,43 @@ class ChatStream:
             return
         self._started = True
         try:
-            outcome = await self._open(self._candidates, self.request)
-        except ContextLengthExceeded as exc:
-            larger = self._on_context_exceeded(exc) if self._on_context_exceeded else None
-            if larger is None:
-                raise
-            self._candidates = larger
-            outcome = await self._open(larger, self.request)
-        self._leg = self._new_leg(outcome, self.request)
-        self.served_by = ServedBy(
-            provider=outcome.candidate.provider.name,
-            model=outcome.candidate.model,
-            attempts=outcome.attempts,
-            upstream_ms=outcome.upstream_seconds * 1000.0,
-            hedged=outcome.hedged,
-            abandoned=[
-                AbandonedAttempt(
-                    provider=a.candidate.provider.name,
-                    model=a.candidate.model,
-                    answered=a.value is not None,
-                )
-                for a in outcome.abandoned
-            ],
-        )
-
-    async def _open(self, candidates: Sequence[Candidate], request: ChatRequest) -> Outcome[Opened]:
-        async def open_stream(candidate: Candidate) -> Opened:
-            upstream = candidate.provider.stream(for_candidate(request, candidate))
-            try:
-                first = await anext(upstream)
-            except StopAsyncIteration:
-                return upstream, None
-            except BaseException:
-                await _close(upstream)
-                raise
-            return upstream, first
-
-        def first_token_limit(candidate: Candidate) -> float:
-            return candidate.timeout.first_token or candidate.timeout.total
-
-        async def discard(opened: Opened) -> None:  # a hedge that lost the race
-            await _close(opened[0])
-
-        return await self._runner.run(
-            candidates,
-            open_stream,
-            deadline=self._deadline,
-            attempt_timeout=first_token_limit,
-            streaming=True,
-            hedge=self._hedge,
-            discard=discard,
-        )
-
-    def _new_leg(
-        self,
-        outcome: Outcome[Opened],
-        request: ChatRequest,
-        marker: StreamFailover | None = None,
-    ) -> _Leg:
-        upstream, first = outcome.value
-        candidate, now = outcome.candidate, self._clock()
-        return _Leg(
-            candidate,
-            request,
-            upstream,
-            first,
-            opened_at=now - outcome.seconds,
-            ends=min(self._deadline, now + candidate.timeout.total),
-            text_from=len(self._transcript.text),
-            marker=marker,
-        )
+            self._leg = await self._lifecycle.open()
+        except BaseException as error:
+            self._end(error)
+            raise
 
     def __aiter__(self) -> AsyncIterator[ChatChunk]:
         return self._relay()
 
     async def _relay(self) -> AsyncIterator[ChatChunk]:
         await self.start()
+        error: BaseException | None = None
         try:
             while True:
                 leg = self._current()
                 try:
                     chunk = await self._next(leg)
-                except SwitchyardError as error:
-                    if await self._continue_elsewhere(leg, error):
+                except SwitchyardError as broke:
+                    if await self._continue_elsewhere(leg, broke):
                         continue
                     raise
                 if chunk is None:
                     break
                 yield self._account(leg, chunk)
+        except BaseException as exc:  # recorded, then raised as it is (GeneratorExit: the
+            error = exc  # caller stopped reading)
+            raise
         finally:
-            last = self._leg
-            if last is not None and not last.finished:  # the caller stopped reading: no verdict
-                last.finished = True
-                self._health.abandoned(last.candidate.key)
+            self._end(error)
             await self.aclose()
 
-    def _current(self) -> _Leg:
+    def _current(self) -> Leg:
         assert self._leg is not None, "start() opens the first leg"
         return self._leg
 
-    async def _next(self, leg: _Leg) -> ChatChunk | None:
-        """The leg's next chunk, None at its end; a break or timeout raises (after recording
-        it against the deployment)."""
+    async def _next(self, leg: Leg) -> ChatChunk | None:
+        """The leg's next chunk, None at its end; a break or timeout raises (after reporting
+        it to the lifecycle)."""
         if leg.pending is not None:
             chunk, leg.pending = leg.pending, None
             return chunk
@@ -218,23 +141,28 @@ class ChatStream:
             async with asyncio.timeout(max(leg.ends - self._clock(), 0.0)):
                 return await anext(leg.upstream)
         except StopAsyncIteration:
-            self._finish(leg, ok=True)
+            await self._lifecycle.leg_ended(leg, None)
             return None
         except TimeoutError:
-            await self._failed(leg, "stream timed out")
-            if leg.ends >= self._deadline:
-                raise DeadlineExceeded(
+            error: SwitchyardError
+            if leg.ends >= self._lifecycle.deadline:
+                error = DeadlineExceeded(
                     "the request's deadline ran out mid-stream", provider=candidate.provider.name
-                ) from None
-            raise Timeout(
-                f"stream did not finish within {candidate.timeout.total:g}s",
-                provider=candidate.provider.name,
-            ) from None
+                )
+            else:
+                error = Timeout(
+                    f"stream did not finish within {candidate.timeout.total:g}s",
+                    provider=candidate.provider.name,
+                )
+            error.deployment = candidate.key
+            await self._lifecycle.leg_ended(leg, error)
+            raise error from None
         except SwitchyardError as error:
-            await self._failed(leg, str(error))
+            error.deployment = candidate.key
+            await self._lifecycle.leg_ended(leg, error)
             raise
 
-    def _account(self, leg: _Leg, chunk: ChatChunk) -> ChatChunk:
+    def _account(self, leg: Leg, chunk: ChatChunk) -> ChatChunk:
         self._transcript.observe(chunk)
         if self._stream_id is None:
             self._stream_id = (chunk.id, chunk.created)
@@ -245,78 +173,42 @@ class ChatStream:
             chunk.failover, leg.marker = leg.marker, None
         if chunk.usage is not None:
             leg.usage = chunk.usage
-            prices = leg.candidate.prices
-            if chunk.cost is None and prices is not None:
-                chunk.cost = prices.cost(chunk.usage)
-            if self._earlier is not None:  # usage and cost of every leg, summed
-                usage, cost = self._earlier
-                chunk.usage = usage + chunk.usage
-                chunk.cost = None if cost is None or chunk.cost is None else cost + chunk.cost
+            chunk.usage, chunk.cost = self._lifecycle.totals(leg, chunk.usage)
             self.usage = chunk.usage
         return chunk
 
-    async def _continue_elsewhere(self, leg: _Leg, error: SwitchyardError) -> bool:
-        """After ``leg`` broke mid-stream: open a continuation on the next deployment (when the
-        alias allows it and the stream can be continued). False leaves the error standing."""
-        if not self._mid_stream_failover or not can_continue(self.request, self._transcript, error):
+    async def _continue_elsewhere(self, leg: Leg, error: SwitchyardError) -> bool:
+        """After ``leg`` broke mid-stream: carry on with the lifecycle's continuation leg, if
+        it offers one. False leaves the error standing."""
+        following = await self._lifecycle.continuation(leg, error, self._transcript)
+        if following is None:
             return False
-        self._broken.add(leg.candidate.key)
-        rest = next_candidates(self._candidates, leg.candidate, self._broken)
-        if not rest:
-            return False
-        partial = self._transcript.text
-        produced = self._tokens.count_text(partial, leg.candidate.model) if partial else 0
-        request = continuation_request(self.request, partial, produced)
-        try:
-            outcome = await self._open(rest, request)
-        except SwitchyardError:
-            return False
-        self._add_earlier(leg, partial[leg.text_from :])
-        await _close(leg.upstream)
-        marker = StreamFailover(
-            from_deployment=leg.candidate.key,
-            to_deployment=outcome.candidate.key,
-            reason=str(error),
-        )
-        self.failovers.append(marker)
-        self._leg = self._new_leg(outcome, request, marker)
+        await close_stream(leg.upstream)
+        assert following.marker is not None
+        self.failovers.append(following.marker)
+        self._leg = following
         return True
 
-    def _add_earlier(self, leg: _Leg, text: str) -> None:
-        """Fold a broken leg's usage (reported, or else estimated) into the running total."""
-        usage = leg.usage or estimated_usage(leg.request, text, leg.candidate, self._tokens)
-        prices = leg.candidate.prices
-        cost = prices.cost(usage) if prices is not None else None
-        if self._earlier is not None:
-            before, before_cost = self._earlier
-            usage = before + usage
-            cost = None if cost is None or before_cost is None else before_cost + cost
-        self._earlier = (usage, cost)
-
-    async def _failed(self, leg: _Leg, error: str) -> None:
-        """A break after the first chunk still counts against the deployment."""
-        self._finish(leg, ok=False, error=error)
-        await self._breakers.record_failure(leg.candidate.key, leg.candidate.breaker)
-
-    def _finish(self, leg: _Leg, *, ok: bool, error: str | None = None) -> None:
-        if leg.finished:
-            return
-        leg.finished = True
-        seconds = self._clock() - leg.opened_at
-        self._health.finished(leg.candidate.key, ok=ok, seconds=seconds, error=error)
+    def _end(self, error: BaseException | None) -> None:
+        if not self._ended:
+            self._ended = True
+            self._lifecycle.finished(self._leg, self._transcript, error)
 
     async def aclose(self) -> None:
+        """Close the upstream stream; a stream closed before its end is recorded as cancelled
+        by its caller."""
         if self._closed:
             return
         self._closed = True
+        self._end(asyncio.CancelledError())
         if self._leg is not None:
-            await _close(self._leg.upstream)
+            await close_stream(self._leg.upstream)
 
 
-async def _close(stream: AsyncIterator[ChatChunk]) -> None:
+async def close_stream(stream: AsyncIterator[ChatChunk]) -> None:
     aclose = getattr(stream, "aclose", None)
     if aclose is not None:
         await aclose()
 
 
-__all__ = ["ChatStream"]
+__all__ = ["ChatStream", "Leg", "StreamLifecycle", "close_stream"]

@@ -54,6 +54,10 @@ class SwitchyardError(Exception):
         self.param = param
         self.retry_after = retry_after
         self.upstream_status = upstream_status
+        # set by the attempt loop: the deployment ("provider/model") this error came from, and,
+        # on the error a request ends with, every failed attempt's error in the order they ran
+        self.deployment: str | None = None
+        self.attempts: list[SwitchyardError] = []
 
     def __str__(self) -> str:
         where = f" [{self.provider}]" if self.provider else ""

@@ -1,10 +1,14 @@
 """The Gateway: the request path every front door (and every library call) goes through.
 
-    request -> router.resolve (alias or provider/model -> ordered deployments)
-            -> AttemptRunner (breaker, per-attempt timeout, failover, backoff, deadline)
-            -> provider call -> cost from the catalog's or the deployment's prices
-            -> the response, with ``served_by`` saying who answered and after how many attempts
+    authorize -> admit -> cache lookup            (stages to come: keys, limits, cache)
+    -> route: router.resolve (alias or provider/model -> ordered, eligible deployments)
+    -> attempts: AttemptRunner (breaker, per-attempt timeout, failover, hedging, backoff,
+       deadline), context-window fallback when a provider says the request is too long
+    -> settle: who answered (``served_by``) and what it cost (:mod:`switchyard.accounting`)
+    -> record: one :class:`~switchyard.records.record.RequestRecord` to every sink
 
+A streamed request takes the same stages: :class:`~switchyard.stream_lifecycle.GatewayStream`
+is the Gateway's side of it, and :class:`~switchyard.chat_stream.ChatStream` only relays.
 ``Gateway.from_config()`` is the one place collaborators are built; nothing after it reads the
 environment or a module global.
 """
@@ -12,14 +16,16 @@ environment or a module global.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from switchyard.accounting import cost_of, served_by
 from switchyard.catalog.catalog import Catalog
 from switchyard.chat_stream import ChatStream
 from switchyard.config.load import load_config
@@ -27,23 +33,26 @@ from switchyard.config.schema import SwitchyardConfig
 from switchyard.errors import ContextLengthExceeded, InvalidRequest
 from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.registry import build_provider
+from switchyard.records.record import AttemptRecord, RequestKind, RequestRecord
+from switchyard.records.sinks import LogSink, RecordSink
 from switchyard.resilience.breaker import BreakerStore
 from switchyard.resilience.retry import RetryPolicy
 from switchyard.resilience.stores import build_breaker_store
 from switchyard.routing.attempts import AttemptRunner, Outcome
 from switchyard.routing.health import HealthBoard
-from switchyard.routing.hedging import Abandoned
 from switchyard.routing.probes import HealthProber
-from switchyard.routing.router import Candidate, Router, for_candidate
+from switchyard.routing.router import AliasRoute, Candidate, Router, for_candidate
+from switchyard.stream_lifecycle import GatewayStream
 from switchyard.types import (
-    AbandonedAttempt,
     ChatRequest,
     ChatResponse,
     EmbeddingRequest,
     EmbeddingResponse,
-    ServedBy,
+    Principal,
 )
 
+log = logging.getLogger("switchyard.gateway")
+T = TypeVar("T")
 RequestT = TypeVar("RequestT", ChatRequest, EmbeddingRequest)
 ConfigSource = SwitchyardConfig | str | Path | Mapping[str, Any] | None
 
@@ -62,8 +71,11 @@ class Gateway:
         rng: random.Random | None = None,
         breakers: BreakerStore | None = None,
         probe_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sinks: Sequence[RecordSink] = (),
     ) -> None:
         self.config = config
+        # where every request's record goes: the log line, then any the caller adds
+        self.sinks: list[RecordSink] = [LogSink(), *sinks]
         self.catalog = catalog or Catalog.from_settings(config.catalog)
         self.providers: dict[str, Provider[Any]] = {
             name: build_provider(name, settings) for name, settings in config.providers.items()
@@ -135,115 +147,176 @@ class Gateway:
         await self.aclose()
 
     # -- the request path -----------------------------------------------------------------
+    #
+    # Every request, plain or streamed, takes the same stages in this order:
+    #   authorize -> admit (limits, budget) -> cache lookup -> route -> attempts -> settle
+    #   -> record -> cache store
+    # Stages not built yet are absent; each will be one call at the place its comment marks.
 
     async def chat(
-        self, request: ChatRequest | Mapping[str, Any] | None = None, /, **fields: Any
+        self,
+        request: ChatRequest | Mapping[str, Any] | None = None,
+        /,
+        *,
+        principal: Principal | None = None,
+        **fields: Any,
     ) -> ChatResponse:
         """One chat completion, failing over across the alias's deployments."""
         chat = _coerce(ChatRequest, request, fields)
-        deadline = self._deadline(chat.timeout)
-        hedge = self.router.route(chat.model).hedge
-
-        async def attempt(candidates: list[Candidate]) -> Outcome[ChatResponse]:
-            return await self._runner.run(
-                candidates,
-                lambda c: c.provider.chat(for_candidate(chat, c)),
-                deadline=deadline,
-                attempt_timeout=lambda c: c.timeout.total,
-                hedge=hedge,
-            )
-
+        record = self._begin(principal, "chat", chat.model)
         try:
-            outcome = await attempt(self.router.resolve(chat, chat.prefer))
-        except ContextLengthExceeded as exc:
-            larger = self._larger_context(chat, exc)
-            if larger is None:
-                raise
-            outcome = await attempt(larger)
-        return _attribute(outcome)
+            # authorize, admit, cache lookup: here, once built
+            route = self.router.route(chat.model)
+            deadline = self._deadline(chat.timeout)
+
+            async def attempt(candidates: Sequence[Candidate]) -> Outcome[ChatResponse]:
+                return await self._runner.run(
+                    candidates,
+                    lambda c: c.provider.chat(for_candidate(chat, c)),
+                    deadline=deadline,
+                    attempt_timeout=lambda c: c.timeout.total,
+                    hedge=route.hedge,
+                )
+
+            outcome, _ = await self._route_and_attempt(chat, route, attempt)
+            response = _settle(outcome, record)
+        except BaseException as error:
+            self._end(record, error)
+            raise
+        self._end(record)
+        # cache store: here, once built
+        return response
 
     def stream(
-        self, request: ChatRequest | Mapping[str, Any] | None = None, /, **fields: Any
+        self,
+        request: ChatRequest | Mapping[str, Any] | None = None,
+        /,
+        *,
+        principal: Principal | None = None,
+        **fields: Any,
     ) -> ChatStream:
-        """A streamed chat completion: ``async for chunk in gateway.stream(...)``."""
+        """A streamed chat completion: ``async for chunk in gateway.stream(...)``. The stream
+        takes the same stages as :meth:`chat`; it reports its first chunk and its end back
+        through a :class:`~switchyard.stream_lifecycle.GatewayStream`."""
         chat = _coerce(ChatRequest, request, fields)
-        chat.stream = True
-        route = self.router.route(chat.model)
-        return ChatStream(
+        if not chat.stream:
+            chat = chat.model_copy(update={"stream": True})
+        record = self._begin(principal, "stream", chat.model)
+        try:
+            # authorize, admit, cache lookup: here, once built
+            route = self.router.route(chat.model)
+        except BaseException as error:
+            self._end(record, error)
+            raise
+        lifecycle = GatewayStream(
             chat,
-            self.router.resolve(chat, chat.prefer),
-            self._runner,
+            route,
+            record,
             deadline=self._deadline(chat.timeout),
-            clock=self._clock,
-            on_context_exceeded=lambda exc: self._larger_context(chat, exc),
-            hedge=route.hedge,
-            mid_stream_failover=route.mid_stream_failover,
+            runner=self._runner,
+            route_and_attempt=self._route_and_attempt,
+            emit=self._emit,
             tokens=self.router.tokens,
+            clock=self._clock,
         )
+        return ChatStream(lifecycle, clock=self._clock)
 
     async def embed(
-        self, request: EmbeddingRequest | Mapping[str, Any] | None = None, /, **fields: Any
+        self,
+        request: EmbeddingRequest | Mapping[str, Any] | None = None,
+        /,
+        *,
+        principal: Principal | None = None,
+        **fields: Any,
     ) -> EmbeddingResponse:
         embedding = _coerce(EmbeddingRequest, request, fields)
-        outcome = await self._runner.run(
-            self.router.resolve_embedding(embedding.model),
-            lambda c: c.provider.embed(embedding.model_copy(update={"model": c.model})),
-            deadline=self._deadline(None),
-            attempt_timeout=lambda c: c.timeout.total,
-        )
-        return _attribute(outcome)
+        record = self._begin(principal, "embed", embedding.model)
+        try:
+            # authorize, admit, cache lookup: here, once built
+            outcome = await self._runner.run(
+                self.router.resolve_embedding(embedding.model),
+                lambda c: c.provider.embed(embedding.model_copy(update={"model": c.model})),
+                deadline=self._deadline(None),
+                attempt_timeout=lambda c: c.timeout.total,
+            )
+            response = _settle(outcome, record)
+        except BaseException as error:
+            self._end(record, error)
+            raise
+        self._end(record)
+        return response
 
-    def _larger_context(
-        self, chat: ChatRequest, error: ContextLengthExceeded
-    ) -> list[Candidate] | None:
-        """After a provider said the request is too long: the alias's
-        ``context_window_fallbacks`` with a larger window than the one that refused."""
-        route = self.router.route(chat.model)
-        if not route.context_window_fallbacks:
-            return None
-        refused = [c for c in route.candidates if c.provider.name == error.provider]
-        beyond = max((c.info.context_window for c in refused if c.info), default=0)
-        return self.router.larger_context(route, chat, beyond=beyond)
+    async def _route_and_attempt(
+        self,
+        chat: ChatRequest,
+        route: AliasRoute,
+        attempt: Callable[[Sequence[Candidate]], Awaitable[Outcome[T]]],
+    ) -> tuple[Outcome[T], Sequence[Candidate]]:
+        """Route (resolve the ordered candidates), then run the attempts on them. When a
+        provider says the request is too long, the alias's ``context_window_fallbacks`` with a
+        larger window than the one that refused get their turn."""
+        candidates: Sequence[Candidate] = self.router.resolve(chat, chat.prefer)
+        try:
+            return await attempt(candidates), candidates
+        except ContextLengthExceeded as exc:
+            if not route.context_window_fallbacks:
+                raise
+            refused = [c for c in route.candidates if c.provider.name == exc.provider]
+            beyond = max((c.info.context_window for c in refused if c.info), default=0)
+            larger = self.router.larger_context(route, chat, beyond=beyond)
+            return await attempt(larger), larger
 
     def _deadline(self, seconds: float | None) -> float:
         return self._clock() + (seconds or self.config.router.deadline_seconds)
+
+    # -- records --------------------------------------------------------------------------
+
+    def _begin(self, principal: Principal | None, kind: RequestKind, alias: str) -> RequestRecord:
+        return RequestRecord(
+            principal=principal or Principal.anonymous_admin(),
+            kind=kind,
+            alias=alias,
+            started_at=time.time(),
+            started=time.perf_counter(),
+        )
+
+    def _end(self, record: RequestRecord, error: BaseException | None = None) -> None:
+        record.latency_ms = (time.perf_counter() - record.started) * 1000.0
+        if error is not None:
+            record.failed(error)
+        self._emit(record)
+
+    def _emit(self, record: RequestRecord) -> None:
+        for sink in self.sinks:
+            try:
+                sink.emit(record)
+            except Exception:  # a sink never fails the request it describes
+                log.exception("record sink %r failed on request %s", sink, record.request_id)
 
 
 ResponseT = TypeVar("ResponseT", ChatResponse, EmbeddingResponse)
 
 
-def _attribute(outcome: Outcome[ResponseT]) -> ResponseT:
-    """Say who answered, after how many attempts, and what it cost."""
+def _settle(outcome: Outcome[ResponseT], record: RequestRecord) -> ResponseT:
+    """Say who answered, after how many attempts, and what it cost; note it on the record."""
     response, candidate = outcome.value, outcome.candidate
     response.provider = candidate.provider.name
-    if response.cost is None and candidate.prices is not None:
-        response.cost = candidate.prices.cost(response.usage)
-    response.served_by = ServedBy(
-        provider=candidate.provider.name,
-        model=candidate.model,
-        attempts=outcome.attempts,
-        upstream_ms=outcome.upstream_seconds * 1000.0,
-        hedged=outcome.hedged,
-        abandoned=[_abandoned(a) for a in outcome.abandoned],
+    if response.cost is None:
+        response.cost = cost_of(candidate.prices, response.usage)
+    response.served_by = served = served_by(outcome, lambda answer: answer.usage)
+    record.provider, record.model = candidate.provider.name, candidate.model
+    record.usage, record.cost = response.usage, response.cost
+    record.priced = candidate.prices is not None or response.cost is not None
+    record.upstream_ms = served.upstream_ms
+    record.hedged = served.hedged
+    attempts = record.attempts
+    attempts.extend(AttemptRecord.failed(e) for e in outcome.errors)
+    attempts.extend(
+        AttemptRecord(f"{a.provider}/{a.model}", "abandoned", usage=a.usage, cost=a.cost)
+        for a in served.abandoned
     )
+    attempts.append(AttemptRecord(candidate.key, "ok"))
     return response
-
-
-def _abandoned(attempt: Abandoned[ResponseT]) -> AbandonedAttempt:
-    """A hedge that lost; when it had answered, its usage and cost are known."""
-    candidate, answer = attempt.candidate, attempt.value
-    if answer is None:
-        return AbandonedAttempt(provider=candidate.provider.name, model=candidate.model)
-    cost = answer.cost
-    if cost is None and candidate.prices is not None:
-        cost = candidate.prices.cost(answer.usage)
-    return AbandonedAttempt(
-        provider=candidate.provider.name,
-        model=candidate.model,
-        answered=True,
-        usage=answer.usage,
-        cost=cost,
-    )
 
 
 def _coerce(

@@ -133,8 +133,11 @@ class AttemptRunner:
                     break
                 await self.sleep(delay)
         except DeadlineReached:
-            raise _deadline(tally.errors) from None
-        raise _exhausted(candidates, tally.errors, tally.attempts)
+            raise _with_attempts(_deadline(tally.errors), tally.errors) from None
+        except SwitchyardError as error:  # the caller's error, ending the request at once
+            _with_attempts(error, [*tally.errors, error])
+            raise
+        raise _with_attempts(_exhausted(candidates, tally.errors, tally.attempts), tally.errors)
 
     async def _one_by_one(
         self,
@@ -219,6 +222,7 @@ class AttemptRunner:
                 self.health.finished(key, ok=True, seconds=elapsed)
             await self.breakers.record_success(key, settings)
             return Tried(candidate, elapsed, value=value)
+        error.deployment = key
         if not error.retryable:
             self.health.abandoned(key)
             await self.breakers.release(key, settings)
@@ -243,6 +247,13 @@ def _won(result: HedgeResult[T], tally: Tally) -> Outcome[T]:
         hedged=result.hedged,
         abandoned=result.abandoned,
     )
+
+
+def _with_attempts(error: SwitchyardError, errors: list[SwitchyardError]) -> SwitchyardError:
+    """``error`` carrying every failed attempt's error (what the request record lists)."""
+    if not error.attempts:
+        error.attempts = list(errors)
+    return error
 
 
 def _deadline(errors: list[SwitchyardError]) -> DeadlineExceeded:

@@ -23,6 +23,7 @@ from switchyard.types.chat import (
     ToolChoice,
 )
 from switchyard.types.embeddings import EmbeddingRequest, EmbeddingResponse
+from switchyard.types.principal import Principal
 from switchyard.types.usage import Cost, Prices, Usage
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Message",
     "NamedToolChoice",
     "Prices",
+    "Principal",
     "ResponseFormat",
     "Role",
     "ServedBy",

@@ -1,0 +1,1 @@
+"""What every request leaves behind: one :class:`RequestRecord`, handed to the Gateway's sinks."""

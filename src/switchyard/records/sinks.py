@@ -1,0 +1,83 @@
+"""Where records go: the sinks a Gateway holds, and the log line every request writes.
+
+A sink's ``emit`` is called on the request path, once per request, so it must be cheap and
+must not block: it formats or enqueues, and slow work (database writes, network) happens off
+the request path in the sink's own task. A sink that raises is logged and skipped; it never
+fails the request it describes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from switchyard.records.record import RequestRecord
+
+log = logging.getLogger("switchyard.requests")
+
+
+class RecordSink(Protocol):
+    def emit(self, record: RequestRecord) -> None: ...
+
+
+class LogSink:
+    """One structured line per request at INFO on the ``switchyard.requests`` logger: request
+    id, principal, alias, deployment, attempts, status, latency, tokens and cost. Never
+    prompts, completions or keys."""
+
+    def __init__(self, logger: logging.Logger = log) -> None:
+        self._log = logger
+
+    def emit(self, record: RequestRecord) -> None:
+        if not self._log.isEnabledFor(logging.INFO):
+            return
+        self._log.info("%s", describe(record))
+
+
+def describe(record: RequestRecord) -> str:
+    """The record as ``key=value`` pairs (logfmt), in a fixed order."""
+    principal = record.principal
+    usage = record.usage
+    parts = [
+        f"request_id={record.request_id}",
+        f"kind={record.kind}",
+        f"status={record.status}",
+    ]
+    if record.error_type:
+        parts.append(f"error={record.error_type} http_status={record.http_status}")
+    if principal.tenant:
+        parts.append(f"tenant={principal.tenant}")
+    if principal.key_id:
+        parts.append(f"key_id={principal.key_id}")
+    if principal.user:
+        parts.append(f"user={_quoted(principal.user)}")
+    parts.append(f"alias={_quoted(record.alias)}")
+    if record.provider:
+        parts.append(f"deployment={_quoted(f'{record.provider}/{record.model}')}")
+    parts.append(f"attempts={len(record.attempts)}")
+    if record.hedged:
+        parts.append("hedged=true")
+    if record.failovers:
+        parts.append(f"failovers={len(record.failovers)}")
+    parts.append(f"latency_ms={record.latency_ms:.1f}")
+    if record.ttft_ms is not None:
+        parts.append(f"ttft_ms={record.ttft_ms:.1f}")
+    if usage is not None:
+        parts.append(f"tokens_in={usage.input_tokens} tokens_out={usage.output_tokens}")
+        if record.usage_estimated:
+            parts.append("usage_estimated=true")
+    if record.cost is not None:
+        parts.append(f"cost_usd={record.cost.total:.8f}")
+    elif usage is not None and not record.priced:
+        parts.append("cost_usd=unpriced")
+    return " ".join(parts)
+
+
+def _quoted(value: str) -> str:
+    """Caller-chosen text (alias, user) cannot forge fields or lines: quoted when needed."""
+    if value and value.isprintable() and not any(c in value for c in ' "='):
+        return value
+    return '"' + value.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
+
+
+__all__ = ["LogSink", "RecordSink", "describe"]

@@ -1,0 +1,34 @@
+"""Who is asking: the identity every request carries through the Gateway."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller of one request, as the front door authenticated it.
+
+    ``tenant``, ``key_id`` and ``user`` are None for the anonymous admin: the library's default
+    caller, and the server's when it runs without keys (or a request presents the master key).
+    ``tags`` are free labels for accounting (never used for authorization).
+    """
+
+    request_id: str
+    tenant: str | None = None
+    key_id: str | None = None
+    user: str | None = None
+    tags: tuple[str, ...] = ()
+    admin: bool = False
+
+    @classmethod
+    def anonymous_admin(cls, request_id: str | None = None) -> Principal:
+        return cls(request_id=request_id or new_request_id(), admin=True)
+
+
+__all__ = ["Principal", "new_request_id"]
