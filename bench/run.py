@@ -91,8 +91,43 @@ def switchyard_available() -> tuple[bool, str]:
     return True, ""
 
 
-def make_server(target: str, stamp: str) -> Server:
-    logs = RESULTS_DIR / f"{stamp}-{target}.log"
+def baseline_tree(ref: str) -> Path:
+    """A checkout of ``ref`` (a commit, tag or branch of this repository) in a scratch folder,
+    whose ``src/`` the ``switchyard@REF`` target runs with this venv's packages."""
+    rev = subprocess.run(
+        ["git", "-C", str(REPO_DIR), "rev-parse", "--short", ref],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    tree = Path("/tmp") / f"switchyard-baseline-{rev}"
+    if not (tree / "src" / "switchyard").is_dir():
+        subprocess.run(
+            ["git", "-C", str(REPO_DIR), "worktree", "add", "--detach", "-f", str(tree), rev],
+            capture_output=True,
+            check=True,
+        )
+    return tree
+
+
+def make_server(target: str, stamp: str, baseline: Path | None = None) -> Server:
+    logs = RESULTS_DIR / f"{stamp}-{target.replace('@', '-at-')}.log"
+    if target.startswith("switchyard@") and baseline is not None:
+        return Server(
+            target,
+            [
+                sys.executable,
+                "-m",
+                "switchyard",
+                "serve",
+                "--config",
+                str(BENCH_DIR / "switchyard.yaml"),
+            ],
+            SWITCHYARD_PORT,
+            env={"PYTHONPATH": str(baseline / "src")},
+            startup_timeout=60,
+            log_path=logs,
+        )
     if target == "switchyard":
         return Server(
             "switchyard",
@@ -167,12 +202,23 @@ def main() -> int:
     ap.add_argument("--concurrency", default="1,16,64")
     ap.add_argument("--stream-concurrency", type=int, default=16)
     ap.add_argument("--no-stream", action="store_true")
+    ap.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also run the Switchyard of git REF (a target 'switchyard@REF' right after "
+        "'switchyard', same run, same venv): how a change moved the numbers",
+    )
     add_noise_options(ap)
     args = ap.parse_args()
     check_noise_options(ap, args)
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     bad = [t for t in targets if t not in ALL_TARGETS]
+    baseline = baseline_tree(args.baseline) if args.baseline else None
+    if baseline is not None:
+        at = targets.index("switchyard") + 1 if "switchyard" in targets else len(targets)
+        targets.insert(at, f"switchyard@{args.baseline}")
+        bad = [t for t in bad if not t.startswith("switchyard@")]
     if bad:
         ap.error(f"unknown targets {bad}")
     if not (
@@ -210,7 +256,7 @@ def main() -> int:
                 log(f"litellm: skipped: {why}")
                 results["litellm"] = {"skipped": why}
                 continue
-            srv = make_server(target, stamp)
+            srv = make_server(target, stamp, baseline)
             log(f"{target}: starting: {' '.join(srv.cmd)}")
             try:
                 startup = srv.start()
@@ -306,6 +352,16 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         fmt(rss, 1) + " MiB" if rss else "-",
         None if rss is None else rss < MAX_IDLE_RSS_MIB,
     )
+    base = next((t for t in results if t.startswith("switchyard@")), None)
+    for load in ("c=1", "c=16", "c=64", "stream c=16"):
+        s, b = _run(results, "switchyard", load), _run(results, base or "", load)
+        if s and b and s["cpu_us_per_req"] and b["cpu_us_per_req"]:
+            ratio = s["cpu_us_per_req"] / b["cpu_us_per_req"]
+            add(
+                f"CPU µs/req vs {base} ({load})",
+                f"{s['cpu_us_per_req']:.0f} vs {b['cpu_us_per_req']:.0f} µs (ratio {ratio:.3f})",
+                None,
+            )
     return checks
 
 
@@ -318,6 +374,7 @@ def render(
     elapsed: float,
 ) -> str:
     names = {"direct": "direct (nginx)", "switchyard": "Switchyard", "litellm": "LiteLLM proxy"}
+    names.update({t: f"Switchyard at {t.split('@', 1)[1]}" for t in results if "@" in t})
     out = [
         f"### Gateway overhead — run {stamp} (UTC)",
         "",
