@@ -35,13 +35,14 @@ from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.registry import build_provider
 from switchyard.records.record import AttemptRecord, RequestKind, RequestRecord
 from switchyard.records.sinks import LogSink, RecordSink
-from switchyard.resilience.breaker import BreakerStore
+from switchyard.resilience.breaker import BreakerStore, BreakerView
 from switchyard.resilience.retry import RetryPolicy
 from switchyard.resilience.stores import build_breaker_store
 from switchyard.routing.attempts import AttemptRunner, Outcome
 from switchyard.routing.health import HealthBoard
-from switchyard.routing.probes import HealthProber
+from switchyard.routing.probes import HealthProber, ProbeResult
 from switchyard.routing.router import AliasRoute, Candidate, Router, for_candidate
+from switchyard.status import DeploymentStatus, GatewayStatus, ModelListing, ProvidersReport
 from switchyard.stream_lifecycle import GatewayStream
 from switchyard.types import (
     ChatRequest,
@@ -116,6 +117,14 @@ class Gateway:
         )
         self._clock = clock
         self._started = False
+        self._status = GatewayStatus(
+            self.router,
+            self.providers,
+            self.health,
+            self.breakers,
+            self.prober,
+            default_timeout=router_settings.deadline_seconds,
+        )
 
     @classmethod
     def from_config(cls, source: ConfigSource = None, **options: Any) -> Gateway:
@@ -145,6 +154,33 @@ class Gateway:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    # -- what the doors may ask -------------------------------------------------------------
+
+    def models(self) -> list[ModelListing]:
+        """The aliases, then every configured ``provider/model`` deployment."""
+        return self._status.models()
+
+    def provider_names(self) -> list[str]:
+        return self._status.provider_names()
+
+    async def provider_status(self) -> ProvidersReport:
+        """Each provider with its deployments' health and breakers."""
+        return await self._status.providers()
+
+    async def breaker_status(self) -> list[DeploymentStatus]:
+        """Every configured deployment's circuit breaker."""
+        return await self._status.breakers()
+
+    async def reset_breaker(self, key: str) -> tuple[bool, BreakerView]:
+        """Close a deployment's breaker now and forget its history (an admin action)."""
+        return await self._status.reset_breaker(key)
+
+    async def test_provider(
+        self, name: str, mode: str = "health", model: str | None = None
+    ) -> tuple[str | None, ProbeResult]:
+        """Probe a provider now (``health`` check, or one ``chat`` token from ``model``)."""
+        return await self._status.test_provider(name, mode, model)
 
     # -- the request path -----------------------------------------------------------------
     #
