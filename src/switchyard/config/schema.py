@@ -30,6 +30,9 @@ class ServerSettings(_Section):
     master_key: SecretStr | None = None
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     drain_seconds: float = Field(default=30.0, ge=0, description="grace period on shutdown")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="the service's log level; info logs one line per request"
+    )
 
     @field_validator("master_key", mode="before")
     @classmethod
