@@ -7,12 +7,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from switchyard.catalog.model_info import ModelInfo
+from switchyard.catalog.settings import CatalogSettings
 from switchyard.providers.base import Timeouts
 from switchyard.providers.registry import ProviderConfig
-from switchyard.resilience.breaker import BreakerSettings
-from switchyard.resilience.stores import BreakerStoreSettings
-from switchyard.routing.hedging import HedgeSettings
+from switchyard.resilience.settings import BreakerSettings, BreakerStoreSettings
 from switchyard.types import Prices
 
 Strategy = Literal[
@@ -43,6 +41,26 @@ class Deployment(_Section):
     weight: float = Field(default=1.0, gt=0)
     timeout: Timeouts | None = None
     prices: Prices | None = None
+
+
+Percentile = Annotated[str, Field(pattern=r"^p[1-9][0-9]?$")]
+
+
+class HedgeSettings(BaseModel):
+    """``hedge`` on a model alias."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    delay: float | Percentile = Field(
+        default=0.5,
+        description='seconds to wait for an answer before hedging, or "p95" (any "pNN"): '
+        "that percentile of the deployment's recent latency (time to first token for streams)",
+    )
+    max_extra: int = Field(default=1, ge=1, le=4, description="hedges in flight at most")
+    min_delay: float = Field(default=0.05, ge=0, description='floor for a "pNN" delay')
+    default_delay: float = Field(
+        default=0.5, ge=0, description='the delay while "pNN" has too few measurements'
+    )
 
 
 class ModelAlias(_Section):
@@ -88,13 +106,6 @@ class CacheSettings(_Section):
 
 class StorageSettings(_Section):
     url: str = "sqlite+aiosqlite:///switchyard.db"
-
-
-class CatalogSettings(_Section):
-    """Extra or overriding catalog entries; ``path`` names a YAML file of more entries."""
-
-    path: str | None = None
-    models: list[ModelInfo] = Field(default_factory=list)
 
 
 class SwitchyardConfig(BaseSettings):
@@ -151,14 +162,11 @@ class SwitchyardConfig(BaseSettings):
 
 __all__ = [
     "BackoffSettings",
-    "CacheSettings",
-    "CatalogSettings",
     "Deployment",
     "HedgeSettings",
     "ModelAlias",
     "RouterSettings",
     "ServerSettings",
-    "StorageSettings",
     "Strategy",
     "SwitchyardConfig",
 ]
