@@ -19,6 +19,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
+from switchyard.config.schema import HedgeSettings
 from switchyard.errors import ContextLengthExceeded, DeadlineExceeded, SwitchyardError, Timeout
 from switchyard.midstream import (
     Transcript,
@@ -29,9 +30,9 @@ from switchyard.midstream import (
 )
 from switchyard.resilience.breaker import BreakerStore
 from switchyard.routing.attempts import AttemptRunner, Outcome
+from switchyard.routing.candidate import Candidate
 from switchyard.routing.health import HealthBoard
-from switchyard.routing.hedging import HedgeSettings
-from switchyard.routing.router import Candidate, for_candidate
+from switchyard.routing.router import for_candidate
 from switchyard.routing.tokens import TokenCounter
 from switchyard.types import (
     AbandonedAttempt,

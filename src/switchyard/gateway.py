@@ -31,10 +31,11 @@ from switchyard.resilience.breaker import BreakerStore
 from switchyard.resilience.retry import RetryPolicy
 from switchyard.resilience.stores import build_breaker_store
 from switchyard.routing.attempts import AttemptRunner, Outcome
+from switchyard.routing.candidate import Candidate
 from switchyard.routing.health import HealthBoard
 from switchyard.routing.hedging import Abandoned
 from switchyard.routing.probes import HealthProber
-from switchyard.routing.router import Candidate, Router, for_candidate
+from switchyard.routing.router import Router, for_candidate
 from switchyard.types import (
     AbandonedAttempt,
     ChatRequest,
