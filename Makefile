@@ -34,6 +34,7 @@ lint: install-test
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # direct vs Switchyard vs LiteLLM's proxy on this machine (see bench/README.md); not a test
 bench: install

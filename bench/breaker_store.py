@@ -20,8 +20,9 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 
 from switchyard import Gateway
-from switchyard.resilience.breaker import BreakerSettings, BreakerStore, MemoryBreakers
+from switchyard.resilience.breaker import BreakerStore, MemoryBreakers
 from switchyard.resilience.redis_breakers import RedisBreakers
+from switchyard.resilience.settings import BreakerSettings
 
 SETTINGS = BreakerSettings()
 

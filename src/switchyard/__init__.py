@@ -9,10 +9,11 @@ The public surface is what this module exports (pinned by ``tests/test_public_ap
 """
 
 from switchyard.chat_stream import ChatStream
-from switchyard.config.load import ConfigError, load_config
+from switchyard.config.load import load_config
 from switchyard.config.schema import SwitchyardConfig
 from switchyard.errors import (
     AuthenticationError,
+    ConfigError,
     ContentFiltered,
     ContextLengthExceeded,
     DeadlineExceeded,

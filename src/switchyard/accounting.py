@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from switchyard.routing.attempts import Outcome
+from switchyard.routing.candidate import Candidate
 from switchyard.routing.hedging import Abandoned
-from switchyard.routing.router import Candidate
 from switchyard.types import AbandonedAttempt, Cost, Prices, ServedBy, Usage
 
 T = TypeVar("T")

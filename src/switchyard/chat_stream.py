@@ -19,7 +19,7 @@ from typing import Protocol
 
 from switchyard.errors import DeadlineExceeded, SwitchyardError, Timeout
 from switchyard.midstream import Transcript
-from switchyard.routing.router import Candidate
+from switchyard.routing.candidate import Candidate
 from switchyard.types import ChatChunk, ChatRequest, Cost, ServedBy, StreamFailover, Usage
 
 

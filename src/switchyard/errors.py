@@ -19,6 +19,9 @@ onto them at the adapter boundary and nothing from httpx, aiohttp or an SDK leak
 
 ``retryable`` is a class attribute: the router fails over to the next deployment only when it is
 true, never on the caller's own 4xx mistakes.
+
+:class:`ConfigError` stands apart: a config that cannot be used is the operator's problem at
+start-up, never a caller's at request time.
 """
 
 from __future__ import annotations
@@ -143,6 +146,16 @@ class DeadlineExceeded(Timeout):
     retryable = False
 
 
+class ConfigError(ValueError):
+    """A config that cannot be used; ``problems`` lists ``(key, message)`` pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]], source: str = "config") -> None:
+        self.problems = problems
+        self.source = source
+        lines = "\n".join(f"  {key}: {message}" for key, message in problems)
+        super().__init__(f"invalid {source}:\n{lines}")
+
+
 def protocol_error(
     what: str, exc: ValidationError, provider: str | None, *, source: str = "upstream"
 ) -> UpstreamProtocolError:
@@ -199,6 +212,7 @@ def error_for_status(
 __all__ = [
     "STATUS_ERRORS",
     "AuthenticationError",
+    "ConfigError",
     "ContentFiltered",
     "ContextLengthExceeded",
     "DeadlineExceeded",

@@ -39,9 +39,10 @@ from switchyard.resilience.breaker import BreakerStore, BreakerView
 from switchyard.resilience.retry import RetryPolicy
 from switchyard.resilience.stores import build_breaker_store
 from switchyard.routing.attempts import AttemptRunner, Outcome
+from switchyard.routing.candidate import Candidate
 from switchyard.routing.health import HealthBoard
 from switchyard.routing.probes import HealthProber, ProbeResult
-from switchyard.routing.router import AliasRoute, Candidate, Router, for_candidate
+from switchyard.routing.router import AliasRoute, Router, for_candidate
 from switchyard.status import DeploymentStatus, GatewayStatus, ModelListing, ProvidersReport
 from switchyard.stream_lifecycle import GatewayStream
 from switchyard.types import (

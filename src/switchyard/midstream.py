@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from switchyard.errors import SwitchyardError
-from switchyard.routing.router import Candidate
+from switchyard.routing.candidate import Candidate
 from switchyard.routing.tokens import TokenCounter
 from switchyard.types import ChatChunk, ChatRequest, Message, Usage
 

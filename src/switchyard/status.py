@@ -14,9 +14,10 @@ from typing import Any, Literal
 from switchyard.errors import InvalidRequest, ModelNotFound, SwitchyardError
 from switchyard.providers.base import Capabilities, Provider
 from switchyard.resilience.breaker import BreakerStore, BreakerView
+from switchyard.routing.candidate import Candidate
 from switchyard.routing.health import HealthBoard, HealthView
 from switchyard.routing.probes import HealthProber, ProbeResult, check_chat
-from switchyard.routing.router import Candidate, Router
+from switchyard.routing.router import Router
 
 ProbeMode = Literal["health", "chat"]
 PROBE_MODES: tuple[ProbeMode, ...] = ("health", "chat")

@@ -32,7 +32,8 @@ from switchyard.midstream import (
 )
 from switchyard.records.record import AttemptRecord, RequestRecord
 from switchyard.routing.attempts import AttemptRunner, Outcome
-from switchyard.routing.router import AliasRoute, Candidate, for_candidate
+from switchyard.routing.candidate import Candidate
+from switchyard.routing.router import AliasRoute, for_candidate
 from switchyard.routing.tokens import TokenCounter
 from switchyard.types import ChatChunk, ChatRequest, Cost, ServedBy, StreamFailover, Usage
 

@@ -14,8 +14,9 @@ import yaml
 
 from switchyard.catalog import Catalog, ModelCapabilities, ModelInfo
 from switchyard.catalog.catalog import PACKAGED_FILE
-from switchyard.config.load import ConfigError, validate_config
-from switchyard.config.schema import CatalogSettings
+from switchyard.catalog.settings import CatalogSettings
+from switchyard.config.load import validate_config
+from switchyard.errors import ConfigError
 from switchyard.types import Prices, Usage
 
 PROVIDERS = {"openai", "anthropic", "gemini", "deepseek", "mistral", "cohere", "local"}

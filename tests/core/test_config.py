@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from switchyard.config.load import ConfigError, interpolate, load_config
+from switchyard.config.load import interpolate, load_config
+from switchyard.errors import ConfigError
 
 BASE = {
     "providers": {"openai": {"type": "openai", "api_key": "k"}, "f": {"type": "fake"}},

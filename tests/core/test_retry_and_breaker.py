@@ -2,8 +2,9 @@
 
 import random
 
-from switchyard.resilience.breaker import BreakerSettings, CircuitBreaker, MemoryBreakers
+from switchyard.resilience.breaker import CircuitBreaker, MemoryBreakers
 from switchyard.resilience.retry import RetryPolicy
+from switchyard.resilience.settings import BreakerSettings
 
 
 class FakeRandom(random.Random):

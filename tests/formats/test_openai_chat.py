@@ -296,7 +296,7 @@ def full_request() -> dict[str, Any]:
         "service_tier": "flex",
         "reasoning_effort": "low",
         "store": False,
-        "switchyard": {"cache": False, "timeout": 12.5, "fallbacks": ["cheap"], "tags": ["t1"]},
+        "switchyard": {"timeout": 12.5, "fallbacks": ["cheap"], "prefer": "azure"},
     }
 
 
@@ -335,12 +335,7 @@ def test_every_field_maps_to_the_canonical_request() -> None:
         "reasoning_effort": "low",
         "store": False,
     }
-    assert (request.cache, request.timeout, request.fallbacks, request.tags) == (
-        False,
-        12.5,
-        ["cheap"],
-        ["t1"],
-    )
+    assert (request.timeout, request.fallbacks, request.prefer) == (12.5, ["cheap"], "azure")
 
 
 def test_the_full_request_goes_back_upstream_unchanged() -> None:

@@ -19,8 +19,9 @@ from tests.resilience.conftest import REDIS_URL, connect_or_skip, delete_prefix,
 
 from switchyard import Gateway
 from switchyard.providers.fake import FakeFailure
-from switchyard.resilience.breaker import BreakerSettings, BreakerStore, MemoryBreakers
+from switchyard.resilience.breaker import BreakerStore, MemoryBreakers
 from switchyard.resilience.redis_breakers import BreakerStoreUnavailable, RedisBreakers
+from switchyard.resilience.settings import BreakerSettings
 
 HELLO = [{"role": "user", "content": "hello"}]
 
@@ -402,7 +403,8 @@ async def test_two_gateways_agree_on_breaker_state(breaker_prefix: str) -> None:
 
 
 def test_breaker_store_config_defaults_to_memory_and_names_bad_keys() -> None:
-    from switchyard.config.load import ConfigError, load_config
+    from switchyard.config.load import load_config
+    from switchyard.errors import ConfigError
     from switchyard.resilience.breaker import MemoryBreakers as Memory
 
     config = load_config({})

@@ -15,10 +15,11 @@ import pytest
 from tests.fakes.gateway import fake_provider
 
 from switchyard import Gateway, InvalidRequest, ProviderUnavailable
+from switchyard.config.schema import HedgeSettings
 from switchyard.providers.fake import FakeProvider, FakeSettings
-from switchyard.routing.attempts import Tally
 from switchyard.routing.health import HealthBoard
-from switchyard.routing.hedging import HedgeSettings, hedge_delay, hedged_pass
+from switchyard.routing.hedging import hedge_delay, hedged_pass
+from switchyard.routing.tally import Tally
 from switchyard.types import ChatChunk, ChatRequest, ChatResponse
 
 HELLO = [{"role": "user", "content": "hello there"}]
@@ -356,16 +357,18 @@ async def test_hedged_pass_keeps_and_discards_late_answers() -> None:
 
     tally = Tally()
     runner = gateway._runner
+    deadline = runner.clock() + 10
     task = asyncio.create_task(
         hedged_pass(
-            runner,
             list(gateway.router.aliases["smart"].candidates),
-            call,
             tally,
-            settings=HedgeSettings(delay=0.0),
-            deadline=runner.clock() + 10,
-            attempt_timeout=lambda c: 10.0,
-            streaming=False,
+            allow=lambda c: runner.breakers.allow(c.key, c.breaker),
+            attempt=lambda c: runner.attempt(
+                c, call, deadline=deadline, limit=10.0, streaming=False
+            ),
+            delay=lambda c: 0.0,
+            sleep=runner.sleep,
+            max_extra=1,
             discard=discard,
         )
     )

@@ -175,7 +175,8 @@ async def test_nothing_to_probe_starts_no_task() -> None:
 
 
 def test_probe_settings_are_validated() -> None:
-    from switchyard.config.load import ConfigError, load_config
+    from switchyard.config.load import load_config
+    from switchyard.errors import ConfigError
 
     bad = {"providers": {"p": {"type": "fake", "probe": {"interval_seconds": 0}}}}
     with pytest.raises(ConfigError, match=r"providers\.p\.probe\.interval_seconds"):

@@ -14,16 +14,15 @@ import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn
 
 import yaml
 from pydantic import ValidationError
 
 from switchyard.catalog.model_info import ModelInfo
+from switchyard.catalog.settings import CatalogSettings
+from switchyard.errors import ConfigError
 from switchyard.types import Prices
-
-if TYPE_CHECKING:
-    from switchyard.config.schema import CatalogSettings
 
 PACKAGED_FILE = "models.yaml"
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -79,7 +78,7 @@ class Catalog:
 
         An entry whose ``name`` is already in the catalog overrides it: the fields it sets
         replace the catalog's (``capabilities`` is merged flag by flag), the rest are kept. A
-        new name adds a model. Problems raise :class:`switchyard.config.load.ConfigError`
+        new name adds a model. Problems raise :class:`switchyard.errors.ConfigError`
         naming the entry, e.g. ``catalog.models[2].context_window``. A relative ``path`` is
         resolved against the working directory.
         """
@@ -268,9 +267,6 @@ def _message(error: Any) -> str:
 
 
 def _fail(problems: list[tuple[str, str]], source: str) -> NoReturn:
-    # imported here: switchyard.config imports the catalog's ModelInfo at import time
-    from switchyard.config.load import ConfigError
-
     raise ConfigError(problems, source)
 
 

@@ -13,19 +13,11 @@ import yaml
 from pydantic import ValidationError
 
 from switchyard.config.schema import SwitchyardConfig
+from switchyard.errors import ConfigError
+from switchyard.providers.registry import ADAPTERS
 
 CONFIG_ENV = "SWITCHYARD_CONFIG"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-class ConfigError(ValueError):
-    """A config that cannot be used; ``problems`` lists ``(key, message)`` pairs."""
-
-    def __init__(self, problems: list[tuple[str, str]], source: str = "config") -> None:
-        self.problems = problems
-        self.source = source
-        lines = "\n".join(f"  {key}: {message}" for key, message in problems)
-        super().__init__(f"invalid {source}:\n{lines}")
 
 
 def interpolate(value: Any, env: Mapping[str, str]) -> Any:
@@ -123,13 +115,9 @@ def _describe(error: Any) -> tuple[str, str]:
     message = str(error.get("msg", "invalid"))
     # A discriminated union puts the chosen tag in the location; a reader wants the key path.
     if len(loc) >= 3 and loc[0] == "providers" and isinstance(loc[2], str) and loc[2].islower():
-        from switchyard.providers.registry import ADAPTERS
-
         if loc[2] in ADAPTERS:
             del loc[2]
     if error.get("type") == "union_tag_invalid" or error.get("type") == "union_tag_not_found":
-        from switchyard.providers.registry import ADAPTERS
-
         loc.append("type")
         given = error.get("ctx", {}).get("tag", "")
         message = f"unknown provider type {given!r} (known types: {', '.join(sorted(ADAPTERS))})"
@@ -146,7 +134,6 @@ def _describe(error: Any) -> tuple[str, str]:
 
 __all__ = [
     "CONFIG_ENV",
-    "ConfigError",
     "default_config_text",
     "interpolate",
     "load_config",

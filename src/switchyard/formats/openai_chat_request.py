@@ -58,9 +58,9 @@ def request_from_openai(body: dict[str, Any]) -> ChatRequest:
     """An OpenAI ``POST /chat/completions`` body as a canonical :class:`ChatRequest`.
 
     Unknown top-level keys (``logit_bias``, ``service_tier``, ``reasoning_effort``, ...) go to
-    ``extra`` verbatim; gateway controls come from a nested ``"switchyard": {cache, timeout,
-    fallbacks, tags}`` object. Raises :class:`InvalidRequest` whose ``param`` is the OpenAI-style
-    path of the offending field.
+    ``extra`` verbatim; gateway controls come from a nested ``"switchyard": {timeout, fallbacks,
+    prefer}`` object (``cache`` and ``tags`` are refused until they are built). Raises
+    :class:`InvalidRequest` whose ``param`` is the OpenAI-style path of the offending field.
     """
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object", param=None)

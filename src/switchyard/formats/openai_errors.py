@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from switchyard.error_replies import error_body, retry_after_seconds
 from switchyard.errors import (
     AuthenticationError,
     ContentFiltered,
@@ -28,7 +29,6 @@ from switchyard.errors import (
     Timeout,
     status_error_class,
 )
-from switchyard.providers.http import error_body, retry_after_seconds
 
 # Statuses OpenAI's table adds to the shared one: 409 (OpenAI's "lock timeout") is retried by
 # OpenAI's own SDK, so it is an availability problem here too.

@@ -3,8 +3,8 @@
 aiohttp, not httpx: on this hot path it costs about a quarter of the CPU per request (see
 ``bench/README.md``). This module is the only one that imports it; everything it raises is a
 :mod:`switchyard.errors` class, so transport failures map onto the taxonomy in one place.
-Beside it, what every adapter shares in writing a request's headers (:func:`json_headers`) and
-reading an error reply (:func:`retry_after_seconds`, :func:`error_body`).
+Beside it, what every adapter shares in writing a request's headers (:func:`json_headers`);
+reading an error reply is :mod:`switchyard.error_replies`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
-import orjson
 
 from switchyard.errors import ProviderUnavailable, SwitchyardError, Timeout
 from switchyard.providers.base import Timeouts
@@ -138,57 +136,10 @@ def json_headers(own: Mapping[str, str | None], configured: Mapping[str, str]) -
     return headers
 
 
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``retry-after`` (delta-seconds); None when absent.
-
-    A plain dict's names may be in any case (aiohttp's header mapping ignores case already).
-    """
-    if isinstance(headers, dict):
-        headers = {key.lower(): value for key, value in headers.items()}
-    raw_ms = headers.get("retry-after-ms")
-    if raw_ms:
-        try:
-            return max(float(raw_ms) / 1000.0, 0.0)
-        except ValueError:
-            pass
-    raw = headers.get("retry-after")
-    if raw:
-        try:
-            return max(float(raw), 0.0)
-        except ValueError:
-            return _http_date_delta(raw)
-    return None
-
-
-def error_body(body: bytes) -> tuple[Any, str | None]:
-    """An error reply's body as ``(payload, None)`` when it is JSON (None when empty), else as
-    ``(None, text)``: its first 500 characters (None when blank), such as a proxy's HTML page."""
-    try:
-        return (orjson.loads(body) if body else None), None
-    except orjson.JSONDecodeError:
-        text = body.decode("utf-8", "replace").strip()
-        return None, text[:500] or None
-
-
-def _http_date_delta(value: str) -> float | None:
-    from datetime import UTC, datetime
-    from email.utils import parsedate_to_datetime
-
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
-
-
 __all__ = [
     "ErrorMapper",
     "HttpClient",
     "HttpReply",
     "StreamingReply",
-    "error_body",
     "json_headers",
-    "retry_after_seconds",
 ]

@@ -24,22 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
+
+from switchyard.resilience.settings import BreakerSettings
 
 State = Literal["closed", "open", "half_open"]
-
-
-class BreakerSettings(BaseModel):
-    """``circuit_breaker`` in config: under ``router`` (the default) or on an alias."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    failure_threshold: int = Field(default=5, ge=1)
-    recovery_timeout: float = Field(default=30.0, gt=0)
-    error_rate_threshold: float | None = Field(default=None, gt=0, le=1)
-    window_seconds: float = Field(default=60.0, gt=0)
-    min_requests: int = Field(default=20, ge=1)
-    count_rate_limits: bool = False
 
 
 @dataclass(slots=True)
@@ -215,7 +204,6 @@ class MemoryBreakers:
 
 
 __all__ = [
-    "BreakerSettings",
     "BreakerStore",
     "BreakerView",
     "CircuitBreaker",

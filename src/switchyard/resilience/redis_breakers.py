@@ -48,7 +48,8 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from switchyard.errors import ProviderUnavailable
-from switchyard.resilience.breaker import BreakerSettings, BreakerView, State
+from switchyard.resilience.breaker import BreakerView, State
+from switchyard.resilience.settings import BreakerSettings
 
 logger = logging.getLogger(__name__)
 

@@ -1,38 +1,12 @@
-"""``router.breaker_store`` in config, and the one function that builds the store it names."""
+"""The one function that builds the breaker store ``router.breaker_store`` names."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from switchyard.resilience.breaker import BreakerStore, MemoryBreakers
-
-
-class BreakerStoreSettings(BaseModel):
-    """Where circuit-breaker state lives.
-
-    ``memory`` (the default): each process has its own breakers. ``redis``: every replica
-    shares them through ``url`` (needs the ``redis`` extra); time then comes from the Redis
-    server, and an unreachable Redis fails open (requests are admitted, a WARNING is logged).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    backend: Literal["memory", "redis"] = "memory"
-    url: str = "redis://127.0.0.1:6379/0"
-    prefix: str = Field(default="switchyard:breaker:", min_length=1)
-    timeout_seconds: float = Field(
-        default=0.25, gt=0, description="Redis connect and reply timeout; past it, fail open"
-    )
-    trial_lease_seconds: float = Field(
-        default=120.0,
-        gt=0,
-        description="a half-open trial not reported within this long (its replica died) "
-        "no longer blocks the next one",
-    )
+from switchyard.resilience.settings import BreakerStoreSettings
 
 
 def build_breaker_store(
@@ -52,4 +26,4 @@ def build_breaker_store(
     )
 
 
-__all__ = ["BreakerStoreSettings", "build_breaker_store"]
+__all__ = ["build_breaker_store"]

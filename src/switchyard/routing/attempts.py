@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar, cast
 
+from switchyard.config.schema import HedgeSettings
 from switchyard.errors import (
     DeadlineExceeded,
     NoHealthyDeployment,
@@ -29,9 +30,10 @@ from switchyard.errors import (
 )
 from switchyard.resilience.breaker import BreakerStore
 from switchyard.resilience.retry import RetryPolicy
+from switchyard.routing.candidate import Candidate
 from switchyard.routing.health import HealthBoard
-from switchyard.routing.hedging import Abandoned, HedgeResult, HedgeSettings, hedged_pass
-from switchyard.routing.router import Candidate
+from switchyard.routing.hedging import Abandoned, HedgeResult, hedge_delay, hedged_pass
+from switchyard.routing.tally import Tally, Tried
 
 T = TypeVar("T")
 
@@ -46,25 +48,6 @@ class Outcome(Generic[T]):
     seconds: float = 0.0  # the winning attempt's own time
     hedged: bool = False  # the winner was a hedge (see :mod:`switchyard.routing.hedging`)
     abandoned: list[Abandoned[T]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Tried(Generic[T]):
-    """What one attempt came to: ``value`` when it succeeded, else a retryable ``error``."""
-
-    candidate: Candidate
-    seconds: float
-    value: T | None = None
-    error: SwitchyardError | None = None
-
-
-@dataclass(slots=True)
-class Tally:
-    """What the attempts of one request add up to, across passes."""
-
-    attempts: int = 0
-    upstream: float = 0.0
-    errors: list[SwitchyardError] = field(default_factory=list)
 
 
 class DeadlineReached(Exception):
@@ -106,15 +89,21 @@ class AttemptRunner:
                     )
                 else:
                     result = await hedged_pass(
-                        self,
                         candidates,
-                        call,
                         tally,
-                        settings=hedge,
-                        deadline=deadline,
-                        attempt_timeout=attempt_timeout,
-                        streaming=streaming,
+                        allow=lambda c: self.breakers.allow(c.key, c.breaker),
+                        attempt=lambda c: self.attempt(
+                            c,
+                            call,
+                            deadline=deadline,
+                            limit=attempt_timeout(c),
+                            streaming=streaming,
+                        ),
+                        delay=lambda c: hedge_delay(hedge, self.health, c, streaming=streaming),
+                        sleep=self.sleep,
+                        max_extra=hedge.max_extra,
                         discard=discard,
+                        abandon=self.health.abandoned if streaming else None,
                     )
                     outcome = None if result is None else _won(result, tally)
                 if outcome is not None:
@@ -281,4 +270,4 @@ def _exhausted(
     return final
 
 
-__all__ = ["AttemptRunner", "DeadlineReached", "Outcome", "Tally", "Tried"]
+__all__ = ["AttemptRunner", "DeadlineReached", "Outcome"]

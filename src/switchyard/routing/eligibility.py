@@ -12,14 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from switchyard.errors import ContextLengthExceeded, InvalidRequest
+from switchyard.routing.candidate import Candidate
 from switchyard.routing.tokens import TokenCounter, encoding_name
 from switchyard.types import ChatRequest, ImagePart
-
-if TYPE_CHECKING:
-    from switchyard.routing.router import Candidate
 
 
 @dataclass(slots=True)

@@ -18,7 +18,8 @@ like this (see :func:`hedged_pass`):
 
 Every attempt goes through :meth:`AttemptRunner.attempt`, so breakers, per-attempt timeouts,
 health and the deadline work exactly as without hedging; backoff between passes stays with
-the runner.
+the runner. The pass gets from the runner only the few callables it needs (admit a candidate,
+attempt it, the delay before hedging it, sleep), not the runner itself.
 
 ``delay: "p95"`` (or any ``"pNN"``) is the percentile of the recent successful latencies of the
 deployment most recently started (of its time to first token, for streams) from the
@@ -38,38 +39,16 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from switchyard.config.schema import HedgeSettings
+from switchyard.routing.candidate import Candidate
 from switchyard.routing.health import HealthBoard
-
-if TYPE_CHECKING:
-    from switchyard.routing.attempts import AttemptRunner, Tally, Tried
-    from switchyard.routing.router import Candidate
+from switchyard.routing.tally import Tally, Tried
 
 T = TypeVar("T")
 
 MIN_SAMPLES = 5  # fewer measurements than this: the percentile says too little
-
-Percentile = Annotated[str, Field(pattern=r"^p[1-9][0-9]?$")]
-
-
-class HedgeSettings(BaseModel):
-    """``hedge`` on a model alias."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    delay: float | Percentile = Field(
-        default=0.5,
-        description='seconds to wait for an answer before hedging, or "p95" (any "pNN"): '
-        "that percentile of the deployment's recent latency (time to first token for streams)",
-    )
-    max_extra: int = Field(default=1, ge=1, le=4, description="hedges in flight at most")
-    min_delay: float = Field(default=0.05, ge=0, description='floor for a "pNN" delay')
-    default_delay: float = Field(
-        default=0.5, ge=0, description='the delay while "pNN" has too few measurements'
-    )
 
 
 def hedge_delay(
@@ -117,15 +96,15 @@ class _Running:
 
 @dataclass(slots=True)
 class _HedgedPass(Generic[T]):
-    runner: AttemptRunner
     candidates: Sequence[Candidate]
-    call: Callable[[Candidate], Awaitable[T]]
     tally: Tally
-    settings: HedgeSettings
-    deadline: float
-    attempt_timeout: Callable[[Candidate], float]
-    streaming: bool
+    allow: Callable[[Candidate], Awaitable[bool]]
+    attempt: Callable[[Candidate], Awaitable[Tried[T]]]
+    delay: Callable[[Candidate], float]
+    sleep: Callable[[float], Awaitable[None]]
+    max_extra: int
     discard: Callable[[T], Awaitable[None]] | None
+    abandon: Callable[[str], None] | None
     running: dict[asyncio.Task[Tried[T]], _Running] = field(default_factory=dict)
     abandoned: list[Abandoned[T]] = field(default_factory=list)
     timer: asyncio.Future[None] | None = None
@@ -179,18 +158,13 @@ class _HedgedPass(Generic[T]):
         while self.next_index < len(self.candidates):
             candidate = self.candidates[self.next_index]
             self.next_index += 1
-            if not await self.runner.breakers.allow(candidate.key, candidate.breaker):
+            if not await self.allow(candidate):
                 continue
             self.tally.attempts += 1
-            attempt = self.runner.attempt(
-                candidate,
-                self.call,
-                deadline=self.deadline,
-                limit=self.attempt_timeout(candidate),
-                streaming=self.streaming,
-            )
             hedge = bool(self.running)  # started while another attempt is in flight
-            self.running[asyncio.ensure_future(attempt)] = _Running(candidate, hedge)
+            self.running[asyncio.ensure_future(self.attempt(candidate))] = _Running(
+                candidate, hedge
+            )
             self.latest = candidate
             self._stop_timer()  # the delay counts from the latest start
             return True
@@ -201,13 +175,10 @@ class _HedgedPass(Generic[T]):
             self.timer is not None
             or self.latest is None
             or self.next_index >= len(self.candidates)
-            or len(self.running) > self.settings.max_extra
+            or len(self.running) > self.max_extra
         ):
             return
-        delay = hedge_delay(
-            self.settings, self.runner.health, self.latest, streaming=self.streaming
-        )
-        self.timer = asyncio.ensure_future(self.runner.sleep(delay))
+        self.timer = asyncio.ensure_future(self.sleep(self.delay(self.latest)))
 
     def _stop_timer(self) -> None:
         if self.timer is not None:
@@ -220,8 +191,8 @@ class _HedgedPass(Generic[T]):
         value = tried.value
         if value is not None and self.discard is not None:
             await self.discard(value)
-        if self.streaming:  # an opened stream's owner would have recorded its end
-            self.runner.health.abandoned(tried.candidate.key)
+        if self.abandon is not None:  # an opened stream's owner would have recorded its end
+            self.abandon(tried.candidate.key)
         self.abandoned.append(Abandoned(tried.candidate, value))
 
     async def _cancel_the_rest(self) -> None:
@@ -244,32 +215,30 @@ class _HedgedPass(Generic[T]):
 
 
 async def hedged_pass(
-    runner: AttemptRunner,
     candidates: Sequence[Candidate],
-    call: Callable[[Candidate], Awaitable[T]],
     tally: Tally,
     *,
-    settings: HedgeSettings,
-    deadline: float,
-    attempt_timeout: Callable[[Candidate], float],
-    streaming: bool,
+    allow: Callable[[Candidate], Awaitable[bool]],
+    attempt: Callable[[Candidate], Awaitable[Tried[T]]],
+    delay: Callable[[Candidate], float],
+    sleep: Callable[[float], Awaitable[None]],
+    max_extra: int,
     discard: Callable[[T], Awaitable[None]] | None = None,
+    abandon: Callable[[str], None] | None = None,
 ) -> HedgeResult[T] | None:
     """One pass over ``candidates`` with hedging (see the module's docstring). Returns the
     winner, or None when every candidate failed with a retryable error (each one is in
-    ``tally.errors``) or was refused by its breaker. ``discard`` releases an answer that lost
-    (closes a stream that was opened too late)."""
+    ``tally.errors``) or was refused by its breaker.
+
+    ``allow`` asks a candidate's breaker; ``attempt`` runs one admitted attempt
+    (:meth:`AttemptRunner.attempt`); ``delay`` is how long to wait on a candidate before
+    hedging (:func:`hedge_delay`); ``sleep`` runs the hedge timer; at most ``1 + max_extra``
+    attempts are in flight. An answer that lost is released: ``discard`` closes it (a stream
+    opened too late), and ``abandon`` (streams) ends its deployment's in-flight record, which
+    the stream's owner would otherwise have done."""
     return await _HedgedPass(
-        runner,
-        candidates,
-        call,
-        tally,
-        settings,
-        deadline,
-        attempt_timeout,
-        streaming,
-        discard,
+        candidates, tally, allow, attempt, delay, sleep, max_extra, discard, abandon
     ).run()
 
 
-__all__ = ["Abandoned", "HedgeResult", "HedgeSettings", "hedge_delay", "hedged_pass"]
+__all__ = ["Abandoned", "HedgeResult", "hedge_delay", "hedged_pass"]

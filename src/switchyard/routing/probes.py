@@ -23,8 +23,8 @@ from typing import Any
 
 from switchyard.errors import SwitchyardError, Timeout
 from switchyard.providers.base import Provider
+from switchyard.routing.candidate import Candidate
 from switchyard.routing.health import HealthBoard
-from switchyard.routing.router import Candidate
 from switchyard.types import ChatRequest, Message
 
 logger = logging.getLogger(__name__)

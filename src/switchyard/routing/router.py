@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchyard.catalog.catalog import Catalog
-from switchyard.catalog.model_info import ModelInfo
-from switchyard.config.schema import Deployment, ModelAlias
+from switchyard.config.schema import Deployment, HedgeSettings, ModelAlias
 from switchyard.errors import ContextLengthExceeded, ModelNotFound
 from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.capabilities import fit_request
-from switchyard.resilience.breaker import BreakerSettings
+from switchyard.resilience.settings import BreakerSettings
+from switchyard.routing.candidate import Candidate
 from switchyard.routing.eligibility import ChatNeeds, eligible, eligible_for_embeddings
 from switchyard.routing.health import HealthBoard
-from switchyard.routing.hedging import HedgeSettings
 from switchyard.routing.strategies import (
     DEFAULT_OUTPUT_TOKENS,
     STRATEGIES,
@@ -31,21 +30,7 @@ from switchyard.routing.strategies import (
     fallback_order,
 )
 from switchyard.routing.tokens import TokenCounter
-from switchyard.types import ChatRequest, Prices
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One deployment a request may be sent to, with everything the attempt loop needs."""
-
-    key: str  # "provider/model": identity for breakers and health
-    provider: Provider[Any]
-    model: str  # the upstream model name
-    weight: float
-    timeout: Timeouts
-    prices: Prices | None
-    breaker: BreakerSettings
-    info: ModelInfo | None = None
+from switchyard.types import ChatRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,4 +205,4 @@ class Router:
         )
 
 
-__all__ = ["AliasRoute", "Candidate", "Router", "for_candidate"]
+__all__ = ["AliasRoute", "Router", "for_candidate"]

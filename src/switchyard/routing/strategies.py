@@ -10,12 +10,9 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from switchyard.routing.candidate import Candidate
 from switchyard.routing.health import HealthBoard
-
-if TYPE_CHECKING:
-    from switchyard.routing.router import Candidate
 
 DEFAULT_OUTPUT_TOKENS = 256
 EXPLORE = 0.05

@@ -13,10 +13,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from switchyard.config.schema import ServerSettings
+from switchyard.doors.http import Authenticator
 from switchyard.doors.native.operations import OperationsDoor
 from switchyard.doors.openai.routes import OpenAIDoor
 from switchyard.gateway import Gateway
-from switchyard.server.http import Authenticator
 
 JSON = "application/json"
 

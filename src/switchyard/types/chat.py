@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from switchyard.types.usage import Cost, Usage
 
@@ -90,6 +91,12 @@ class ResponseFormat(_Model):
     json_schema: JsonSchemaFormat | None = None
 
 
+_NOT_BUILT = {
+    "cache": "response caching is not built yet; leave it out",
+    "tags": "request tags are not recorded yet; leave them out",
+}
+
+
 class ChatRequest(_Model):
     """A chat completion request in the gateway's own terms.
 
@@ -120,11 +127,20 @@ class ChatRequest(_Model):
     include_usage: bool = False
     extra: dict[str, Any] | None = None
     # gateway controls
-    cache: bool | None = None
+    cache: bool | None = None  # not built yet: refused when set (see _not_built)
     timeout: float | None = None
     fallbacks: list[str] | None = None
-    tags: list[str] | None = None
+    tags: list[str] | None = None  # not built yet: refused when set
     prefer: str | None = None  # a provider name to try first
+
+    @field_validator("cache", "tags", mode="before")
+    @classmethod
+    def _not_built(cls, value: object, info: ValidationInfo) -> object:
+        """Controls DESIGN.md names whose features are not built yet: a request that sets one
+        is refused (a 400 naming it), never served as if it had been honoured."""
+        if value is not None:
+            raise PydanticCustomError("not_built", _NOT_BUILT[str(info.field_name)])
+        return value
 
 
 class Choice(_Model):

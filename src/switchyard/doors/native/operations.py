@@ -20,16 +20,16 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from switchyard.doors.http import Authenticator, RequestContext, new_context
 from switchyard.doors.openai.routes import error_response
 from switchyard.errors import InvalidRequest, ModelNotFound, SwitchyardError
 from switchyard.formats.openai_chat import error_to_openai
 from switchyard.gateway import Gateway
 from switchyard.providers.base import Provider
 from switchyard.resilience.breaker import BreakerView
+from switchyard.routing.candidate import Candidate
 from switchyard.routing.health import HealthView
 from switchyard.routing.probes import ProbeResult, check_chat
-from switchyard.routing.router import Candidate
-from switchyard.server.http import Authenticator, RequestContext, new_context
 
 JSON = "application/json"
 _MODES = ("health", "chat")

@@ -14,6 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from switchyard.chat_stream import ChatStream
+from switchyard.doors.http import (
+    Authenticator,
+    ClientDisconnected,
+    RequestContext,
+    new_context,
+    read_json,
+    unless_disconnected,
+)
 from switchyard.errors import SwitchyardError
 from switchyard.formats.openai_chat import (
     chunk_to_openai_payloads,
@@ -24,14 +32,6 @@ from switchyard.formats.openai_chat import (
     response_to_openai,
 )
 from switchyard.gateway import Gateway
-from switchyard.server.http import (
-    Authenticator,
-    ClientDisconnected,
-    RequestContext,
-    new_context,
-    read_json,
-    unless_disconnected,
-)
 
 JSON = "application/json"
 _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from switchyard.error_replies import error_body, retry_after_seconds
 from switchyard.errors import (
     AuthenticationError,
     ContextLengthExceeded,
@@ -32,7 +33,6 @@ from switchyard.errors import (
     Timeout,
     status_error_class,
 )
-from switchyard.providers.http import error_body, retry_after_seconds
 
 # Statuses Anthropic's errors page adds to the shared table.
 _STATUS: dict[int, type[SwitchyardError] | None] = {

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from switchyard.error_replies import error_body, retry_after_seconds
 from switchyard.errors import (
     AuthenticationError,
     ContextLengthExceeded,
@@ -27,7 +28,6 @@ from switchyard.errors import (
     SwitchyardError,
     status_error_class,
 )
-from switchyard.providers.http import error_body, retry_after_seconds
 
 # Statuses Cohere adds to the shared table (see above).
 _STATUS: dict[int, type[SwitchyardError] | None] = {

@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from switchyard.error_replies import error_body, retry_after_seconds
 from switchyard.errors import (
     AuthenticationError,
     ContextLengthExceeded,
@@ -32,7 +33,6 @@ from switchyard.errors import (
     Timeout,
     status_error_class,
 )
-from switchyard.providers.http import error_body, retry_after_seconds
 
 # Gemini's departures from the shared status table: a 504 is its DEADLINE_EXCEEDED, and a 422
 # (not a status Google's APIs answer with) is left to the body's ``status`` name.

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from switchyard.error_replies import error_body, retry_after_seconds
 from switchyard.errors import (
     ContextLengthExceeded,
     InvalidRequest,
@@ -22,7 +23,6 @@ from switchyard.errors import (
     SwitchyardError,
     status_error_class,
 )
-from switchyard.providers.http import error_body, retry_after_seconds
 
 # Ollama's messages for a prompt over the context ("the input length exceeds the context
 # length", "input after truncation exceeds maximum context length", "the prompt is longer than

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from switchyard.errors import SwitchyardError
 from switchyard.formats.openai_chat import MaxTokensField
-from switchyard.providers.base import Capabilities
-
-if TYPE_CHECKING:
-    from switchyard.providers.openai_compatible.settings import PresetSettings
+from switchyard.providers.base import Capabilities, ProviderSettings
 
 AuthStyle = Literal["bearer", "api-key"]
 HistoryReasoning = Literal["omit", "tool_turns"]
@@ -100,7 +97,7 @@ class Preset:
     quirks follow.
     """
 
-    settings: type[PresetSettings]
+    settings: type[ProviderSettings]  # a PresetSettings subclass
     base_url: str | None
     reference: str
     capabilities: Capabilities

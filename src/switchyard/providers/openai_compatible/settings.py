@@ -9,16 +9,14 @@ a test keeps it equal to the preset table.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 from urllib.parse import quote
 
 from pydantic import Field, model_validator
 
 from switchyard.formats.openai_chat import MaxTokensField
 from switchyard.providers.base import ProviderSettings
-
-if TYPE_CHECKING:
-    from switchyard.providers.openai_compatible.preset import Preset, Quirks
+from switchyard.providers.openai_compatible.preset import Preset, Quirks
 
 
 class PresetSettings(ProviderSettings):
