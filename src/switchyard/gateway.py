@@ -96,6 +96,7 @@ class Gateway:
                 maximum=backoff.maximum,
                 multiplier=backoff.multiplier,
                 rng=rng,
+                max_retry_after=router_settings.max_retry_after_seconds,
             ),
             self.breakers,
             self.health,
@@ -206,7 +207,12 @@ class Gateway:
         return self.router.larger_context(route, chat, beyond=beyond)
 
     def _deadline(self, seconds: float | None) -> float:
-        return self._clock() + (seconds or self.config.router.deadline_seconds)
+        """When the request must be over: ``router.deadline_seconds`` from now, or sooner when
+        the caller's ``timeout`` asks (a timeout never extends it; 0 or None: not set)."""
+        limit = self.config.router.deadline_seconds
+        if seconds is not None and 0.0 < seconds < limit:
+            limit = seconds
+        return self._clock() + limit
 
 
 ResponseT = TypeVar("ResponseT", ChatResponse, EmbeddingResponse)

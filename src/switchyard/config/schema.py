@@ -74,7 +74,18 @@ class BackoffSettings(_Section):
 
 class RouterSettings(_Section):
     retries: int = Field(default=2, ge=0)
-    deadline_seconds: float = Field(default=120.0, gt=0)
+    deadline_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="a request's whole time; a client's switchyard.timeout may only shorten it",
+    )
+    max_retry_after_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="the longest Retry-After the gateway waits for; past it, it gives up",
+    )
     backoff: BackoffSettings = Field(default_factory=BackoffSettings)
     circuit_breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     breaker_store: BreakerStoreSettings = Field(default_factory=BreakerStoreSettings)

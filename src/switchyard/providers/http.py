@@ -19,6 +19,7 @@ import orjson
 
 from switchyard.errors import ProviderUnavailable, SwitchyardError, Timeout
 from switchyard.providers.base import Timeouts
+from switchyard.resilience.retry import sane_retry_after
 
 ErrorMapper = Callable[[int, Mapping[str, str], bytes], SwitchyardError]
 
@@ -139,24 +140,29 @@ def json_headers(own: Mapping[str, str | None], configured: Mapping[str, str]) -
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``retry-after`` (delta-seconds); None when absent.
+    """Seconds from ``retry-after-ms`` or ``retry-after`` (delta-seconds or an HTTP date).
 
-    A plain dict's names may be in any case (aiohttp's header mapping ignores case already).
+    None when absent or not a sane wait (``inf``, ``nan``, negative, garbage: a ``retry-after-ms``
+    like that falls back to ``retry-after``); a huge one is cut to a day (see
+    :func:`~switchyard.resilience.retry.sane_retry_after`). A plain dict's names may be in any
+    case (aiohttp's header mapping ignores case already).
     """
     if isinstance(headers, dict):
         headers = {key.lower(): value for key, value in headers.items()}
     raw_ms = headers.get("retry-after-ms")
     if raw_ms:
         try:
-            return max(float(raw_ms) / 1000.0, 0.0)
+            seconds = sane_retry_after(float(raw_ms) / 1000.0)
         except ValueError:
-            pass
+            seconds = None
+        if seconds is not None:
+            return seconds
     raw = headers.get("retry-after")
     if raw:
         try:
-            return max(float(raw), 0.0)
+            return sane_retry_after(float(raw))
         except ValueError:
-            return _http_date_delta(raw)
+            return sane_retry_after(_http_date_delta(raw))
     return None
 
 
@@ -176,7 +182,7 @@ def _http_date_delta(value: str) -> float | None:
 
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # not a date, or one out of range
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
