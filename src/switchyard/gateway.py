@@ -34,7 +34,7 @@ from switchyard.routing.attempts import AttemptRunner, Outcome
 from switchyard.routing.health import HealthBoard
 from switchyard.routing.hedging import Abandoned
 from switchyard.routing.probes import HealthProber
-from switchyard.routing.router import Candidate, Router, for_candidate
+from switchyard.routing.router import Candidate, Router, configured_keys, for_candidate
 from switchyard.types import (
     AbandonedAttempt,
     ChatRequest,
@@ -71,11 +71,13 @@ class Gateway:
         self.providers.update(providers or {})
         rng = rng or random.Random()
         router_settings = config.router
+        # configured deployments keep their records; made-up provider/model names are capped
+        keep, max_direct = configured_keys(config.models), router_settings.max_direct_deployments
         self.breakers: BreakerStore = breakers or build_breaker_store(
-            router_settings.breaker_store, clock
+            router_settings.breaker_store, clock, keep=keep, max_direct=max_direct
         )
         self._owns_breakers = breakers is None
-        self.health = HealthBoard(clock)
+        self.health = HealthBoard(clock, keep=keep, max_direct=max_direct)
         self.router = Router(
             config.models,
             self.providers,
@@ -84,6 +86,7 @@ class Gateway:
             default_breaker=router_settings.circuit_breaker,
             health=self.health,
             rng=rng,
+            max_direct=max_direct,
         )
         self.prober = HealthProber(
             self.providers, self.router.candidates(), self.health, clock=clock, sleep=probe_sleep

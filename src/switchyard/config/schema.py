@@ -86,6 +86,12 @@ class RouterSettings(_Section):
         allow_inf_nan=False,
         description="the longest Retry-After the gateway waits for; past it, it gives up",
     )
+    max_direct_deployments: int = Field(
+        default=10_000,
+        ge=1,
+        description="health and breaker records kept for provider/model names that are not "
+        "configured deployments (least recently used first out)",
+    )
     backoff: BackoffSettings = Field(default_factory=BackoffSettings)
     circuit_breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     breaker_store: BreakerStoreSettings = Field(default_factory=BreakerStoreSettings)
