@@ -35,7 +35,7 @@ from switchyard.routing.candidate import Candidate
 from switchyard.routing.health import HealthBoard
 from switchyard.routing.hedging import Abandoned
 from switchyard.routing.probes import HealthProber
-from switchyard.routing.router import Router, for_candidate
+from switchyard.routing.router import Router, configured_keys, for_candidate
 from switchyard.types import (
     AbandonedAttempt,
     ChatRequest,
@@ -72,11 +72,13 @@ class Gateway:
         self.providers.update(providers or {})
         rng = rng or random.Random()
         router_settings = config.router
+        # configured deployments keep their records; made-up provider/model names are capped
+        keep, max_direct = configured_keys(config.models), router_settings.max_direct_deployments
         self.breakers: BreakerStore = breakers or build_breaker_store(
-            router_settings.breaker_store, clock
+            router_settings.breaker_store, clock, keep=keep, max_direct=max_direct
         )
         self._owns_breakers = breakers is None
-        self.health = HealthBoard(clock)
+        self.health = HealthBoard(clock, keep=keep, max_direct=max_direct)
         self.router = Router(
             config.models,
             self.providers,
@@ -85,6 +87,7 @@ class Gateway:
             default_breaker=router_settings.circuit_breaker,
             health=self.health,
             rng=rng,
+            max_direct=max_direct,
         )
         self.prober = HealthProber(
             self.providers, self.router.candidates(), self.health, clock=clock, sleep=probe_sleep
@@ -97,6 +100,7 @@ class Gateway:
                 maximum=backoff.maximum,
                 multiplier=backoff.multiplier,
                 rng=rng,
+                max_retry_after=router_settings.max_retry_after_seconds,
             ),
             self.breakers,
             self.health,
@@ -207,7 +211,12 @@ class Gateway:
         return self.router.larger_context(route, chat, beyond=beyond)
 
     def _deadline(self, seconds: float | None) -> float:
-        return self._clock() + (seconds or self.config.router.deadline_seconds)
+        """When the request must be over: ``router.deadline_seconds`` from now, or sooner when
+        the caller's ``timeout`` asks (a timeout never extends it; 0 or None: not set)."""
+        limit = self.config.router.deadline_seconds
+        if seconds is not None and 0.0 < seconds < limit:
+            limit = seconds
+        return self._clock() + limit
 
 
 ResponseT = TypeVar("ResponseT", ChatResponse, EmbeddingResponse)
