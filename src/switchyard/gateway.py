@@ -42,7 +42,7 @@ from switchyard.routing.attempts import AttemptRunner, Outcome
 from switchyard.routing.candidate import Candidate
 from switchyard.routing.health import HealthBoard
 from switchyard.routing.probes import HealthProber, ProbeResult
-from switchyard.routing.router import AliasRoute, Router, for_candidate
+from switchyard.routing.router import AliasRoute, Router, configured_keys, for_candidate
 from switchyard.status import DeploymentStatus, GatewayStatus, ModelListing, ProvidersReport
 from switchyard.stream_lifecycle import GatewayStream
 from switchyard.types import (
@@ -85,11 +85,13 @@ class Gateway:
         self.providers.update(providers or {})
         rng = rng or random.Random()
         router_settings = config.router
+        # configured deployments keep their records; made-up provider/model names are capped
+        keep, max_direct = configured_keys(config.models), router_settings.max_direct_deployments
         self.breakers: BreakerStore = breakers or build_breaker_store(
-            router_settings.breaker_store, clock
+            router_settings.breaker_store, clock, keep=keep, max_direct=max_direct
         )
         self._owns_breakers = breakers is None
-        self.health = HealthBoard(clock)
+        self.health = HealthBoard(clock, keep=keep, max_direct=max_direct)
         self.router = Router(
             config.models,
             self.providers,
@@ -98,6 +100,7 @@ class Gateway:
             default_breaker=router_settings.circuit_breaker,
             health=self.health,
             rng=rng,
+            max_direct=max_direct,
         )
         self.prober = HealthProber(
             self.providers, self.router.candidates(), self.health, clock=clock, sleep=probe_sleep
@@ -110,6 +113,7 @@ class Gateway:
                 maximum=backoff.maximum,
                 multiplier=backoff.multiplier,
                 rng=rng,
+                max_retry_after=router_settings.max_retry_after_seconds,
             ),
             self.breakers,
             self.health,
@@ -304,7 +308,12 @@ class Gateway:
             return await attempt(larger), larger
 
     def _deadline(self, seconds: float | None) -> float:
-        return self._clock() + (seconds or self.config.router.deadline_seconds)
+        """When the request must be over: ``router.deadline_seconds`` from now, or sooner when
+        the caller's ``timeout`` asks (a timeout never extends it; 0 or None: not set)."""
+        limit = self.config.router.deadline_seconds
+        if seconds is not None and 0.0 < seconds < limit:
+            limit = seconds
+        return self._clock() + limit
 
     # -- records --------------------------------------------------------------------------
 

@@ -104,7 +104,24 @@ class BackoffSettings(_Section):
 
 class RouterSettings(_Section):
     retries: int = Field(default=2, ge=0)
-    deadline_seconds: float = Field(default=120.0, gt=0)
+    deadline_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="a request's whole time; a client's switchyard.timeout may only shorten it",
+    )
+    max_retry_after_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="the longest Retry-After the gateway waits for; past it, it gives up",
+    )
+    max_direct_deployments: int = Field(
+        default=10_000,
+        ge=1,
+        description="health and breaker records kept for provider/model names that are not "
+        "configured deployments (least recently used first out)",
+    )
     backoff: BackoffSettings = Field(default_factory=BackoffSettings)
     circuit_breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     breaker_store: BreakerStoreSettings = Field(default_factory=BreakerStoreSettings)

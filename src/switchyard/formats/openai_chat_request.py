@@ -47,7 +47,6 @@ _RANGES: tuple[tuple[str, float | None, float | None], ...] = (
     ("n", 1, 128),
     ("top_logprobs", 0, 20),
     ("max_tokens", 1, None),
-    ("timeout", 0, None),
 )
 
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
+from switchyard.resilience.deployment_records import DEFAULT_MAX_DIRECT, DeploymentRecords
 from switchyard.resilience.settings import BreakerSettings
 
 State = Literal["closed", "open", "half_open"]
@@ -143,16 +144,24 @@ class BreakerStore(Protocol):
 
 
 class MemoryBreakers:
-    """Breakers of this process (the default)."""
+    """Breakers of this process (the default). Those of the deployments in ``keep`` (the
+    configured ones) are kept; those of other ``provider/model`` names, at most ``max_direct``,
+    least recently used first out (an evicted breaker starts closed again)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        keep: Iterable[str] = (),
+        max_direct: int = DEFAULT_MAX_DIRECT,
+    ) -> None:
         self.clock = clock
-        self.breakers: dict[str, CircuitBreaker] = {}
+        self.breakers: DeploymentRecords[CircuitBreaker] = DeploymentRecords(keep, max_direct)
 
     def get(self, key: str, settings: BreakerSettings) -> CircuitBreaker:
         breaker = self.breakers.get(key)
         if breaker is None:
-            breaker = self.breakers[key] = CircuitBreaker(settings, self.clock)
+            breaker = self.breakers.add(key, CircuitBreaker(settings, self.clock))
         return breaker
 
     async def allow(self, key: str, settings: BreakerSettings) -> bool:

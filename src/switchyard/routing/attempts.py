@@ -4,8 +4,11 @@ For each candidate: ask its breaker, run the call under the attempt timeout (cap
 left of the request's deadline), and record the outcome. A retryable error moves on to the next
 candidate at once; when every candidate has been tried, the loop waits (full-jitter backoff, at
 least the upstream's ``Retry-After``) and makes another pass, at most ``policy.retries`` more
-passes and never past the deadline. A non-retryable error (the caller's 4xx) ends the loop at
-once: another deployment would refuse the same request.
+passes. It never sleeps into the deadline and never waits on a ``Retry-After`` longer than
+``policy.max_retry_after``: it gives up instead and raises the last error, whose
+``retry_after`` (finite, at most a day) tells the caller when to come back. A non-retryable
+error (the caller's 4xx) ends the loop at once: another deployment would refuse the same
+request.
 
 An alias with ``hedge`` settings runs each pass through
 :func:`~switchyard.routing.hedging.hedged_pass` instead: the same attempts, some of them
@@ -29,7 +32,7 @@ from switchyard.errors import (
     Timeout,
 )
 from switchyard.resilience.breaker import BreakerStore
-from switchyard.resilience.retry import RetryPolicy
+from switchyard.resilience.retry import RetryPolicy, sane_retry_after
 from switchyard.routing.candidate import Candidate
 from switchyard.routing.health import HealthBoard
 from switchyard.routing.hedging import Abandoned, HedgeResult, hedge_delay, hedged_pass
@@ -113,13 +116,11 @@ class AttemptRunner:
                     break  # every candidate was refused by its breaker
                 if round_ == self.policy.retries:
                     break
-                retry_after = max(
-                    (e.retry_after for e in round_errors if e.retry_after is not None),
-                    default=None,
+                delay = self.policy.wait(
+                    round_, _longest_retry_after(round_errors), deadline - self.clock()
                 )
-                delay = self.policy.delay(round_, retry_after)
-                if self.clock() + delay >= deadline:
-                    break
+                if delay is None:
+                    break  # the upstream asks for longer than we wait, or the deadline is near
                 await self.sleep(delay)
         except DeadlineReached:
             raise _with_attempts(_deadline(tally.errors), tally.errors) from None
@@ -245,6 +246,14 @@ def _with_attempts(error: SwitchyardError, errors: list[SwitchyardError]) -> Swi
     return error
 
 
+def _longest_retry_after(errors: list[SwitchyardError]) -> float | None:
+    """The longest sane wait a pass's errors asked for (None: none asked)."""
+    return max(
+        (s for s in (sane_retry_after(e.retry_after) for e in errors) if s is not None),
+        default=None,
+    )
+
+
 def _deadline(errors: list[SwitchyardError]) -> DeadlineExceeded:
     tried = f" after {len(errors)} failed attempt(s); last: {errors[-1]}" if errors else ""
     return DeadlineExceeded(f"the request's deadline ran out{tried}")
@@ -263,7 +272,7 @@ def _exhausted(
     final = type(last)(
         f"all {attempts} attempt(s) failed: {summary}",
         provider=last.provider,
-        retry_after=last.retry_after,
+        retry_after=sane_retry_after(last.retry_after),
         upstream_status=last.upstream_status,
     )
     final.__cause__ = last

@@ -4,17 +4,20 @@ For every deployment (``provider/model``) the board keeps requests in flight, an
 time-to-first-token and of total latency (what the ``fastest`` strategy ranks by), and a window
 of recent outcomes from which error rate and latency percentiles are computed for
 ``GET /api/v1/providers``. Recording is a few arithmetic operations per attempt: no I/O, no
-locks (one event loop), no allocation beyond the bounded window.
+locks (one event loop), no allocation beyond the bounded window. Records of ``provider/model``
+names a caller makes up are capped (``router.max_direct_deployments``).
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
+
+from switchyard.resilience.deployment_records import DEFAULT_MAX_DIRECT, DeploymentRecords
 
 EWMA_ALPHA = 0.2
 WINDOW = 256
@@ -66,14 +69,24 @@ class HealthView(BaseModel):
 
 
 class HealthBoard:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    """Records for the deployments in ``keep`` (the configured ones) live as long as the board;
+    those of other ``provider/model`` names, at most ``max_direct`` of them, least recently used
+    first out (see :mod:`~switchyard.resilience.deployment_records`)."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        keep: Iterable[str] = (),
+        max_direct: int = DEFAULT_MAX_DIRECT,
+    ) -> None:
         self.clock = clock
-        self.deployments: dict[str, DeploymentHealth] = {}
+        self.deployments: DeploymentRecords[DeploymentHealth] = DeploymentRecords(keep, max_direct)
 
     def get(self, key: str) -> DeploymentHealth:
         health = self.deployments.get(key)
         if health is None:
-            health = self.deployments[key] = DeploymentHealth()
+            health = self.deployments.add(key, DeploymentHealth())
         return health
 
     def started(self, key: str) -> None:

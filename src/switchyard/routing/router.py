@@ -18,6 +18,7 @@ from switchyard.config.schema import Deployment, HedgeSettings, ModelAlias
 from switchyard.errors import ContextLengthExceeded, ModelNotFound
 from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.capabilities import fit_request
+from switchyard.resilience.deployment_records import DEFAULT_MAX_DIRECT, DeploymentRecords
 from switchyard.resilience.settings import BreakerSettings
 from switchyard.routing.candidate import Candidate
 from switchyard.routing.eligibility import ChatNeeds, eligible, eligible_for_embeddings
@@ -42,6 +43,16 @@ class AliasRoute:
     context_window_fallbacks: tuple[str, ...] = ()
     hedge: HedgeSettings | None = None
     mid_stream_failover: bool = False
+
+
+def deployment_key(deployment: Deployment) -> str:
+    """``provider/model``: a deployment's identity for breakers and health."""
+    return f"{deployment.provider}/{deployment.model}"
+
+
+def configured_keys(aliases: Sequence[ModelAlias]) -> frozenset[str]:
+    """The keys of every configured deployment (their records are never evicted)."""
+    return frozenset(deployment_key(d) for alias in aliases for d in alias.deployments)
 
 
 def for_candidate(request: ChatRequest, candidate: Candidate) -> ChatRequest:
@@ -70,6 +81,7 @@ class Router:
         default_breaker: BreakerSettings,
         health: HealthBoard | None = None,
         rng: random.Random | None = None,
+        max_direct: int = DEFAULT_MAX_DIRECT,
     ) -> None:
         self._providers = providers
         self._catalog = catalog
@@ -90,7 +102,8 @@ class Router:
                 alias.hedge,
                 alias.mid_stream_failover,
             )
-        self._direct: dict[str, AliasRoute] = {}
+        # provider/model names callers send: an LRU, as their health and breakers are
+        self._direct: DeploymentRecords[AliasRoute] = DeploymentRecords(limit=max_direct)
 
     @property
     def aliases(self) -> Mapping[str, AliasRoute]:
@@ -169,7 +182,8 @@ class Router:
         return route.strategy(fit, ctx)
 
     def _direct_route(self, model: str) -> AliasRoute:
-        """``provider/model``: one deployment built on the fly (and remembered)."""
+        """``provider/model``: one deployment built on the fly (and remembered, at most
+        ``max_direct`` such names)."""
         route = self._direct.get(model)
         if route is not None:
             return route
@@ -183,10 +197,7 @@ class Router:
             )
         deployment = Deployment(provider=provider_name, model=upstream_model)
         candidate = self._candidate(deployment, self._default_breaker)
-        route = AliasRoute(model, fallback_order, (candidate,))
-        if len(self._direct) < 10_000:  # bounded: names come from callers
-            self._direct[model] = route
-        return route
+        return self._direct.add(model, AliasRoute(model, fallback_order, (candidate,)))
 
     def _candidate(self, deployment: Deployment, breaker: BreakerSettings) -> Candidate:
         provider = self._providers[deployment.provider]
@@ -194,7 +205,7 @@ class Router:
         prices = deployment.prices or (info.prices if info is not None else None)
         timeout = deployment.timeout or provider.settings.timeout or self._default_timeout
         return Candidate(
-            key=f"{deployment.provider}/{deployment.model}",
+            key=deployment_key(deployment),
             provider=provider,
             model=deployment.model,
             weight=deployment.weight,
@@ -205,4 +216,10 @@ class Router:
         )
 
 
-__all__ = ["AliasRoute", "Router", "for_candidate"]
+__all__ = [
+    "AliasRoute",
+    "Router",
+    "configured_keys",
+    "deployment_key",
+    "for_candidate",
+]

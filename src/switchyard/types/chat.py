@@ -128,7 +128,7 @@ class ChatRequest(_Model):
     extra: dict[str, Any] | None = None
     # gateway controls
     cache: bool | None = None  # not built yet: refused when set (see _not_built)
-    timeout: float | None = None
+    timeout: float | None = Field(default=None, ge=0, allow_inf_nan=False)  # seconds
     fallbacks: list[str] | None = None
     tags: list[str] | None = None  # not built yet: refused when set
     prefer: str | None = None  # a provider name to try first
