@@ -80,7 +80,8 @@ class Gateway:
         self.sinks: list[RecordSink] = [LogSink(), *sinks]
         self.catalog = catalog or Catalog.from_settings(config.catalog)
         self.providers: dict[str, Provider[Any]] = {
-            name: build_provider(name, settings) for name, settings in config.providers.items()
+            name: build_provider(name, settings, catalog=self.catalog)
+            for name, settings in config.providers.items()
         }
         self.providers.update(providers or {})
         rng = rng or random.Random()

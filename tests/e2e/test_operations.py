@@ -9,6 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from switchyard import Gateway
+from switchyard.config.schema import SwitchyardConfig
+from switchyard.providers.base import Provider
+from switchyard.providers.fake import FakeProvider, FakeSettings
 from tests.e2e.served import ServedGateway, serve
 from tests.fakes.openai_upstream import OpenAIUpstream
 from tests.fakes.upstream import Reply
@@ -120,6 +124,7 @@ def test_health_test_reports_latency(http: httpx.Client) -> None:
     assert reply.status_code == 200
     body = reply.json()
     assert body["ok"] is True and body["provider"] == "b" and body["mode"] == "health"
+    assert body["status"] == "healthy"
     assert body["latency_ms"] >= 0 and "error" not in body
 
 
@@ -127,10 +132,51 @@ def test_a_failing_provider_is_reported_not_raised(http: httpx.Client) -> None:
     reply = http.post("/api/v1/providers/gone/test")
     assert reply.status_code == 200
     body = reply.json()
-    assert body["ok"] is False
+    assert body["ok"] is False and body["status"] == "down"
     assert body["error"]["type"] == "api_error"
     assert body["error"]["code"] == "provider_unavailable"
     assert body["error"]["message"]
+
+
+class Unchecked(FakeProvider):
+    """A provider on the base class's health check: it has nothing it can ask."""
+
+    health_check = Provider.health_check
+
+
+def test_a_provider_that_cannot_check_is_never_reported_healthy() -> None:
+    """Azure with nothing listening is down (its check asks the resource for its models); a
+    provider with no check says unknown, and its deployments' health is left as it was."""
+    cfg = SwitchyardConfig.model_validate(
+        {
+            "server": {"master_key": KEY},
+            "providers": {
+                "az": {
+                    "type": "azure_openai",
+                    "endpoint": f"http://127.0.0.1:{_closed_port()}",
+                    "api_key": "k",
+                },
+                "blind": {"type": "fake"},
+            },
+            "models": [{"name": "m", "deployments": [{"provider": "blind", "model": "x"}]}],
+        }
+    )
+    blind = cfg.providers["blind"]
+    assert isinstance(blind, FakeSettings)
+    gateway = Gateway(cfg, providers={"blind": Unchecked("blind", blind)})
+    with serve(gateway) as served, httpx.Client(base_url=served.url, headers=AUTH) as http:
+        az = http.post("/api/v1/providers/az/test").json()
+        assert az["ok"] is False and az["status"] == "down"
+        assert az["error"]["code"] == "provider_unavailable"
+        unknown = http.post("/api/v1/providers/blind/test").json()
+        assert unknown["ok"] is None and unknown["status"] == "unknown"
+        assert "error" not in unknown
+        providers = {p["name"]: p for p in http.get("/api/v1/providers").json()["data"]}
+        blind_view = providers["blind"]
+        assert blind_view["status"] == "unknown"
+        assert blind_view["probe"]["last"]["ok"] is None
+        assert blind_view["deployments"][0]["status"] == "unknown"
+        assert providers["az"]["status"] == "down"
 
 
 def test_chat_mode_sends_one_token_to_a_deployment(

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from switchyard import Gateway
 from switchyard.catalog.catalog import Catalog
 from switchyard.errors import (
     AuthenticationError,
@@ -99,6 +100,42 @@ async def test_max_tokens_is_always_sent(upstream: AnthropicUpstream) -> None:
     assert [r.json["max_tokens"] for r in upstream.requests] == [4096, 12, 999, 12]
     await plain.aclose()
     await configured.aclose()
+
+
+async def test_the_default_max_tokens_follows_the_gateways_catalog(
+    upstream: AnthropicUpstream,
+) -> None:
+    """``catalog.models`` in config overrides the packaged entry the adapter reads."""
+    packaged = Catalog.default().get("claude-sonnet-4-5")
+    assert packaged is not None and packaged.max_output_tokens != 1234
+    config = {
+        "providers": {
+            "claude": {"type": "anthropic", "base_url": upstream.base_url, "api_key": "k"}
+        },
+        "models": [
+            {
+                "name": "sonnet",
+                "deployments": [{"provider": "claude", "model": "claude-sonnet-4-5"}],
+            }
+        ],
+        "catalog": {
+            "models": [
+                {
+                    "name": "claude-sonnet-4-5",
+                    "provider": "anthropic",
+                    "context_window": 200_000,
+                    "max_output_tokens": 1234,
+                }
+            ]
+        },
+    }
+    async with Gateway.from_config(config) as gateway:
+        await gateway.chat(model="sonnet", messages=[{"role": "user", "content": "hi"}])
+        assert upstream.last_request.json["max_tokens"] == 1234
+        stream = gateway.stream(model="sonnet", messages=[{"role": "user", "content": "hi"}])
+        async for _ in stream:
+            pass
+        assert upstream.last_request.json["max_tokens"] == 1234
 
 
 async def test_configured_headers_win(upstream: AnthropicUpstream) -> None:

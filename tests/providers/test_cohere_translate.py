@@ -357,7 +357,7 @@ def test_malformed_replies_are_protocol_errors(body: Any) -> None:
 
 def replay(events: list[dict[str, Any]]) -> tuple[list[ChatChunk], CohereStreamTranslator]:
     translator = CohereStreamTranslator(model="command-a", created=5, provider="co")
-    chunks = [chunk for event in events for chunk in translator.feed(event)]
+    chunks = [chunk for event in events for chunk in translator.feed_payload(event)]
     return chunks + translator.finish(), translator
 
 
@@ -443,7 +443,7 @@ def test_a_streamed_plan_and_two_calls() -> None:
     ]
     assert [c.finish_reason for c in chunks if c.finish_reason] == ["tool_calls"]
     assert chunks[-1].usage is not None and chunks[-1].usage.input_tokens == 913
-    assert translator.ended
+    assert translator.done
 
 
 def test_a_streamed_text_with_thinking_and_ignored_events() -> None:
@@ -480,7 +480,7 @@ def test_a_streamed_text_with_thinking_and_ignored_events() -> None:
 
 def test_a_stream_without_message_end_is_unavailable() -> None:
     translator = CohereStreamTranslator(model="m", created=1, provider="co")
-    translator.feed(TOOL_STREAM[0])
+    translator.feed_payload(TOOL_STREAM[0])
     with pytest.raises(ProviderUnavailable):
         translator.finish()
 
@@ -489,16 +489,18 @@ def test_message_end_with_an_error_raises_it() -> None:
     translator = CohereStreamTranslator(model="m", created=1, provider="co")
     end = {"type": "message-end", "delta": {"finish_reason": "ERROR", "error": "internal error"}}
     with pytest.raises(ProviderUnavailable, match="internal error") as caught:
-        translator.feed(end)
+        translator.feed_payload(end)
     assert caught.value.provider == "co"
 
 
 def test_malformed_stream_events_are_protocol_errors() -> None:
     translator = CohereStreamTranslator(model="m", created=1, provider="co")
     with pytest.raises(UpstreamProtocolError):
-        translator.feed({"type": "content-delta", "delta": {"message": {"content": "text"}}})
+        translator.feed_payload(
+            {"type": "content-delta", "delta": {"message": {"content": "text"}}}
+        )
     with pytest.raises(UpstreamProtocolError):
-        translator.feed(
+        translator.feed_payload(
             {
                 "type": "tool-call-delta",
                 "index": 3,
@@ -506,7 +508,7 @@ def test_malformed_stream_events_are_protocol_errors() -> None:
             }
         )
     with pytest.raises(UpstreamProtocolError):
-        translator.feed(["not", "an", "object"])
+        translator.feed_payload(["not", "an", "object"])
 
 
 # -- errors -------------------------------------------------------------------------------------

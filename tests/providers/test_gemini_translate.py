@@ -457,7 +457,7 @@ def translator() -> StreamTranslator:
 
 def replay(events: list[dict[str, Any]]) -> list[ChatChunk]:
     stream = translator()
-    chunks = [chunk for event in events for chunk in stream.feed(event)]
+    chunks = [chunk for event in events for chunk in stream.feed_payload(event)]
     return chunks + stream.finish()
 
 
@@ -502,7 +502,7 @@ def test_a_streamed_function_call_arrives_whole() -> None:
 
 def test_a_stream_without_finish_reason_ended_early() -> None:
     stream = translator()
-    stream.feed(response([{"text": "Hel"}], None))
+    stream.feed_payload(response([{"text": "Hel"}], None))
     with pytest.raises(ProviderUnavailable, match="ended early"):
         stream.finish()
     with pytest.raises(ProviderUnavailable):
@@ -512,9 +512,9 @@ def test_a_stream_without_finish_reason_ended_early() -> None:
 def test_a_stream_blocked_before_any_text_raises_content_filtered() -> None:
     stream = translator()
     with pytest.raises(ContentFiltered):
-        stream.feed({"candidates": [{"finishReason": "SAFETY", "index": 0}]})
+        stream.feed_payload({"candidates": [{"finishReason": "SAFETY", "index": 0}]})
     with pytest.raises(ContentFiltered):
-        translator().feed({"promptFeedback": {"blockReason": "SAFETY"}})
+        translator().feed_payload({"promptFeedback": {"blockReason": "SAFETY"}})
 
 
 def test_a_stream_stopped_for_safety_after_some_text_finishes_with_content_filter() -> None:
@@ -526,4 +526,4 @@ def test_a_stream_stopped_for_safety_after_some_text_finishes_with_content_filte
 
 def test_malformed_stream_chunks_are_upstream_protocol_errors() -> None:
     with pytest.raises(UpstreamProtocolError):
-        translator().feed({"candidates": [{"content": {"parts": "x"}}]})
+        translator().feed_payload({"candidates": [{"content": {"parts": "x"}}]})

@@ -13,6 +13,7 @@ import pytest
 
 from switchyard.config.load import load_config
 from switchyard.errors import (
+    AuthenticationError,
     InvalidRequest,
     ProviderUnavailable,
     RateLimited,
@@ -368,10 +369,28 @@ async def test_together_lists_models_from_a_bare_array(openai_upstream: OpenAIUp
     await provider.aclose()
 
 
-async def test_health_check_without_a_model_list(openai_upstream: OpenAIUpstream) -> None:
+@pytest.mark.parametrize(
+    ("api_version", "path", "query"),
+    [
+        ("2024-12-01-preview", "/openai/models", "api-version=2024-12-01-preview"),
+        ("v1", "/openai/v1/models", ""),
+    ],
+)
+async def test_azure_health_check_asks_the_resource_its_models(
+    openai_upstream: OpenAIUpstream, api_version: str, path: str, query: str
+) -> None:
+    """Azure's model list is not its deployments (so ``list_models`` is not declared), but
+    answering it proves the endpoint is up and takes the key: never healthy without asking."""
     root = f"http://127.0.0.1:{openai_upstream.port}"
-    settings = PRESETS_BY_TYPE["azure_openai"].settings(endpoint=root)  # type: ignore[call-arg]
+    settings = PRESETS_BY_TYPE["azure_openai"].settings(  # type: ignore[call-arg]
+        endpoint=root, deployment="gpt-4o-prod", api_version=api_version, api_key="az"
+    )
     provider = build_provider("azure", settings)
-    await provider.health_check()
-    assert openai_upstream.requests == []
+    assert await provider.health_check() == "healthy"
+    sent = openai_upstream.last_request
+    assert (sent.method, sent.path, sent.query) == ("GET", path, query)
+    assert sent.headers["api-key"] == "az"
+    openai_upstream.script(Reply.error(401, "Access denied due to invalid subscription key"))
+    with pytest.raises(AuthenticationError):
+        await provider.health_check()
     await provider.aclose()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from switchyard.catalog.catalog import Catalog
 from switchyard.errors import InvalidRequest
 from switchyard.types import (
     ChatChunk,
@@ -97,20 +98,27 @@ class ProviderSettings(BaseModel):
 
 SettingsT = TypeVar("SettingsT", bound=ProviderSettings)
 
+# What a health check found: the upstream answered a real request ("healthy"), or this adapter
+# has nothing it can ask ("unknown": never reported as healthy). An unusable upstream raises.
+HealthCheck = Literal["healthy", "unknown"]
+
 
 class Provider(ABC, Generic[SettingsT]):
     """One configured upstream. ``name`` is its key in the config's ``providers`` map.
 
     The request a provider receives already names the upstream model in ``request.model``.
     Every method raises only :mod:`switchyard.errors` classes; the gateway applies timeouts,
-    retries and failover around these calls.
+    retries and failover around these calls. ``catalog`` is the gateway's (the packaged one
+    with the config's overrides); None, as in a test building an adapter alone: the packaged
+    default.
     """
 
     capabilities: ClassVar[Capabilities] = Capabilities()
 
-    def __init__(self, name: str, settings: SettingsT) -> None:
+    def __init__(self, name: str, settings: SettingsT, *, catalog: Catalog | None = None) -> None:
         self.name = name
         self.settings = settings
+        self.catalog = catalog
 
     @abstractmethod
     async def chat(self, request: ChatRequest) -> ChatResponse: ...
@@ -129,8 +137,11 @@ class Provider(ABC, Generic[SettingsT]):
     async def list_models(self) -> list[str]:
         return []
 
-    async def health_check(self) -> None:
-        """Raise a :class:`~switchyard.errors.SwitchyardError` when the upstream is not usable."""
+    async def health_check(self) -> HealthCheck:
+        """Ask the upstream something cheap and real: ``"healthy"`` when it answered; raise a
+        :class:`~switchyard.errors.SwitchyardError` when it is not usable. This default asks
+        nothing, so it says ``"unknown"``: an adapter that can check overrides it."""
+        return "unknown"
 
     async def start(self) -> None:
         """Acquire resources (called once, inside the running event loop)."""
@@ -170,6 +181,7 @@ def chunks_from_response(response: ChatResponse) -> list[ChatChunk]:
 
 __all__ = [
     "Capabilities",
+    "HealthCheck",
     "ProbeSettings",
     "Provider",
     "ProviderSettings",

@@ -22,8 +22,9 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchyard.catalog.catalog import Catalog
 from switchyard.errors import ProviderUnavailable, UpstreamProtocolError, error_for_status
-from switchyard.providers.base import Capabilities, Provider, ProviderSettings
+from switchyard.providers.base import Capabilities, HealthCheck, Provider, ProviderSettings
 from switchyard.types import (
     ChatChunk,
     ChatRequest,
@@ -86,8 +87,10 @@ class FakeProvider(Provider[FakeSettings]):
         tools=True, vision=True, json_mode=True, embeddings=True, list_models=True
     )
 
-    def __init__(self, name: str, settings: FakeSettings) -> None:
-        super().__init__(name, settings)
+    def __init__(
+        self, name: str, settings: FakeSettings, *, catalog: Catalog | None = None
+    ) -> None:
+        super().__init__(name, settings, catalog=catalog)
         self.calls = 0
         self.cancelled = 0  # calls cancelled, or streams closed, before their end
         self.requests: list[ChatRequest] = []
@@ -170,6 +173,10 @@ class FakeProvider(Provider[FakeSettings]):
 
     async def list_models(self) -> list[str]:
         return ["fake-model"]
+
+    async def health_check(self) -> HealthCheck:
+        """In-process: there is nothing to reach, so nothing can be down."""
+        return "healthy"
 
     # -- behaviour ----------------------------------------------------------------------------
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from switchyard.catalog.catalog import Catalog
 from switchyard.providers.anthropic.settings import AnthropicSettings
 from switchyard.providers.base import Provider, ProviderSettings
 from switchyard.providers.cohere.settings import CohereSettings
 from switchyard.providers.fake import FakeSettings
 from switchyard.providers.gemini.settings import GeminiSettings
+from switchyard.providers.http import HttpClient
+from switchyard.providers.http_api import HttpProvider
 from switchyard.providers.local.settings import LocalSettings
 from switchyard.providers.ollama.settings import OllamaSettings
 from switchyard.providers.openai.settings import OpenAISettings
@@ -52,8 +55,25 @@ def provider_class(type_name: str) -> type[Provider[Any]]:
     return cls
 
 
-def build_provider(name: str, settings: ProviderSettings) -> Provider[Any]:
-    return provider_class(settings.type)(name, settings)
+def build_provider(
+    name: str,
+    settings: ProviderSettings,
+    *,
+    http: HttpClient | None = None,
+    catalog: Catalog | None = None,
+) -> Provider[Any]:
+    """The provider ``settings`` describe, named ``name``.
+
+    ``catalog``: the gateway's (None: the packaged default). ``http``: an HTTP client to send
+    with instead of the provider's own (tests and benchmarks pass one; its maker closes it);
+    only the adapters that speak HTTP take one, and any other raises ``TypeError``.
+    """
+    cls = provider_class(settings.type)
+    if http is None:
+        return cls(name, settings, catalog=catalog)
+    if not issubclass(cls, HttpProvider):
+        raise TypeError(f"the {settings.type!r} adapter does not speak HTTP: it takes no client")
+    return cls(name, settings, catalog=catalog, http=http)
 
 
 __all__ = ["ADAPTERS", "ProviderConfig", "build_provider", "provider_class"]

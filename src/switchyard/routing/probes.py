@@ -32,9 +32,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ProbeResult:
-    """One probe's verdict. ``error`` is the mapped error; ``at`` is wall-clock time."""
+    """One probe's verdict. ``ok`` is None when the provider has no way to check (its
+    ``health_check()`` said "unknown"); ``error`` is the mapped error; ``at`` is wall-clock
+    time."""
 
-    ok: bool
+    ok: bool | None
     seconds: float
     at: float
     error: SwitchyardError | None = None
@@ -56,9 +58,10 @@ async def check_chat(provider: Provider[Any], model: str, within: float) -> Prob
 async def _timed(provider: Provider[Any], work: Awaitable[object], within: float) -> ProbeResult:
     started = time.perf_counter()
     error: SwitchyardError | None = None
+    outcome: object = None
     try:
         async with asyncio.timeout(within):
-            await work
+            outcome = await work
     except TimeoutError:
         error = Timeout(f"no answer to the probe within {within:g}s", provider=provider.name)
     except SwitchyardError as exc:
@@ -66,7 +69,8 @@ async def _timed(provider: Provider[Any], work: Awaitable[object], within: float
     except Exception as exc:  # an adapter bug must mark the provider down, not kill the prober
         logger.warning("health probe of %r raised %s", provider.name, type(exc).__name__)
         error = SwitchyardError(f"{type(exc).__name__}: {exc}", provider=provider.name)
-    return ProbeResult(error is None, time.perf_counter() - started, time.time(), error)
+    ok = None if outcome == "unknown" else error is None
+    return ProbeResult(ok, time.perf_counter() - started, time.time(), error)
 
 
 class HealthProber:
@@ -127,6 +131,8 @@ class HealthProber:
 
     def record(self, name: str, result: ProbeResult, keys: Sequence[str]) -> None:
         self.results[name] = result
+        if result.ok is None:  # nothing was checked: the deployments' health stays as it is
+            return
         error = None if result.error is None else str(result.error)
         for key in keys:
             self.health.probed(key, ok=result.ok, seconds=result.seconds, error=error)

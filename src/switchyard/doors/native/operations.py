@@ -8,7 +8,8 @@
 Every route needs the master key when one is configured (without one the server listens on
 loopback only). Answers are JSON; errors are OpenAI's error JSON, as on every other route. A
 provider that fails its test is not an error of this endpoint: the answer is 200 with
-``{"ok": false, "error": {...}}``.
+``{"ok": false, "status": "down", "error": {...}}``; one that has no way to check answers
+``{"ok": null, "status": "unknown"}``.
 """
 
 from __future__ import annotations
@@ -187,8 +188,10 @@ class OperationsDoor:
 
 
 def _result(result: ProbeResult) -> dict[str, Any]:
+    status = "unknown" if result.ok is None else "healthy" if result.ok else "down"
     body: dict[str, Any] = {
         "ok": result.ok,
+        "status": status,
         "latency_ms": round(result.seconds * 1000.0, 2),
         "at": result.at,
     }
@@ -206,11 +209,11 @@ def _result(result: ProbeResult) -> dict[str, Any]:
 def _provider_status(views: list[HealthView], last: ProbeResult | None) -> str:
     """The provider's overall state: down when its last probe failed; else from its
     deployments' (all healthy: healthy, all down: down, a mix: degraded); else the probe's."""
-    if last is not None and not last.ok:
+    if last is not None and last.ok is False:
         return "down"
     statuses = {view.status for view in views} - {"unknown"}
     if not statuses:
-        return "unknown" if last is None else "healthy"
+        return "healthy" if last is not None and last.ok else "unknown"
     if statuses == {"down"}:
         return "down"
     if statuses == {"healthy"}:

@@ -14,7 +14,9 @@ Events (https://docs.cohere.com/reference/chat-stream, .../docs/streaming and
   ERROR it raises the error ``delta.error`` describes;
 - ``citation-start`` / ``citation-end``, ``debug`` and unknown types are ignored.
 
-A stream that ends without ``message-end`` is incomplete: :meth:`finish` raises
+:meth:`~CohereStreamTranslator.feed` takes the SSE event (its ``data`` decoded as JSON; empty
+data and ``[DONE]`` are skipped); :meth:`~CohereStreamTranslator.feed_payload` the decoded
+object. A stream that ends without ``message-end`` is incomplete: :meth:`finish` raises
 ``ProviderUnavailable``.
 """
 
@@ -22,12 +24,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from switchyard.errors import ProviderUnavailable, UpstreamProtocolError, protocol_error
 from switchyard.providers.cohere import wire
 from switchyard.providers.cohere.errors import map_stream_error
 from switchyard.providers.cohere.translate import finish_from_cohere
+from switchyard.streaming.sse import SseEvent
 from switchyard.types import ChatChunk, FinishReason, ToolCallDelta, Usage
 
 # the events read through wire.StreamEvent; every other type carries nothing the gateway uses
@@ -46,17 +50,30 @@ class CohereStreamTranslator:
         self.provider = provider
         self.id = ""
         self.usage: Usage | None = None
-        self.ended = False
+        self.done = False  # message-end came
         self._calls: dict[int, int] = {}
         self._current_call: int | None = None
 
-    def feed(self, event: Any, name: str | None = None) -> list[ChatChunk]:
-        """The chunks one event gives; ``name`` is the SSE event name, used when the payload
-        has no ``type``."""
+    def feed(self, event: SseEvent) -> list[ChatChunk]:
+        """The chunks one SSE event gives."""
+        data = event.data
+        if not data or data == "[DONE]":
+            return []
+        try:
+            payload = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise UpstreamProtocolError(
+                f"upstream sent a malformed stream event: {data[:200]!r}", provider=self.provider
+            ) from exc
+        return self.feed_payload(payload, event.event)
+
+    def feed_payload(self, event: Any, name: str | None = None) -> list[ChatChunk]:
+        """The chunks one decoded event gives; ``name`` is the SSE event name, used when the
+        payload has no ``type``."""
         if not isinstance(event, dict):
             raise UpstreamProtocolError("stream event is not a JSON object", provider=self.provider)
         kind = event.get("type") or name
-        if self.ended:
+        if self.done:
             return []
         if kind == "message-end":
             return self._end(event)
@@ -98,7 +115,7 @@ class CohereStreamTranslator:
 
     def finish(self) -> list[ChatChunk]:
         """Called when the upstream stream is over: raises unless ``message-end`` came."""
-        if not self.ended:
+        if not self.done:
             raise ProviderUnavailable(
                 "the upstream stream ended before its message-end event", provider=self.provider
             )
@@ -137,7 +154,7 @@ class CohereStreamTranslator:
         finish: FinishReason = finish_from_cohere(
             delta.finish_reason, bool(self._calls), delta.error, self.provider
         )
-        self.ended = True
+        self.done = True
         self.usage = delta.usage.canonical() if delta.usage is not None else Usage()
         return [self._chunk(finish_reason=finish, usage=self.usage)]
 

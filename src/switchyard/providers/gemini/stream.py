@@ -5,8 +5,13 @@ parts are deltas, a ``functionCall`` arrives whole in one event (it becomes one
 ``ToolCallDelta`` with id, name and the whole :func:`arguments_json` text), the finishing event
 carries ``finishReason``, and ``usageMetadata`` (cumulative) rides on the events, complete on
 the last. There is no terminal sentinel: the HTTP body ending after every candidate finished is
-the end, and :meth:`StreamTranslator.finish` says ``ProviderUnavailable("stream ended early")``
-when it ends before that.
+the end (so :attr:`~StreamTranslator.done` stays False), and :meth:`StreamTranslator.finish`
+says ``ProviderUnavailable("stream ended early")`` when it ends before that.
+
+:meth:`~StreamTranslator.feed` takes the SSE event (its ``data`` decoded as JSON; an
+``{"error": ...}`` object raises the error it describes), :meth:`~StreamTranslator.feed_payload`
+the decoded object, and :meth:`~StreamTranslator.whole_reply` the JSON array an upstream that
+ignored ``alt=sse`` answers with.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from switchyard.errors import ProviderUnavailable
+from switchyard.errors import ProviderUnavailable, UpstreamProtocolError
+from switchyard.providers.gemini.errors import map_gemini_error_payload
 from switchyard.providers.gemini.reply import (
     blocked_prompt,
     filtered_reply,
@@ -25,6 +31,8 @@ from switchyard.providers.gemini.reply import (
     tool_call,
 )
 from switchyard.providers.gemini.wire import Candidate, GenerateContentResponse
+from switchyard.providers.http_api import parse_json
+from switchyard.streaming.sse import SseEvent
 from switchyard.types import ChatChunk, ToolCallDelta, Usage
 
 
@@ -36,7 +44,9 @@ class _CandidateState:
 
 
 class StreamTranslator:
-    """Feed each event's JSON payload in order; call :meth:`finish` when the body ended."""
+    """Feed each event in order; call :meth:`finish` when the body ended."""
+
+    done: bool = False  # never: Gemini sends no last event, the stream ends with its body
 
     def __init__(self, *, provider: str, model: str, created: int, fallback_id: str) -> None:
         self.provider = provider
@@ -48,7 +58,24 @@ class StreamTranslator:
         self._said_anything = False
         self.usage: Usage | None = None
 
-    def feed(self, payload: Any) -> list[ChatChunk]:
+    def feed(self, event: SseEvent) -> list[ChatChunk]:
+        """The chunks one SSE event gives."""
+        if not event.data.strip():
+            return []
+        return self.feed_payload(self._object(parse_json(event.data, self.provider)))
+
+    def whole_reply(self, raw: bytes) -> list[ChatChunk]:
+        """Every chunk of a reply sent whole, as a JSON array of the stream's objects (an
+        upstream that ignored ``alt=sse``), the closing one included."""
+        payload = parse_json(raw, self.provider)
+        chunks: list[ChatChunk] = []
+        for item in payload if isinstance(payload, list) else [payload]:
+            chunks.extend(self.feed_payload(self._object(item)))
+        chunks.extend(self.finish())
+        return chunks
+
+    def feed_payload(self, payload: Any) -> list[ChatChunk]:
+        """The chunks one decoded ``GenerateContentResponse`` gives."""
         wire = parse(GenerateContentResponse, payload, "stream chunk", self.provider)
         if self._first_event:
             self._first_event = False
@@ -113,6 +140,14 @@ class StreamTranslator:
             reason = finish_reason(raw, called=state.calls > 0)
             chunks.append(self._chunk(index=candidate.index, finish_reason=reason))
         return chunks
+
+    def _object(self, payload: Any) -> dict[str, Any]:
+        """A stream object, or the error an ``{"error": ...}`` object describes."""
+        if not isinstance(payload, dict):
+            raise UpstreamProtocolError("stream chunk is not a JSON object", provider=self.provider)
+        if "error" in payload:
+            raise map_gemini_error_payload(payload, self.provider)
+        return payload
 
     def _chunk(self, **fields: Any) -> ChatChunk:
         return ChatChunk(id=self.id, created=self.created, model=self.model, **fields)

@@ -20,8 +20,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar
 
+from switchyard.catalog.catalog import Catalog
 from switchyard.errors import InvalidRequest, ProviderUnavailable, SwitchyardError
-from switchyard.providers.base import Capabilities, Provider
+from switchyard.providers.base import Capabilities, HealthCheck, Provider
 from switchyard.providers.local import model_files, translate
 from switchyard.providers.local.llama_runtime import (
     RUNTIMES,
@@ -62,8 +63,10 @@ class LocalProvider(Provider[LocalSettings]):
         list_models=True,
     )
 
-    def __init__(self, name: str, settings: LocalSettings) -> None:
-        super().__init__(name, settings)
+    def __init__(
+        self, name: str, settings: LocalSettings, *, catalog: Catalog | None = None
+    ) -> None:
+        super().__init__(name, settings, catalog=catalog)
         self._lock = threading.Lock()  # guards the two fields below (taken in worker threads)
         self._runtime: LlamaRuntime | None = None
         self._encoder: MiniLMEncoder | None = None
@@ -122,16 +125,17 @@ class LocalProvider(Provider[LocalSettings]):
         chat_id = model_files.model_id(self.settings.model_path, model_files.CHAT_MODEL_ID)
         return [chat_id, self._embedding_id()]
 
-    async def health_check(self) -> None:
+    async def health_check(self) -> HealthCheck:
         """The chat model file exists and llama.cpp imports (a loaded model is healthy)."""
         if self._runtime is not None and not self._runtime.closed:
-            return
+            return "healthy"
         try:
             self._chat_model_path()
             await asyncio.to_thread(import_runtime)
         except SwitchyardError as exc:
             self._stamp(exc)
             raise
+        return "healthy"
 
     async def start(self) -> None:
         if self.settings.preload:

@@ -36,13 +36,13 @@ class OllamaStreamTranslator:
         self.created = created
         self.provider = provider
         self.usage: Usage | None = None
-        self.ended = False
+        self.done = False  # the done line came
         self._calls = 0
         self._started = False
 
     def feed(self, line: Any) -> list[ChatChunk]:
         """The chunks one parsed NDJSON line gives (none after the stream has ended)."""
-        if self.ended:
+        if self.done:
             return []
         parsed = parse_line(line, self.provider)
         fields: dict[str, Any] = {}
@@ -72,7 +72,7 @@ class OllamaStreamTranslator:
                     self._calls += 1
                 fields["tool_calls"] = deltas
         if parsed.done:
-            self.ended = True
+            self.done = True
             self.usage = usage_from_ollama(parsed)
             fields["finish_reason"] = finish_from_ollama(parsed.done_reason, self._calls > 0)
             fields["usage"] = self.usage
@@ -82,7 +82,7 @@ class OllamaStreamTranslator:
 
     def finish(self) -> list[ChatChunk]:
         """Called when the upstream stream is over: raises unless the ``done`` line came."""
-        if not self.ended:
+        if not self.done:
             raise ProviderUnavailable(
                 "the upstream stream ended before its done line", provider=self.provider
             )

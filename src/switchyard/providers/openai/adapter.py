@@ -8,16 +8,16 @@ have presets of their own (:mod:`switchyard.providers.openai_compatible`).
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, ClassVar
 
-from switchyard.formats.openai_chat import request_to_openai
+from switchyard.formats.openai_chat import MaxTokensField, request_to_openai
 from switchyard.providers.base import Capabilities
 from switchyard.providers.http import json_headers
+from switchyard.providers.http_api import bearer
 from switchyard.providers.openai.chat_completions import ChatCompletionsProvider
 from switchyard.providers.openai.settings import OpenAISettings
 from switchyard.types import ChatRequest
-
-_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
 class OpenAIProvider(ChatCompletionsProvider[OpenAISettings]):
@@ -25,27 +25,23 @@ class OpenAIProvider(ChatCompletionsProvider[OpenAISettings]):
         tools=True, vision=True, json_mode=True, embeddings=True, list_models=True
     )
 
-    def __init__(self, name: str, settings: OpenAISettings) -> None:
-        super().__init__(
-            name,
-            settings,
-            base_url=settings.base_url or _DEFAULT_BASE_URL,
-            headers=_headers(settings),
-        )
-        self._max_tokens_field = settings.resolved_max_tokens_field()
+    default_base_url = "https://api.openai.com/v1"
+
+    @cached_property
+    def _max_tokens_field(self) -> MaxTokensField:
+        return self.settings.resolved_max_tokens_field()
+
+    def _headers(self) -> dict[str, str]:
+        settings = self.settings
+        own = {
+            **bearer(settings.api_key_value()),
+            "openai-organization": settings.organization or None,
+            "openai-project": settings.project or None,
+        }
+        return json_headers(own, settings.headers)
 
     def _chat_body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         return request_to_openai(request, stream=stream, max_tokens_field=self._max_tokens_field)
-
-
-def _headers(settings: OpenAISettings) -> dict[str, str]:
-    api_key = settings.api_key_value()
-    own = {
-        "authorization": f"Bearer {api_key}" if api_key else None,
-        "openai-organization": settings.organization or None,
-        "openai-project": settings.project or None,
-    }
-    return json_headers(own, settings.headers)
 
 
 __all__ = ["OpenAIProvider"]

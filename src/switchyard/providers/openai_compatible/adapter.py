@@ -10,17 +10,19 @@ table by :func:`provider_class_for`, and the registry finds them by name through
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from functools import cached_property
 from typing import Any, ClassVar, cast
 
 from switchyard.errors import SwitchyardError
 from switchyard.providers.http import json_headers
+from switchyard.providers.http_api import bearer
 from switchyard.providers.openai.chat_completions import (
     OPERATION_PATHS,
     ChatCompletionsProvider,
     Operation,
 )
 from switchyard.providers.openai_compatible.json_schema import require_json
-from switchyard.providers.openai_compatible.preset import Preset
+from switchyard.providers.openai_compatible.preset import Preset, Quirks
 from switchyard.providers.openai_compatible.presets import PRESETS, foreign_options
 from switchyard.providers.openai_compatible.reply import read_reply, remap_error
 from switchyard.providers.openai_compatible.request import (
@@ -37,18 +39,18 @@ class PresetProvider(ChatCompletionsProvider[PresetSettings]):
 
     preset: ClassVar[Preset]
 
-    def __init__(self, name: str, settings: PresetSettings) -> None:
-        preset = self.preset
-        super().__init__(
-            name,
-            settings,
-            base_url=settings.base_url or preset.base_url or "",
-            headers=request_headers(preset, settings),
-        )
-        self._quirks = settings.effective_quirks(preset.quirks)
-        self._foreign = foreign_options(preset)
+    @cached_property
+    def _quirks(self) -> Quirks:
+        return self.settings.effective_quirks(self.preset.quirks)
+
+    @cached_property
+    def _foreign(self) -> frozenset[str]:
+        return foreign_options(self.preset)
 
     # -- the preset applied to the shared code path -----------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        return request_headers(self.preset, self.settings)
 
     def _url(self, operation: Operation, model: str | None) -> str:
         return self.settings.api_url(self.preset, OPERATION_PATHS[operation], model)
@@ -111,13 +113,8 @@ class PresetProvider(ChatCompletionsProvider[PresetSettings]):
 def request_headers(preset: Preset, settings: PresetSettings) -> dict[str, str]:
     """Headers of every request: JSON, the key in the preset's auth style, the preset's own
     headers, settings sent as headers, then configured ``headers`` (which win)."""
-    own: dict[str, str | None] = {}
     api_key = settings.api_key_value()
-    if api_key:
-        if preset.auth == "api-key":
-            own["api-key"] = api_key
-        else:
-            own["authorization"] = f"Bearer {api_key}"
+    own = {"api-key": api_key or None} if preset.auth == "api-key" else bearer(api_key)
     for name, value in preset.headers.items():
         own[name.lower()] = value
     for field, header in preset.header_settings.items():
@@ -133,6 +130,7 @@ def provider_class_for(preset: Preset) -> type[PresetProvider]:
     namespace = {
         "preset": preset,
         "capabilities": preset.capabilities,
+        "default_base_url": preset.base_url or "",
         "__module__": __name__,
         "__doc__": f"The ``{preset.type}`` preset ({preset.reference}).",
     }

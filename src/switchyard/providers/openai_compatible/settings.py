@@ -99,9 +99,9 @@ class AzureOpenAISettings(PresetSettings):
         if self.api_version == "v1":
             return f"{root}/openai/v1{path}"
         query = f"?api-version={quote(self.api_version, safe='')}"
-        deployment = self.deployment or model
-        if deployment is None:  # a resource-level call (the model list)
+        if model is None:  # a resource-level call (the model list), whatever the deployment
             return f"{root}/openai{path}{query}"
+        deployment = self.deployment or model
         return f"{root}/openai/deployments/{quote(deployment, safe='')}{path}{query}"
 
     def effective_quirks(self, quirks: Quirks) -> Quirks:

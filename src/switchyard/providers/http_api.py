@@ -1,0 +1,212 @@
+"""The HTTP side of every JSON-over-HTTP adapter: one upstream API's base URL, client,
+headers and error mapping, and the one loop that reads a streamed reply.
+
+An adapter is an :class:`HttpProvider`, which builds its :class:`HttpApi` from the settings,
+and declares only what differs: its default base URL, headers and error mapping
+(:meth:`~HttpProvider._headers`, :meth:`~HttpProvider._map_error`), its framing
+(:data:`~switchyard.streaming.framing.SSE` or :data:`~switchyard.streaming.framing.NDJSON`),
+and per call the URL, the body and the
+:class:`~switchyard.streaming.translator.StreamTranslator` of a stream. The rest is the same for
+every provider and lives here:
+
+- a non-2xx status raises the taxonomy error ``map_error`` says it means; for a stream before
+  anything is yielded, so the gateway can still fail over;
+- a body that is not JSON, or stream bytes the framing cannot read (not UTF-8, an NDJSON line
+  that is not JSON), raise ``UpstreamProtocolError`` naming the provider;
+- a stream is read until its translator is ``done`` (the connection is released at once) or
+  its bytes end (then the translator's ``finish`` closes it or raises); the connection is
+  released however the stream ends, also when the consumer stops early and closes it.
+
+The HTTP client is the adapter's own unless one is injected (tests, benchmarks); an injected
+client belongs to whoever made it and is not closed here. Its transport errors name the
+provider it was made for, so each provider gets its own.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from typing import Any, ClassVar, Generic, TypeVar, cast
+
+import orjson
+
+from switchyard.catalog.catalog import Catalog
+from switchyard.errors import SwitchyardError, UpstreamProtocolError
+from switchyard.providers.base import Provider, SettingsT, Timeouts
+from switchyard.providers.http import ErrorMapper, HttpClient, json_headers
+from switchyard.streaming.framing import SSE, Framing, Parser
+from switchyard.streaming.translator import StreamTranslator
+from switchyard.types import ChatChunk
+
+EventT = TypeVar("EventT")
+
+WholeReply = Callable[[bytes], list[ChatChunk]]
+
+
+class HttpApi(Generic[EventT]):
+    """One upstream API as an adapter sees it: ``base_url`` its root, ``headers`` those of
+    every request (a stream asks for the framing's media type instead of JSON). Without an
+    ``http`` client it makes its own, with ``timeouts``."""
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        base_url: str,
+        headers: Mapping[str, str],
+        map_error: ErrorMapper,
+        framing: Framing[EventT],
+        http: HttpClient | None = None,
+        timeouts: Timeouts | None = None,
+    ) -> None:
+        self.provider = provider
+        self.base_url = base_url
+        self.headers = dict(headers)
+        self.stream_headers = {**self.headers, "accept": framing.media_type}
+        self.map_error = map_error
+        self.framing = framing
+        self.http = http if http is not None else HttpClient(provider, timeouts)
+        self._owns_http = http is None
+
+    async def request(self, method: str, url: str, body: Any = None) -> bytes:
+        """Send ``body`` (as JSON; None: no body) and return the reply's body; an error status
+        raises what it means."""
+        data = None if body is None else orjson.dumps(body)
+        reply = await self.http.request(method, url, body=data, headers=self.headers)
+        if not 200 <= reply.status < 300:
+            raise self.map_error(reply.status, reply.headers, reply.body)
+        return reply.body
+
+    async def request_json(self, method: str, url: str, body: Any = None) -> Any:
+        """As :meth:`request`, the reply read as JSON."""
+        return parse_json(await self.request(method, url, body), self.provider)
+
+    async def stream(
+        self,
+        url: str,
+        body: Any,
+        translator: StreamTranslator[EventT],
+        *,
+        whole: WholeReply | None = None,
+    ) -> AsyncIterator[ChatChunk]:
+        """POST ``body`` and yield the chunks ``translator`` makes of the streamed reply.
+
+        ``whole`` reads a reply that came as one JSON document (``content-type:
+        application/json``: a server that ignored the request to stream) into the chunks of
+        the whole stream; without it such a reply is framed like any other.
+        """
+        async with self.http.stream(
+            "POST", url, body=orjson.dumps(body), headers=self.stream_headers
+        ) as reply:
+            if not 200 <= reply.status < 300:
+                raise self.map_error(reply.status, reply.headers, await reply.read())
+            if whole is not None and reply.headers.get("content-type", "").startswith(
+                "application/json"
+            ):
+                for chunk in whole(await reply.read()):
+                    yield chunk
+                return
+            parser = self.framing.parser()
+            pieces = cast(AsyncGenerator[bytes, None], reply.chunks())
+            try:
+                async for data in pieces:
+                    for event in self._events(parser, data):
+                        for chunk in translator.feed(event):
+                            yield chunk
+                        if translator.done:
+                            return
+                for event in self._events(parser, None):
+                    for chunk in translator.feed(event):
+                        yield chunk
+                    if translator.done:
+                        return
+            finally:
+                await pieces.aclose()
+        for chunk in translator.finish():
+            yield chunk
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this API made it."""
+        if self._owns_http:
+            await self.http.aclose()
+
+    def _events(self, parser: Parser[EventT], data: bytes | None) -> list[EventT]:
+        """The events ``data`` completes (None: the bytes ended, flush what is left), the
+        framing's errors naming this provider."""
+        try:
+            return parser.feed(data) if data is not None else parser.finish()
+        except UnicodeDecodeError as exc:
+            raise UpstreamProtocolError(
+                "upstream stream is not UTF-8", provider=self.provider
+            ) from exc
+        except UpstreamProtocolError as exc:
+            exc.provider = exc.provider or self.provider
+            raise
+
+
+class HttpProvider(Provider[SettingsT]):
+    """A provider whose upstream is a JSON-over-HTTP API, sent to through :attr:`api`.
+
+    A subclass declares where the API lives (:attr:`default_base_url`, used when the settings
+    name no ``base_url``; :meth:`_base_url` for more), how its streams are framed
+    (:attr:`framing`), the headers of its requests (:meth:`_headers`: by default the key as a
+    bearer token) and what an error status means (:meth:`_map_error`). ``http``: a client to
+    send with instead of one of its own.
+    """
+
+    default_base_url: ClassVar[str] = ""
+    framing: ClassVar[Framing[Any]] = SSE
+
+    def __init__(
+        self,
+        name: str,
+        settings: SettingsT,
+        *,
+        catalog: Catalog | None = None,
+        http: HttpClient | None = None,
+    ) -> None:
+        super().__init__(name, settings, catalog=catalog)
+        self.api: HttpApi[Any] = HttpApi(
+            name,
+            base_url=self._base_url(),
+            headers=self._headers(),
+            map_error=self._map_error,
+            framing=self.framing,
+            http=http,
+            timeouts=settings.timeout,
+        )
+
+    def _base_url(self) -> str:
+        """The root every request's URL starts with."""
+        return (self.settings.base_url or self.default_base_url).rstrip("/")
+
+    def _headers(self) -> dict[str, str]:
+        """The headers of every request: JSON, the API key as a bearer token (when there is
+        one), then the configured ``headers``."""
+        return json_headers(bearer(self.settings.api_key_value()), self.settings.headers)
+
+    @abstractmethod
+    def _map_error(self, status: int, headers: Mapping[str, str], body: bytes) -> SwitchyardError:
+        """What an error status means (the provider's pure ``map_error``)."""
+
+    async def aclose(self) -> None:
+        await self.api.aclose()
+
+
+def parse_json(data: bytes | str, provider: str | None) -> Any:
+    """``data`` as JSON, or ``UpstreamProtocolError`` naming ``provider``."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise UpstreamProtocolError(
+            f"upstream sent malformed JSON: {exc}", provider=provider
+        ) from exc
+
+
+def bearer(api_key: str | None) -> dict[str, str | None]:
+    """The ``authorization`` header of an API that takes its key as a bearer token (None: the
+    settings name no key, nothing is sent)."""
+    return {"authorization": f"Bearer {api_key}" if api_key else None}
+
+
+__all__ = ["HttpApi", "HttpProvider", "WholeReply", "bearer", "parse_json"]
