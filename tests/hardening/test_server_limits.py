@@ -39,7 +39,7 @@ def test_requests_past_max_concurrent_requests_get_a_503_at_once() -> None:
             time.sleep(0.01)
         started = time.monotonic()
         refused = httpx.post(url, json=body, headers={"x-request-id": "over-the-top"})
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < 1.0  # the slow ones take 1.5 s
         assert refused.status_code == 503
         assert refused.headers["retry-after"] == "1"
         assert refused.headers["x-request-id"] == "over-the-top"
