@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from switchyard.config.load import load_config
-from switchyard.config.schema import SwitchyardConfig
+from switchyard.config.schema import MASTER_KEY_ENV, SwitchyardConfig
 from switchyard.errors import ConfigError, SwitchyardError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -65,10 +65,9 @@ def serve(
 ) -> None:
     """Run the HTTP service."""
     _one_blas_thread()
-    import uvicorn
-
     from switchyard.gateway import Gateway
     from switchyard.server.app import create_app
+    from switchyard.server.run import serve as serve_app
 
     settings = _load(config)
     server = settings.server
@@ -78,28 +77,12 @@ def serve(
         server.port = port
     if not is_loopback(server.host) and server.master_key is None:
         err.print(
-            f"[red]refusing to listen on {server.host}: a non-loopback address needs "
-            "server.master_key (or SWITCHYARD_MASTER_KEY)[/red]"
+            f"[red]refusing to listen on {server.host}: a non-loopback address needs a master "
+            f"key: set {MASTER_KEY_ENV} or server.master_key[/red]"
         )
         raise typer.Exit(2)
-    application = create_app(Gateway(settings), server)
-    uvicorn.run(
-        application,
-        host=server.host,
-        port=server.port,
-        loop="uvloop" if _has("uvloop") else "asyncio",
-        http="httptools" if _has("httptools") else "h11",
-        access_log=False,
-        log_level="warning",
-        timeout_graceful_shutdown=int(server.drain_seconds),
-        server_header=False,
-    )
-
-
-def _has(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
+    if not serve_app(create_app(Gateway(settings), server), server):
+        raise typer.Exit(3)  # uvicorn logged why it could not start
 
 
 @app.command()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.e2e.served_process import free_port, serve_process
 
 FAKE_CONFIG = """
 server: {host: 127.0.0.1, port: PORT, drain_seconds: 10}
@@ -36,12 +36,6 @@ def run(
         timeout=60,
         env={**os.environ, **(env or {})},
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -100,41 +94,19 @@ def test_serve_refuses_a_public_address_without_a_master_key(config_file: Path) 
     assert "master_key" in result.stderr
 
 
-def test_serve_answers_and_drains_in_flight_requests_on_sigterm(config_file: Path) -> None:
-    port = int(config_file.read_text().split("port: ")[1].split(",")[0])
-    server = subprocess.Popen(
-        [sys.executable, "-m", "switchyard", "serve", "--config", str(config_file)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.05)
+def test_serve_answers_and_drains_in_flight_requests_on_sigterm(tmp_path: Path) -> None:
+    with serve_process(FAKE_CONFIG, tmp_path) as server:
         body = {"model": "slow", "messages": [{"role": "user", "content": "hi"}]}
         answers: list[httpx.Response] = []
         slow = threading.Thread(
             target=lambda: answers.append(
-                httpx.post(f"{base}/v1/chat/completions", json=body, timeout=10)
+                httpx.post(f"{server.url}/v1/chat/completions", json=body, timeout=10)
             )
         )
         slow.start()
         time.sleep(0.5)  # the slow request is in flight
-        server.send_signal(signal.SIGTERM)
+        server.process.send_signal(signal.SIGTERM)
         slow.join(timeout=10)
         assert answers and answers[0].status_code == 200
         assert answers[0].json()["choices"][0]["message"]["content"] == "worth the wait"
-        # uvicorn re-raises the signal once it has drained, so the exit status is SIGTERM
-        assert server.wait(timeout=10) in (0, -signal.SIGTERM)
-    finally:
-        if server.poll() is None:
-            server.kill()
+        assert server.process.wait(timeout=10) == 0  # a clean drain is a clean exit

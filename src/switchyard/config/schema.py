@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -31,11 +32,22 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+MASTER_KEY_ENV = "SWITCHYARD_MASTER_KEY"
+
+
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
-    master_key: SecretStr | None = None
+    master_key: SecretStr | None = Field(
+        default=None, description=f"unset: ${MASTER_KEY_ENV} when that is set"
+    )
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    body_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="longest time to read a request body (else 408)"
+    )
+    max_concurrent_requests: int = Field(
+        default=1000, ge=1, description="requests in flight per process; more get 503"
+    )
     drain_seconds: float = Field(default=30.0, ge=0, description="grace period on shutdown")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="the service's log level; info logs one line per request"
@@ -45,6 +57,16 @@ class ServerSettings(_Section):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
+
+    @model_validator(mode="after")
+    def _master_key_from_env(self) -> ServerSettings:
+        """``SWITCHYARD_MASTER_KEY`` is the master key whenever the config sets none, whether
+        or not the config refers to it (the refusal message and DESIGN.md name it)."""
+        if self.master_key is None:
+            key = os.environ.get(MASTER_KEY_ENV)
+            if key:
+                self.master_key = SecretStr(key)
+        return self
 
 
 class Deployment(_Section):
@@ -195,6 +217,7 @@ class SwitchyardConfig(BaseSettings):
 
 
 __all__ = [
+    "MASTER_KEY_ENV",
     "BackoffSettings",
     "Deployment",
     "HedgeSettings",

@@ -1,22 +1,37 @@
-"""What every HTTP handler shares: the body limit, auth, request ids, timing headers."""
+"""What every HTTP handler shares: body limits, auth, request ids, model names, headers."""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
+from switchyard.doors.errors import BodyTimeout
 from switchyard.errors import AuthenticationError, InvalidRequest, PayloadTooLarge
 from switchyard.types import ServedBy
 
 T = TypeVar("T")
+_unexpected = logging.getLogger("switchyard.server")
+
+# Where a handler leaves its request id in the ASGI scope, for the backstop's log and answer.
+REQUEST_ID_KEY = "switchyard.request_id"
+MAX_MODEL_NAME = 256
+# Printable ASCII goes into a header as it is; "%" and everything else is percent-encoded.
+_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def report_unexpected(exc: BaseException, request_id: str, where: str) -> None:
+    """Log a stray exception loudly, with what the client was told to quote."""
+    _unexpected.error("unexpected error in %s [request %s]", where, request_id, exc_info=exc)
 
 
 class ClientDisconnected(Exception):
@@ -35,7 +50,7 @@ class RequestContext:
         if served_by is not None:
             elapsed_ms = (time.perf_counter() - self.started) * 1000.0
             headers["x-switchyard-provider"] = served_by.provider
-            headers["x-switchyard-model"] = served_by.model
+            headers["x-switchyard-model"] = header_value(served_by.model)
             headers["x-switchyard-attempts"] = str(served_by.attempts)
             if served_by.hedged:
                 headers["x-switchyard-hedged"] = "true"
@@ -46,12 +61,34 @@ class RequestContext:
 
 
 def new_context(request: Request) -> RequestContext:
-    incoming = request.headers.get("x-request-id")
+    context = RequestContext(request_id(request.headers.get("x-request-id")), time.perf_counter())
+    request.scope[REQUEST_ID_KEY] = context.request_id
+    return context
+
+
+def request_id(incoming: str | None) -> str:
+    """The caller's ``x-request-id`` when it is short and printable, else a fresh one."""
     if incoming and len(incoming) <= 128 and incoming.isprintable():
-        request_id = incoming
-    else:
-        request_id = uuid.uuid4().hex
-    return RequestContext(request_id, time.perf_counter())
+        return incoming
+    return uuid.uuid4().hex
+
+
+def header_value(text: str) -> str:
+    """``text`` (which may come from the client: a direct ``provider/model`` name) as a safe
+    header value: printable ASCII as it is, anything else percent-encoded as UTF-8."""
+    if text.isascii() and text.isprintable():
+        return text
+    return quote(text, safe=_HEADER_SAFE)
+
+
+def check_model_name(name: str) -> None:
+    """400 (``param: model``) unless the name is 1 to 256 printable characters."""
+    if not name or len(name) > MAX_MODEL_NAME:
+        raise InvalidRequest(f"model must be 1 to {MAX_MODEL_NAME} characters long", param="model")
+    if not name.isprintable():
+        raise InvalidRequest(
+            "model must not contain control or other non-printable characters", param="model"
+        )
 
 
 class Authenticator:
@@ -64,6 +101,14 @@ class Authenticator:
     def enabled(self) -> bool:
         return self._key is not None
 
+    def allows(self, headers: Mapping[str, str]) -> bool:
+        """Whether the headers carry the key (always, when none is set)."""
+        try:
+            self.check(headers)
+        except AuthenticationError:
+            return False
+        return True
+
     def check(self, headers: Mapping[str, str]) -> None:
         if self._key is None:
             return
@@ -75,19 +120,17 @@ class Authenticator:
             )
 
 
-async def read_json(request: Request, limit: int) -> dict[str, Any]:
-    """The request body as a JSON object; 413 past ``limit`` bytes, 400 when not JSON."""
+async def read_json(request: Request, limit: int, seconds: float) -> dict[str, Any]:
+    """The request body as a JSON object; 413 past ``limit`` bytes, 408 when it takes longer
+    than ``seconds`` to arrive, 400 when not JSON."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body is larger than {limit} bytes")
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body is larger than {limit} bytes")
-        parts.append(chunk)
-    body = b"".join(parts)
+    try:
+        async with asyncio.timeout(seconds):
+            body = await _read_body(request, limit)
+    except TimeoutError:
+        raise BodyTimeout(f"the request body did not arrive within {seconds:g}s") from None
     if not body:
         raise InvalidRequest("the request body is empty; expected a JSON object")
     try:
@@ -97,6 +140,20 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidRequest("the request body must be a JSON object")
     return data
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+            parts.append(chunk)
+    except ClientDisconnect:  # the client left mid-body: nobody to answer, nothing to log
+        raise ClientDisconnected() from None
+    return b"".join(parts)
 
 
 async def unless_disconnected(request: Request, work: Awaitable[T]) -> T:
@@ -138,10 +195,16 @@ async def _wait_disconnect(receive: Callable[[], Awaitable[Any]]) -> None:
 
 
 __all__ = [
+    "MAX_MODEL_NAME",
+    "REQUEST_ID_KEY",
     "Authenticator",
     "ClientDisconnected",
     "RequestContext",
+    "check_model_name",
+    "header_value",
     "new_context",
     "read_json",
+    "report_unexpected",
+    "request_id",
     "unless_disconnected",
 ]

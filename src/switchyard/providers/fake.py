@@ -6,7 +6,7 @@ last user message), ``latency`` delays the first byte, ``tokens_per_second`` pac
 latency a heavy tail: that fraction of calls waits ``slow_latency`` instead (what hedged requests
 are for). Tests may also hand a provider a queue of outcomes with :meth:`FakeProvider.script`,
 each consumed by one call, and read ``cancelled``: calls the gateway cancelled or streams it
-closed before their end.
+closed before their end, and ``requests``: the last :data:`REQUEST_LOG_SIZE` chat requests.
 """
 
 from __future__ import annotations
@@ -23,7 +23,12 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from switchyard.catalog.catalog import Catalog
-from switchyard.errors import ProviderUnavailable, UpstreamProtocolError, error_for_status
+from switchyard.errors import (
+    InvalidRequest,
+    ProviderUnavailable,
+    UpstreamProtocolError,
+    error_for_status,
+)
 from switchyard.providers.base import Capabilities, HealthCheck, Provider, ProviderSettings
 from switchyard.types import (
     ChatChunk,
@@ -35,6 +40,9 @@ from switchyard.types import (
     Message,
     Usage,
 )
+
+REQUEST_LOG_SIZE = 1000  # chat requests kept in FakeProvider.requests (oldest dropped)
+MAX_DIMENSIONS = 8192  # the largest embedding a fake returns (OpenAI's largest is 3072)
 
 
 class FakeFailure(BaseModel):
@@ -75,7 +83,7 @@ class FakeSettings(ProviderSettings):
         default=None, gt=0, description="streaming speed; None streams at once"
     )
     failure: FakeFailure | None = None
-    embedding_dimensions: int = Field(default=8, ge=1)
+    embedding_dimensions: int = Field(default=8, ge=1, le=MAX_DIMENSIONS)
     seed: int | None = None
 
 
@@ -93,7 +101,7 @@ class FakeProvider(Provider[FakeSettings]):
         super().__init__(name, settings, catalog=catalog)
         self.calls = 0
         self.cancelled = 0  # calls cancelled, or streams closed, before their end
-        self.requests: list[ChatRequest] = []
+        self.requests: deque[ChatRequest] = deque(maxlen=REQUEST_LOG_SIZE)
         self._script: deque[str | FakeFailure] = deque()
         self._random = random.Random(settings.seed)
 
@@ -164,6 +172,12 @@ class FakeProvider(Provider[FakeSettings]):
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         self.calls += 1
         dims = request.dimensions or self.settings.embedding_dimensions
+        if dims > MAX_DIMENSIONS:
+            raise InvalidRequest(
+                f"dimensions must be at most {MAX_DIMENSIONS}",
+                param="dimensions",
+                provider=self.name,
+            )
         return EmbeddingResponse(
             model=request.model,
             provider=self.name,
@@ -247,4 +261,4 @@ def _pseudo_embedding(text: str, dims: int) -> list[float]:
     return [x / norm for x in raw]
 
 
-__all__ = ["FakeFailure", "FakeProvider", "FakeSettings"]
+__all__ = ["MAX_DIMENSIONS", "REQUEST_LOG_SIZE", "FakeFailure", "FakeProvider", "FakeSettings"]

@@ -8,35 +8,42 @@ from contextlib import asynccontextmanager
 
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from switchyard.config.schema import ServerSettings
+from switchyard.doors.drain import Drain
 from switchyard.doors.http import Authenticator
 from switchyard.doors.native.operations import OperationsDoor
 from switchyard.doors.openai.routes import OpenAIDoor
 from switchyard.gateway import Gateway
+from switchyard.server.guard import Guard
 
 JSON = "application/json"
 
 
 class Health:
-    """Liveness and readiness. Not ready before start-up finished or once shutdown began."""
+    """Liveness and readiness. Not ready before start-up finished or once shutdown began.
 
-    def __init__(self, gateway: Gateway) -> None:
+    ``/readyz`` lists the providers only to a caller with the master key (when one is set)."""
+
+    def __init__(self, gateway: Gateway, auth: Authenticator, drain: Drain) -> None:
         self.gateway = gateway
+        self.auth = auth
+        self.drain = drain
         self.ready = False
 
     async def healthz(self, request: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type=JSON)
 
     async def readyz(self, request: Request) -> Response:
-        body = {
-            "status": "ready" if self.ready else "not_ready",
-            "providers": sorted(self.gateway.providers),
-        }
-        return Response(orjson.dumps(body), status_code=200 if self.ready else 503, media_type=JSON)
+        ready = self.ready and not self.drain.begun
+        body: dict[str, object] = {"status": "ready" if ready else "not_ready"}
+        if self.auth.allows(request.headers):
+            body["providers"] = sorted(self.gateway.providers)
+        return Response(orjson.dumps(body), status_code=200 if ready else 503, media_type=JSON)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -59,9 +66,10 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     settings = settings or gateway.config.server
     master_key = settings.master_key.get_secret_value() if settings.master_key else None
     auth = Authenticator(master_key)
-    openai = OpenAIDoor(gateway, auth, settings.max_body_bytes)
+    drain = Drain()
+    openai = OpenAIDoor(gateway, auth, settings, drain)
     operations = OperationsDoor(gateway, auth)
-    health = Health(gateway)
+    health = Health(gateway, auth, drain)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -96,10 +104,16 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[
+            Middleware(Guard, max_concurrent=settings.max_concurrent_requests, drain=drain)
+        ],
         exception_handlers={404: _not_found, 405: _method_not_allowed},
     )
+    # "/v1/chat/completions/" would be redirected to a Location built from the Host header
+    app.router.redirect_slashes = False
     app.state.gateway = gateway
     app.state.health = health
+    app.state.drain = drain
     return app
 
 

@@ -7,6 +7,7 @@ the official ``openai`` SDK raises its own typed exceptions against us.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import orjson
@@ -14,12 +15,17 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from switchyard.chat_stream import ChatStream
+from switchyard.config.schema import ServerSettings
+from switchyard.doors.drain import Drain
+from switchyard.doors.errors import internal_error, shutting_down
 from switchyard.doors.http import (
     Authenticator,
     ClientDisconnected,
     RequestContext,
+    check_model_name,
     new_context,
     read_json,
+    report_unexpected,
     unless_disconnected,
 )
 from switchyard.errors import SwitchyardError
@@ -38,21 +44,27 @@ _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
 class OpenAIDoor:
-    def __init__(self, gateway: Gateway, auth: Authenticator, max_body_bytes: int) -> None:
+    def __init__(
+        self, gateway: Gateway, auth: Authenticator, settings: ServerSettings, drain: Drain
+    ) -> None:
         self.gateway = gateway
         self.auth = auth
-        self.max_body_bytes = max_body_bytes
+        self.max_body_bytes = settings.max_body_bytes
+        self.body_timeout = settings.body_timeout_seconds
+        self.drain = drain
 
     async def chat_completions(self, request: Request) -> Response:
         context = new_context(request)
         try:
             self.auth.check(request.headers)
-            body = await read_json(request, self.max_body_bytes)
+            body = await read_json(request, self.max_body_bytes, self.body_timeout)
             chat = request_from_openai(body)
+            check_model_name(chat.model)
             if chat.prefer is None:
                 chat.prefer = request.headers.get("x-switchyard-prefer")
             if chat.stream:
-                return await self._stream(chat.include_usage, self.gateway.stream(chat), context)
+                stream = self.gateway.stream(chat)
+                return await self._stream(request, chat.include_usage, stream, context)
             response = await unless_disconnected(request, self.gateway.chat(chat))
         except SwitchyardError as error:
             return error_response(error, context)
@@ -65,11 +77,15 @@ class OpenAIDoor:
         )
 
     async def _stream(
-        self, include_usage: bool, stream: ChatStream, context: RequestContext
+        self, request: Request, include_usage: bool, stream: ChatStream, context: RequestContext
     ) -> Response:
-        await stream.start()  # failover happens here, before any byte is sent
+        try:  # failover happens here, before any byte is sent; a client that leaves stops it
+            await unless_disconnected(request, stream.start())
+        except BaseException:
+            await stream.aclose()
+            raise
         return StreamingResponse(
-            _sse(stream, include_usage),
+            _sse(stream, include_usage, context, self.drain),
             media_type="text/event-stream",
             headers={**_SSE_HEADERS, **context.headers(stream.served_by)},
         )
@@ -78,8 +94,9 @@ class OpenAIDoor:
         context = new_context(request)
         try:
             self.auth.check(request.headers)
-            body = await read_json(request, self.max_body_bytes)
+            body = await read_json(request, self.max_body_bytes, self.body_timeout)
             embedding = embedding_request_from_openai(body)
+            check_model_name(embedding.model)
             response = await unless_disconnected(request, self.gateway.embed(embedding))
         except SwitchyardError as error:
             return error_response(error, context)
@@ -117,23 +134,40 @@ class OpenAIDoor:
         )
 
 
-async def _sse(stream: ChatStream, include_usage: bool) -> AsyncIterator[bytes]:
+async def _sse(
+    stream: ChatStream, include_usage: bool, context: RequestContext, drain: Drain
+) -> AsyncIterator[bytes]:
     """OpenAI's SSE framing: one ``data:`` line per chunk, ``[DONE]`` at the end, an ``error``
-    event (then the end of the stream) when the upstream breaks after the first byte."""
+    event (then the end of the stream) when the upstream breaks after the first byte, when the
+    drain deadline cuts the stream, or when a bug surfaces (logged, as ``internal_error``)."""
+    task = drain.enter()
+    failure: SwitchyardError | None = None
     try:
         async for chunk in stream:
             for payload in chunk_to_openai_payloads(chunk, include_usage=include_usage):
                 yield b"data: " + orjson.dumps(payload) + b"\n\n"
     except SwitchyardError as error:
-        yield b"data: " + orjson.dumps(error_to_openai(error)) + b"\n\n"
-        return
+        failure = error
+    except asyncio.CancelledError:
+        if not drain.was_cut(task):
+            raise
+        failure = shutting_down()
+    except Exception as exc:
+        report_unexpected(exc, context.request_id, "a chat completions stream")
+        failure = internal_error(context.request_id)
     finally:
+        drain.leave(task)
         await stream.aclose()
-    yield b"data: [DONE]\n\n"
+    if failure is not None:
+        yield b"data: " + orjson.dumps(error_to_openai(failure)) + b"\n\n"
+    else:
+        yield b"data: [DONE]\n\n"
 
 
 def error_response(error: SwitchyardError, context: RequestContext) -> Response:
     headers = context.headers()
+    if error.status_code == 408:  # the body did not arrive in time: the rest never will
+        headers["connection"] = "close"
     if error.retry_after is not None:
         headers["retry-after"] = str(max(int(error.retry_after + 0.999), 0))
         headers["retry-after-ms"] = str(int(error.retry_after * 1000))

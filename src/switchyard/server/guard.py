@@ -1,0 +1,112 @@
+"""The app's outermost layer: the admission limit and the backstop for stray exceptions.
+
+- **Admission**: at most ``server.max_concurrent_requests`` requests in flight (streams count
+  until their last byte); past it a request gets 503 ``server_overloaded`` with
+  ``Retry-After: 1`` at once. ``/healthz`` and ``/readyz`` are always answered. One integer,
+  no lock: everything runs on the event loop.
+- **Backstop**: an exception no handler mapped (a bug; never a :class:`SwitchyardError`, which
+  the doors render themselves) is logged with its traceback and request id on the
+  ``switchyard.server`` logger, and the client gets the door's error JSON (500
+  ``internal_error``) with its ``x-request-id``, never a plain-text 500 and a dropped
+  keep-alive connection. A stream that has already started ends with an error event instead
+  (its generator does that, see :mod:`switchyard.doors.openai.routes`). Every route answers
+  errors in OpenAI's shape today; a door with another shape needs its own renderer here.
+- **Drain**: a request still waiting when the server cancels it after the drain deadline gets
+  503 ``server_shutting_down`` (see :mod:`switchyard.doors.drain`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from switchyard.doors.drain import Drain
+from switchyard.doors.errors import Overloaded, internal_error, shutting_down
+from switchyard.doors.http import REQUEST_ID_KEY, report_unexpected, request_id
+from switchyard.errors import SwitchyardError
+from switchyard.formats.openai_chat import error_to_openai
+
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+class Guard:
+    def __init__(self, app: ASGIApp, *, max_concurrent: int, drain: Drain) -> None:
+        self.app = app
+        self.max_concurrent = max_concurrent
+        self.drain = drain
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.max_concurrent and scope["path"] not in EXEMPT_PATHS:
+            refusal = Overloaded(
+                f"the gateway has {self.max_concurrent} requests in flight, its limit; "
+                "retry in a moment"
+            )
+            await _send_error(send, refusal, _request_id(scope), {"retry-after": "1"})
+            return
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, watched_send)
+        except Exception as exc:
+            rid = _request_id(scope)
+            report_unexpected(exc, rid, f"{scope['method']} {scope['path']}")
+            if not started:  # else the connection ends mid-answer: all that is left to do
+                await _send_error(send, internal_error(rid), rid)
+        except asyncio.CancelledError:
+            if started or not self.drain.over:
+                raise
+            task = asyncio.current_task()
+            assert task is not None
+            task.uncancel()
+            await _send_error(send, shutting_down(), _request_id(scope))
+        finally:
+            self.in_flight -= 1
+
+
+def _request_id(scope: Scope) -> str:
+    """The id the handler used, or (when it never got that far) the caller's or a new one."""
+    known = scope.get(REQUEST_ID_KEY)
+    if known is not None:
+        return str(known)
+    incoming = next(
+        (value.decode("latin-1") for name, value in scope["headers"] if name == b"x-request-id"),
+        None,
+    )
+    rid = request_id(incoming)
+    scope[REQUEST_ID_KEY] = rid
+    return rid
+
+
+async def _send_error(
+    send: Send, error: SwitchyardError, rid: str, extra: dict[str, str] | None = None
+) -> None:
+    body = orjson.dumps(error_to_openai(error))
+    headers: list[tuple[bytes, bytes]] = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", rid.encode("latin-1")),
+    ]
+    headers.extend((name.encode(), value.encode()) for name, value in (extra or {}).items())
+    start: dict[str, Any] = {
+        "type": "http.response.start",
+        "status": error.status_code,
+        "headers": headers,
+    }
+    await send(start)
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+__all__ = ["EXEMPT_PATHS", "Guard", "report_unexpected"]

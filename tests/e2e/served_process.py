@@ -1,0 +1,70 @@
+"""`switchyard serve` as a user runs it: a subprocess on a free 127.0.0.1 port, ready to call."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[str]
+    url: str
+
+    def stop(self, timeout: float = 10) -> int:
+        """SIGTERM, then the exit status once the server has drained."""
+        self.process.terminate()
+        return self.process.wait(timeout=timeout)
+
+
+@contextmanager
+def serve_process(
+    config: str, directory: Path, env: dict[str, str] | None = None
+) -> Iterator[ServerProcess]:
+    """Run ``switchyard serve`` on ``config`` (YAML; ``PORT`` is replaced by a free port) until
+    ``/healthz`` answers; killed at the end if the test left it running."""
+    port = free_port()
+    path = directory / "switchyard.yaml"
+    path.write_text(config.replace("PORT", str(port)))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "switchyard", "serve", "--config", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.05)
+        yield ServerProcess(process, url)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+__all__ = ["ServerProcess", "free_port", "serve_process"]
