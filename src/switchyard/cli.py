@@ -62,11 +62,16 @@ def serve(
     config: ConfigOption = None,
     host: Annotated[str | None, typer.Option(help="overrides server.host")] = None,
     port: Annotated[int | None, typer.Option(help="overrides server.port")] = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option(help="overrides server.log_level: debug, info, warning or error"),
+    ] = None,
 ) -> None:
     """Run the HTTP service."""
     _one_blas_thread()
     from switchyard.gateway import Gateway
     from switchyard.server.app import create_app
+    from switchyard.server.logs import LEVELS, configure_logging
     from switchyard.server.run import serve as serve_app
 
     settings = _load(config)
@@ -81,7 +86,15 @@ def serve(
             f"key: set {MASTER_KEY_ENV} or server.master_key[/red]"
         )
         raise typer.Exit(2)
-    if not serve_app(create_app(Gateway(settings), server), server):
+    if log_level is not None and log_level not in LEVELS:
+        err.print(f"[red]--log-level must be one of {', '.join(LEVELS)}[/red]")
+        raise typer.Exit(2)
+    listener = configure_logging(log_level or server.log_level)
+    try:
+        started = serve_app(create_app(Gateway(settings), server), server)
+    finally:
+        listener.stop()  # writes the lines still queued
+    if not started:
         raise typer.Exit(3)  # uvicorn logged why it could not start
 
 

@@ -182,12 +182,13 @@ class GatewayStatus:
 
 def overall_status(views: list[HealthView], last: ProbeResult | None) -> str:
     """A provider's state: down when its last probe failed; else from its deployments' (all
-    healthy: healthy, all down: down, a mix: degraded); else the probe's."""
-    if last is not None and not last.ok:
+    healthy: healthy, all down: down, a mix: degraded); else the probe's (a probe that could
+    not check says nothing: unknown)."""
+    if last is not None and last.ok is False:
         return "down"
     statuses = {view.status for view in views} - {"unknown"}
     if not statuses:
-        return "unknown" if last is None else "healthy"
+        return "healthy" if last is not None and last.ok else "unknown"
     if statuses == {"down"}:
         return "down"
     if statuses == {"healthy"}:

@@ -7,23 +7,31 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import orjson
 from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 
 from switchyard.doors.errors import BodyTimeout
-from switchyard.errors import AuthenticationError, InvalidRequest, PayloadTooLarge
-from switchyard.types import ServedBy
+from switchyard.errors import (
+    AuthenticationError,
+    InvalidRequest,
+    PayloadTooLarge,
+    SwitchyardError,
+)
+from switchyard.types import Principal, ServedBy
 
 T = TypeVar("T")
+JSON = "application/json"
 _unexpected = logging.getLogger("switchyard.server")
 
 # Where a handler leaves its request id in the ASGI scope, for the backstop's log and answer.
 REQUEST_ID_KEY = "switchyard.request_id"
+PRINCIPAL_KEY = "switchyard.principal"  # and the Principal the guard authenticated
 MAX_MODEL_NAME = 256
 # Printable ASCII goes into a header as it is; "%" and everything else is percent-encoded.
 _HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
@@ -61,9 +69,10 @@ class RequestContext:
 
 
 def new_context(request: Request) -> RequestContext:
-    context = RequestContext(request_id(request.headers.get("x-request-id")), time.perf_counter())
-    request.scope[REQUEST_ID_KEY] = context.request_id
-    return context
+    rid = request.scope.get(REQUEST_ID_KEY)
+    if rid is None:
+        rid = request.scope[REQUEST_ID_KEY] = request_id(request.headers.get("x-request-id"))
+    return RequestContext(rid, time.perf_counter())
 
 
 def request_id(incoming: str | None) -> str:
@@ -92,7 +101,8 @@ def check_model_name(name: str) -> None:
 
 
 class Authenticator:
-    """Checks ``Authorization: Bearer <master_key>`` (or ``x-api-key``) when a key is set."""
+    """Who a request's credentials say is calling. Today: the master key (the admin), or,
+    without one, everybody as the anonymous admin. Virtual keys plug in here."""
 
     def __init__(self, master_key: str | None) -> None:
         self._key = master_key.encode() if master_key else None
@@ -103,21 +113,55 @@ class Authenticator:
 
     def allows(self, headers: Mapping[str, str]) -> bool:
         """Whether the headers carry the key (always, when none is set)."""
-        try:
-            self.check(headers)
-        except AuthenticationError:
-            return False
-        return True
-
-    def check(self, headers: Mapping[str, str]) -> None:
         if self._key is None:
-            return
-        presented = headers.get("authorization", "")
-        token = presented[7:] if presented[:7].lower() == "bearer " else headers.get("x-api-key")
-        if not token or not hmac.compare_digest(token.strip().encode(), self._key):
+            return True
+        token = _token(headers.get("authorization"), headers.get("x-api-key"))
+        return token is not None and hmac.compare_digest(token.encode(), self._key)
+
+    def authenticate(self, raw_headers: Iterable[tuple[bytes, bytes]], rid: str) -> Principal:
+        """The caller of a request with these (ASGI, lower-cased) headers, or 401."""
+        if self._key is None:
+            return Principal(request_id=rid, admin=True)
+        bearer = api_key = None
+        for name, value in raw_headers:
+            if name == b"authorization":
+                bearer = value.decode("latin-1")
+            elif name == b"x-api-key":
+                api_key = value.decode("latin-1")
+        token = _token(bearer, api_key)
+        if token is None or not hmac.compare_digest(token.encode("latin-1"), self._key):
             raise AuthenticationError(
                 "missing or invalid API key: send 'Authorization: Bearer <key>'"
             )
+        return Principal(request_id=rid, admin=True)
+
+
+def _token(authorization: str | None, api_key: str | None) -> str | None:
+    if authorization and authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip() or None
+    return api_key.strip() if api_key else None
+
+
+def principal_of(request: Request) -> Principal:
+    """The caller the app's guard authenticated (see :mod:`switchyard.server.guard`)."""
+    principal = request.scope.get(PRINCIPAL_KEY)
+    if principal is None:  # a handler mounted without the guard: refuse, never assume
+        raise AuthenticationError("the request was not authenticated")
+    return principal  # type: ignore[no-any-return]
+
+
+def json_error(error: SwitchyardError, body: dict[str, Any], context: RequestContext) -> Response:
+    """A door's error answer: ``body`` (the error in the door's own format) with the error's
+    status, ``Retry-After`` when it has one, and the request id."""
+    headers = context.headers()
+    if error.status_code == 408:  # the body did not arrive in time: the rest never will
+        headers["connection"] = "close"
+    if error.retry_after is not None:
+        headers["retry-after"] = str(max(int(error.retry_after + 0.999), 0))
+        headers["retry-after-ms"] = str(int(error.retry_after * 1000))
+    return Response(
+        orjson.dumps(body), status_code=error.status_code, media_type=JSON, headers=headers
+    )
 
 
 async def read_json(request: Request, limit: int, seconds: float) -> dict[str, Any]:
@@ -196,13 +240,16 @@ async def _wait_disconnect(receive: Callable[[], Awaitable[Any]]) -> None:
 
 __all__ = [
     "MAX_MODEL_NAME",
+    "PRINCIPAL_KEY",
     "REQUEST_ID_KEY",
     "Authenticator",
     "ClientDisconnected",
     "RequestContext",
     "check_model_name",
     "header_value",
+    "json_error",
     "new_context",
+    "principal_of",
     "read_json",
     "report_unexpected",
     "request_id",

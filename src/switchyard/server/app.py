@@ -20,6 +20,7 @@ from switchyard.doors.native.operations import OperationsDoor
 from switchyard.doors.openai.routes import OpenAIDoor
 from switchyard.gateway import Gateway
 from switchyard.server.guard import Guard
+from switchyard.server.logs import announce
 
 JSON = "application/json"
 
@@ -42,7 +43,7 @@ class Health:
         ready = self.ready and not self.drain.begun
         body: dict[str, object] = {"status": "ready" if ready else "not_ready"}
         if self.auth.allows(request.headers):
-            body["providers"] = sorted(self.gateway.providers)
+            body["providers"] = self.gateway.provider_names()
         return Response(orjson.dumps(body), status_code=200 if ready else 503, media_type=JSON)
 
 
@@ -67,13 +68,15 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     master_key = settings.master_key.get_secret_value() if settings.master_key else None
     auth = Authenticator(master_key)
     drain = Drain()
-    openai = OpenAIDoor(gateway, auth, settings, drain)
-    operations = OperationsDoor(gateway, auth)
+    openai = OpenAIDoor(gateway, settings, drain)
+    operations = OperationsDoor(gateway)
     health = Health(gateway, auth, drain)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
+        aliases = [m.id for m in gateway.models() if m.alias]
+        announce(settings.host, settings.port, aliases, gateway.provider_names())
         # Everything built so far lives as long as the process: keep it out of the cyclic GC's
         # generations so full collections scan only per-request garbage (shorter pauses).
         gc.collect()
@@ -105,7 +108,9 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         routes=routes,
         lifespan=lifespan,
         middleware=[
-            Middleware(Guard, max_concurrent=settings.max_concurrent_requests, drain=drain)
+            Middleware(
+                Guard, auth=auth, max_concurrent=settings.max_concurrent_requests, drain=drain
+            )
         ],
         exception_handlers={404: _not_found, 405: _method_not_allowed},
     )

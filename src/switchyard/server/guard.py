@@ -1,5 +1,10 @@
-"""The app's outermost layer: the admission limit and the backstop for stray exceptions.
+"""The app's outermost layer: who may come in, how many at once, and the backstop for bugs.
 
+- **Authentication**, once per request for every door: the credentials (``Authorization:
+  Bearer <key>`` or ``x-api-key``) become the request's
+  :class:`~switchyard.types.Principal`, left in the ASGI scope for the handler to pass to the
+  Gateway (see :func:`switchyard.doors.http.principal_of`); a request without valid ones gets
+  401 here and reaches no door. ``/healthz`` and ``/readyz`` need none.
 - **Admission**: at most ``server.max_concurrent_requests`` requests in flight (streams count
   until their last byte); past it a request gets 503 ``server_overloaded`` with
   ``Retry-After: 1`` at once. ``/healthz`` and ``/readyz`` are always answered. One integer,
@@ -25,7 +30,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchyard.doors.drain import Drain
 from switchyard.doors.errors import Overloaded, internal_error, shutting_down
-from switchyard.doors.http import REQUEST_ID_KEY, report_unexpected, request_id
+from switchyard.doors.http import (
+    PRINCIPAL_KEY,
+    REQUEST_ID_KEY,
+    Authenticator,
+    report_unexpected,
+    request_id,
+)
 from switchyard.errors import SwitchyardError
 from switchyard.formats.openai_chat import error_to_openai
 
@@ -33,8 +44,11 @@ EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, *, max_concurrent: int, drain: Drain) -> None:
+    def __init__(
+        self, app: ASGIApp, *, auth: Authenticator, max_concurrent: int, drain: Drain
+    ) -> None:
         self.app = app
+        self.auth = auth
         self.max_concurrent = max_concurrent
         self.drain = drain
         self.in_flight = 0
@@ -50,6 +64,13 @@ class Guard:
             )
             await _send_error(send, refusal, _request_id(scope), {"retry-after": "1"})
             return
+        if scope["path"] not in EXEMPT_PATHS:
+            rid = _request_id(scope)
+            try:
+                scope[PRINCIPAL_KEY] = self.auth.authenticate(scope["headers"], rid)
+            except SwitchyardError as refused:
+                await _send_error(send, refused, rid)
+                return
         started = False
 
         async def watched_send(message: Message) -> None:

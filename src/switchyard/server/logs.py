@@ -24,13 +24,17 @@ def configure_logging(level: str) -> QueueListener:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT))
     listener = QueueListener(lines, handler, respect_handler_level=False)
-    for name in ("switchyard", "uvicorn.error"):
+    for name, at in (("switchyard", level), ("uvicorn.error", max(level, "warning", key=_rank))):
         logger = logging.getLogger(name)
         logger.handlers[:] = [QueueHandler(lines)]
-        logger.setLevel(level.upper())
+        logger.setLevel(at.upper())
         logger.propagate = False
     listener.start()
     return listener
+
+
+def _rank(level: str) -> int:
+    return LEVELS.index(level)
 
 
 def announce(host: str, port: int, aliases: Iterable[str], providers: Iterable[str]) -> None:

@@ -52,6 +52,7 @@ def serve(app: Starlette, settings: ServerSettings) -> bool:
         loop="uvloop" if _has("uvloop") else "asyncio",
         http="httptools" if _has("httptools") else "h11",
         access_log=False,
+        log_config=None,  # our handlers stay (see switchyard.server.logs)
         log_level="warning",
         timeout_graceful_shutdown=math.ceil(settings.drain_seconds) + CUT_GRACE,
         server_header=False,

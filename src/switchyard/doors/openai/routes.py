@@ -19,11 +19,12 @@ from switchyard.config.schema import ServerSettings
 from switchyard.doors.drain import Drain
 from switchyard.doors.errors import internal_error, shutting_down
 from switchyard.doors.http import (
-    Authenticator,
     ClientDisconnected,
     RequestContext,
     check_model_name,
+    json_error,
     new_context,
+    principal_of,
     read_json,
     report_unexpected,
     unless_disconnected,
@@ -44,11 +45,8 @@ _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
 class OpenAIDoor:
-    def __init__(
-        self, gateway: Gateway, auth: Authenticator, settings: ServerSettings, drain: Drain
-    ) -> None:
+    def __init__(self, gateway: Gateway, settings: ServerSettings, drain: Drain) -> None:
         self.gateway = gateway
-        self.auth = auth
         self.max_body_bytes = settings.max_body_bytes
         self.body_timeout = settings.body_timeout_seconds
         self.drain = drain
@@ -56,16 +54,18 @@ class OpenAIDoor:
     async def chat_completions(self, request: Request) -> Response:
         context = new_context(request)
         try:
-            self.auth.check(request.headers)
+            principal = principal_of(request)
             body = await read_json(request, self.max_body_bytes, self.body_timeout)
             chat = request_from_openai(body)
             check_model_name(chat.model)
             if chat.prefer is None:
                 chat.prefer = request.headers.get("x-switchyard-prefer")
             if chat.stream:
-                stream = self.gateway.stream(chat)
+                stream = self.gateway.stream(chat, principal=principal)
                 return await self._stream(request, chat.include_usage, stream, context)
-            response = await unless_disconnected(request, self.gateway.chat(chat))
+            response = await unless_disconnected(
+                request, self.gateway.chat(chat, principal=principal)
+            )
         except SwitchyardError as error:
             return error_response(error, context)
         except ClientDisconnected:
@@ -93,11 +93,13 @@ class OpenAIDoor:
     async def embeddings(self, request: Request) -> Response:
         context = new_context(request)
         try:
-            self.auth.check(request.headers)
+            principal = principal_of(request)
             body = await read_json(request, self.max_body_bytes, self.body_timeout)
             embedding = embedding_request_from_openai(body)
             check_model_name(embedding.model)
-            response = await unless_disconnected(request, self.gateway.embed(embedding))
+            response = await unless_disconnected(
+                request, self.gateway.embed(embedding, principal=principal)
+            )
         except SwitchyardError as error:
             return error_response(error, context)
         except ClientDisconnected:
@@ -110,23 +112,10 @@ class OpenAIDoor:
 
     async def models(self, request: Request) -> Response:
         context = new_context(request)
-        try:
-            self.auth.check(request.headers)
-        except SwitchyardError as error:
-            return error_response(error, context)
         data = [
-            {"id": name, "object": "model", "created": 0, "owned_by": "switchyard"}
-            for name in self.gateway.router.aliases
+            {"id": m.id, "object": "model", "created": 0, "owned_by": m.owned_by}
+            for m in self.gateway.models()
         ]
-        seen: set[str] = set()
-        for route in self.gateway.router.aliases.values():
-            for candidate in route.candidates:
-                if candidate.key not in seen:
-                    seen.add(candidate.key)
-                    owner = candidate.provider.name
-                    data.append(
-                        {"id": candidate.key, "object": "model", "created": 0, "owned_by": owner}
-                    )
         return Response(
             orjson.dumps({"object": "list", "data": data}),
             media_type=JSON,
@@ -165,18 +154,7 @@ async def _sse(
 
 
 def error_response(error: SwitchyardError, context: RequestContext) -> Response:
-    headers = context.headers()
-    if error.status_code == 408:  # the body did not arrive in time: the rest never will
-        headers["connection"] = "close"
-    if error.retry_after is not None:
-        headers["retry-after"] = str(max(int(error.retry_after + 0.999), 0))
-        headers["retry-after-ms"] = str(int(error.retry_after * 1000))
-    return Response(
-        orjson.dumps(error_to_openai(error)),
-        status_code=error.status_code,
-        media_type=JSON,
-        headers=headers,
-    )
+    return json_error(error, error_to_openai(error), context)
 
 
 __all__ = ["OpenAIDoor", "error_response"]
