@@ -25,6 +25,7 @@ from switchyard.errors import (
     RateLimited,
     SwitchyardError,
     Timeout,
+    UpstreamAuthenticationError,
     UpstreamProtocolError,
 )
 from switchyard.gateway import Gateway
@@ -82,6 +83,7 @@ __all__ = [
     "Tool",
     "ToolCall",
     "ToolCallDelta",
+    "UpstreamAuthenticationError",
     "UpstreamProtocolError",
     "Usage",
     "__version__",

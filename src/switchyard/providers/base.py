@@ -5,8 +5,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Generic, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from switchyard.errors import InvalidRequest
 from switchyard.types import (
@@ -18,12 +19,18 @@ from switchyard.types import (
     ToolCallDelta,
 )
 
+MAX_REPLY_BYTES = 32 * 1024 * 1024
+MAX_CONNECTIONS = 100
+
 
 class Timeouts(BaseModel):
     """Seconds allowed for one attempt. A bare number in config means ``total``.
 
     ``connect``: opening the connection; ``first_token``: from sending the request to the first
-    streamed chunk (or to the whole reply when not streaming); ``total``: the whole attempt.
+    streamed chunk, or, for a call that is not streamed, to the reply's response headers (an
+    upstream that has not begun to answer by then is a retryable ``Timeout`` and the next
+    deployment is tried); ``total``: the whole attempt, for a call that is not streamed the
+    whole reply read.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -78,6 +85,19 @@ class ProviderSettings(BaseModel):
     base_url: str | None = None
     timeout: Timeouts | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+    max_reply_bytes: int = Field(
+        default=MAX_REPLY_BYTES,
+        gt=0,
+        description=(
+            "the largest reply body read from the upstream (and the longest line of a stream); "
+            "past it the reply is an upstream protocol error, which fails over"
+        ),
+    )
+    max_connections: int = Field(
+        default=MAX_CONNECTIONS,
+        gt=0,
+        description="connections open to the upstream at once; more requests wait for one",
+    )
     drop_unsupported: bool = Field(
         default=False,
         description="drop tools/images/JSON mode this adapter cannot serve instead of a 400",
@@ -87,9 +107,34 @@ class ProviderSettings(BaseModel):
     # self-hosted or free adapters set this: probing them costs nothing
     probe_by_default: ClassVar[bool] = False
 
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        """An http(s) URL with a host: ``127.0.0.1:9000/v1`` (no scheme) would fail every
+        request, so it fails at load, naming ``providers.NAME.base_url``."""
+        if not value:
+            return value
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 (a port that is not a number raises here)
+        except ValueError:
+            parts = parts._replace(netloc="")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"must be an http:// or https:// URL with a host, such as "
+                f"http://127.0.0.1:9000/v1 (got {value!r})"
+            )
+        return value
+
     def probe_enabled(self) -> bool:
         """Whether the background health prober calls this provider's ``health_check()``."""
         return self.probe_by_default if self.probe.enabled is None else self.probe.enabled
+
+    def secrets(self) -> list[str]:
+        """Values an upstream's reply must never echo to a client or a log: every secret
+        setting (``api_key`` and any other ``SecretStr``) and every configured header value."""
+        values = [v.get_secret_value() for _, v in self if isinstance(v, SecretStr)]
+        return [*values, *self.headers.values()]
 
     def api_key_value(self) -> str | None:
         return self.api_key.get_secret_value() if self.api_key is not None else None

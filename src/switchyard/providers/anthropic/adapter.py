@@ -48,7 +48,7 @@ class AnthropicProvider(Provider[AnthropicSettings]):
         self, name: str, settings: AnthropicSettings, *, catalog: Catalog | None = None
     ) -> None:
         super().__init__(name, settings)
-        self._http = HttpClient(name, settings.timeout)
+        self._http = HttpClient(name, settings)
         self._map_error: ErrorMapper = partial(map_error, provider=name)
         self._base_url = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
         self._catalog = catalog

@@ -57,7 +57,7 @@ class CohereProvider(Provider[CohereSettings]):
 
     def __init__(self, name: str, settings: CohereSettings) -> None:
         super().__init__(name, settings)
-        self._http = HttpClient(name, settings.timeout)
+        self._http = HttpClient(name, settings)
         self._map_error: ErrorMapper = partial(map_error, provider=name)
         self._base_url = (settings.base_url or _DEFAULT_BASE_URL).rstrip("/")
         self._headers = _headers(settings)

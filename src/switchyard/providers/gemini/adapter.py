@@ -56,7 +56,7 @@ class GeminiProvider(Provider[GeminiSettings]):
 
     def __init__(self, name: str, settings: GeminiSettings) -> None:
         super().__init__(name, settings)
-        self._http = HttpClient(name, settings.timeout)
+        self._http = HttpClient(name, settings)
         self._map_error: ErrorMapper = partial(map_gemini_error, provider=name)
         root = (settings.base_url or _DEFAULT_BASE_URL).rstrip("/")
         self._api = f"{root}/{settings.api_version}"

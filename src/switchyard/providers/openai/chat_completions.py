@@ -64,7 +64,7 @@ class ChatCompletionsProvider(Provider[SettingsT]):
         self, name: str, settings: SettingsT, *, base_url: str, headers: Mapping[str, str]
     ) -> None:
         super().__init__(name, settings)
-        self._http = HttpClient(name, settings.timeout)
+        self._http = HttpClient(name, settings)
         self._base_url = base_url.rstrip("/")
         self._headers = dict(headers)
         self._stream_headers = {**self._headers, "accept": "text/event-stream"}
