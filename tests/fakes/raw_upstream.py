@@ -3,7 +3,8 @@
 :class:`FakeUpstream` speaks correct HTTP; this one reads each request (its head and a
 ``content-length`` body), records it, then waits ``delay`` seconds, writes the answer's bytes
 and closes the connection (or keeps it open for ``hold`` seconds first). The answer is raw
-bytes, or an iterable of byte pieces produced lazily (a 64 MiB body never sits in memory):
+bytes, or a function returning byte pieces, produced lazily (a 64 MiB body never sits in
+memory) and written ``gap`` seconds apart:
 
     with RawUpstream(b"HTTP/1.1 200 OK\\r\\ncontent-length: 100\\r\\n\\r\\nshort") as bad:
         ... {"type": "openai", "base_url": bad.base_url, ...}
@@ -33,9 +34,12 @@ def http_reply(status: int, body: bytes, headers: dict[str, str] | None = None) 
 class RawUpstream:
     """Answers every request with :attr:`answer`; use as a context manager."""
 
-    def __init__(self, answer: RawAnswer, *, delay: float = 0.0, hold: float = 0.0) -> None:
+    def __init__(
+        self, answer: RawAnswer, *, delay: float = 0.0, gap: float = 0.0, hold: float = 0.0
+    ) -> None:
         self.answer = answer
         self.delay = delay
+        self.gap = gap
         self.hold = hold
         self.requests: list[bytes] = []  # each request's head (request line and headers)
         self.connections = 0
@@ -43,7 +47,7 @@ class RawUpstream:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
 
     @property
     def base_url(self) -> str:
@@ -71,13 +75,16 @@ class RawUpstream:
     async def _stop(self) -> None:
         if self._server is not None:
             self._server.close()
-            for writer in list(self._writers):
-                writer.transport.abort()
+            for task in self._handlers:
+                task.cancel()
+            await asyncio.gather(*self._handlers, return_exceptions=True)
             await self._server.wait_closed()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
-        self._writers.add(writer)
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             self.requests.append(head)
@@ -87,15 +94,19 @@ class RawUpstream:
             if self.delay:
                 await asyncio.sleep(self.delay)
             pieces = [self.answer] if isinstance(self.answer, bytes) else self.answer()
-            for piece in pieces:
+            for n, piece in enumerate(pieces):
+                if n and self.gap:
+                    await asyncio.sleep(self.gap)
                 writer.write(piece)
                 await writer.drain()
             if self.hold:
                 await asyncio.sleep(self.hold)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass  # the client went away: what a test provokes
+        except asyncio.CancelledError:
+            pass  # the fake is stopping (it cancels its handlers): end quietly
         finally:
-            self._writers.discard(writer)
+            self._handlers.discard(task)
             writer.close()
 
 

@@ -152,9 +152,11 @@ class HttpClient:
             response = await self._send(method, url, body, headers, None)
         except TRANSPORT_ERRORS as exc:
             raise self.failed(exc) from exc
+        unwatch = _watch_close(response)
         try:
             yield StreamingReply(response, self)
         finally:
+            unwatch()
             response.release()
             response.close()
 
@@ -244,6 +246,39 @@ class HttpClient:
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+
+
+def _watch_close(response: aiohttp.ClientResponse) -> Callable[[], None]:
+    """Make a connection that closes mid-body fail the body's reader; returns the undo.
+
+    aiohttp's C parser, meeting malformed framing in the middle of a body (a bad chunk size),
+    closes the connection without telling the reader, which would then wait until the attempt
+    timed out. The connection's ``closed`` future tells it instead."""
+    connection = response.connection
+    protocol = connection.protocol if connection is not None else None
+    closed = protocol.closed if protocol is not None else None
+    if closed is None:
+        return _nothing
+    content = response.content
+
+    def on_close(_: asyncio.Future[None]) -> None:
+        if not content.is_eof() and content.exception() is None:
+            content.set_exception(aiohttp.ClientPayloadError("connection closed mid-reply"))
+
+    closed.remove_done_callback(_retrieve)  # one retriever a connection, however often reused
+    closed.add_done_callback(_retrieve)
+    closed.add_done_callback(on_close)
+    return lambda: closed.remove_done_callback(on_close)
+
+
+def _retrieve(closed: asyncio.Future[None]) -> None:
+    """Mark a connection's failure as seen (asyncio would log it as never retrieved)."""
+    if not closed.cancelled():
+        closed.exception()
+
+
+def _nothing() -> None:
+    return None
 
 
 def json_headers(own: Mapping[str, str | None], configured: Mapping[str, str]) -> dict[str, str]:
