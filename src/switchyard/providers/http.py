@@ -268,7 +268,11 @@ def _watch_close(response: aiohttp.ClientResponse) -> Callable[[], None]:
     closed.remove_done_callback(_retrieve)  # one retriever a connection, however often reused
     closed.add_done_callback(_retrieve)
     closed.add_done_callback(on_close)
-    return lambda: closed.remove_done_callback(on_close)
+
+    def unwatch() -> None:
+        closed.remove_done_callback(on_close)
+
+    return unwatch
 
 
 def _retrieve(closed: asyncio.Future[None]) -> None:
