@@ -43,6 +43,9 @@ class RawUpstream:
         self.hold = hold
         self.requests: list[bytes] = []  # each request's head (request line and headers)
         self.connections = 0
+        self.active = 0  # connections being answered now
+        self.max_active = 0  # the most at once
+        self.sent = 0  # bytes written, all connections
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -82,6 +85,8 @@ class RawUpstream:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
         task = asyncio.current_task()
         assert task is not None
         self._handlers.add(task)
@@ -99,6 +104,7 @@ class RawUpstream:
                     await asyncio.sleep(self.gap)
                 writer.write(piece)
                 await writer.drain()
+                self.sent += len(piece)
             if self.hold:
                 await asyncio.sleep(self.hold)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
@@ -106,6 +112,7 @@ class RawUpstream:
         except asyncio.CancelledError:
             pass  # the fake is stopping (it cancels its handlers): end quietly
         finally:
+            self.active -= 1
             self._handlers.discard(task)
             writer.close()
 

@@ -9,9 +9,10 @@ import httpx
 from tests.e2e.served import ServedGateway
 
 
-def deployment(served: ServedGateway, key: str) -> dict[str, Any]:
+def deployment(served: ServedGateway, key: str, master_key: str | None = None) -> dict[str, Any]:
     """``key``'s entry (health and breaker) in ``GET /api/v1/providers``."""
-    body = httpx.get(f"{served.url}/api/v1/providers").json()
+    auth = {"authorization": f"Bearer {master_key}"} if master_key else {}
+    body = httpx.get(f"{served.url}/api/v1/providers", headers=auth).json()
     for provider in body["data"]:
         for entry in provider["deployments"]:
             if entry["key"] == key:

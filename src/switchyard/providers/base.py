@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from switchyard.errors import InvalidRequest
 from switchyard.types import (
@@ -45,6 +46,29 @@ class Timeouts(BaseModel):
         if isinstance(value, int | float) and not isinstance(value, bool):
             return {"total": value}
         return value
+
+
+def http_url(value: str | None) -> str | None:
+    """``value`` when it is an http(s) URL with a host (or empty), for a URL setting's
+    validator: ``127.0.0.1:9000/v1`` (no scheme) would fail every request, so it fails at load,
+    naming its key (``providers.NAME.base_url``)."""
+    if value and not _is_http_url(value):
+        raise PydanticCustomError(
+            "http_url",
+            "must be an http:// or https:// URL with a host, such as "
+            "http://127.0.0.1:9000/v1 (got '{given}')",
+            {"given": value},
+        )
+    return value
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    try:
+        _ = parts.port  # a port that is not a number raises
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 class ProbeSettings(BaseModel):
@@ -110,21 +134,7 @@ class ProviderSettings(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        """An http(s) URL with a host: ``127.0.0.1:9000/v1`` (no scheme) would fail every
-        request, so it fails at load, naming ``providers.NAME.base_url``."""
-        if not value:
-            return value
-        parts = urlsplit(value)
-        try:
-            parts.port  # noqa: B018 (a port that is not a number raises here)
-        except ValueError:
-            parts = parts._replace(netloc="")
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                f"must be an http:// or https:// URL with a host, such as "
-                f"http://127.0.0.1:9000/v1 (got {value!r})"
-            )
-        return value
+        return http_url(value)
 
     def probe_enabled(self) -> bool:
         """Whether the background health prober calls this provider's ``health_check()``."""
@@ -221,4 +231,5 @@ __all__ = [
     "SettingsT",
     "Timeouts",
     "chunks_from_response",
+    "http_url",
 ]
