@@ -12,7 +12,8 @@ onto them at the adapter boundary and nothing from httpx, aiohttp or an SDK leak
     │   └── ContentFiltered        400
     ├── PayloadTooLarge            413
     ├── RateLimited                429  retryable, carries ``retry_after``
-    ├── Timeout                    504  retryable (an attempt or the whole deadline ran out)
+    ├── Timeout                    504  retryable (an attempt or the whole deadline ran out;
+    │                                   no response headers within ``first_token``)
     ├── ProviderUnavailable        503  retryable (5xx, connection errors, 529 overloaded)
     ├── UpstreamProtocolError      502  retryable (a reply we could not parse, malformed HTTP,
     │                                   a redirect, a reply over ``max_reply_bytes``)

@@ -124,7 +124,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
     ) -> HttpReply:
         """Send and read the whole reply (at most ``max_reply_bytes``). Within an attempt that
-        set :func:`~switchyard.providers.headers_deadline.headers_within`, response headers
+        set :class:`~switchyard.providers.headers_deadline.HeadersWithin`, response headers
         that take longer raise ``Timeout``."""
         try:
             response = await self._send(method, url, body, headers, headers_timeout())

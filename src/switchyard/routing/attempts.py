@@ -27,7 +27,7 @@ from switchyard.errors import (
     SwitchyardError,
     Timeout,
 )
-from switchyard.providers.headers_deadline import headers_within
+from switchyard.providers.headers_deadline import HeadersWithin
 from switchyard.resilience.breaker import BreakerStore
 from switchyard.resilience.retry import RetryPolicy
 from switchyard.routing.health import HealthBoard
@@ -198,7 +198,7 @@ class AttemptRunner:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(min(limit, remaining)):
-                with headers_within(None if streaming else candidate.timeout.first_token):
+                with HeadersWithin(None if streaming else candidate.timeout.first_token):
                     value = await call(candidate)
         except TimeoutError:
             elapsed = time.perf_counter() - started
