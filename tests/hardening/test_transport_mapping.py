@@ -41,7 +41,7 @@ KEY = ConnectionKey("10.0.0.7", 8443, True, True, None, None, None)
             ProviderUnavailable,
             "is unreachable (connect timed out)",
         ),
-        (aiohttp.ConnectionTimeoutError(), Timeout, "did not accept a connection in time"),
+        (aiohttp.ConnectionTimeoutError(), Timeout, "gave no connection within timeout.connect"),
         (aiohttp.ServerDisconnectedError(), ProviderUnavailable, "closed the connection"),
         (aiohttp.ClientOSError(104, "reset"), ProviderUnavailable, "dropped the connection"),
         (aiohttp.ClientPayloadError("cut"), ProviderUnavailable, "broke off its reply"),

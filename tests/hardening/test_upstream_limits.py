@@ -149,6 +149,29 @@ def test_max_connections_caps_the_pool_and_more_requests_wait(good: OpenAIUpstre
     assert slow.connections == 4 and slow.max_active == 2
 
 
+def test_a_request_that_waits_past_timeout_connect_for_the_pool_fails_over(
+    good: OpenAIUpstream,
+) -> None:
+    with RawUpstream(http_reply(200, COMPLETION), delay=1.0) as slow:
+        first = {"base_url": slow.base_url, "max_connections": 1, "timeout": {"connect": 0.3}}
+        with (
+            serve(_alias_with_fallback(first, good.base_url)) as served,
+            ThreadPoolExecutor(2) as pool,
+        ):
+
+            def ask(_: int) -> httpx.Response:
+                return httpx.post(
+                    f"{served.base_url}/chat/completions",
+                    json={"model": "smart", "messages": HELLO},
+                    timeout=30,
+                )
+
+            replies = list(pool.map(ask, range(2)))
+            seen = deployment(served, "first/m")
+    assert sorted(r.headers["x-switchyard-provider"] for r in replies) == ["first", "good"]
+    assert "timeout.connect" in seen["last_error"]
+
+
 async def test_the_connector_limit_comes_from_the_settings() -> None:
     assert OpenAISettings().max_connections == MAX_CONNECTIONS == 100
     assert OpenAISettings().max_reply_bytes == MAX_REPLY_BYTES == 32 * MIB

@@ -37,7 +37,11 @@ def transport_error(exc: BaseException, provider: str) -> SwitchyardError:
     """The taxonomy error for ``exc``, one of :data:`TRANSPORT_ERRORS` (or an aiohttp timeout)."""
     where = f"provider {provider!r}"
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return Timeout(f"{where} did not accept a connection in time", provider=provider)
+        # aiohttp's connect timeout covers the wait for a free pooled connection too
+        return Timeout(
+            f"{where} gave no connection within timeout.connect (connect, or a full pool)",
+            provider=provider,
+        )
     if isinstance(exc, TimeoutError):
         return Timeout(f"{where} stopped answering", provider=provider)
     if isinstance(exc, aiohttp.ClientConnectorError):
