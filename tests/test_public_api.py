@@ -35,6 +35,7 @@ EXPECTED = {
     "Tool",
     "ToolCall",
     "ToolCallDelta",
+    "UpstreamAuthenticationError",
     "UpstreamProtocolError",
     "Usage",
     "__version__",

@@ -26,6 +26,7 @@ from switchyard.errors import (
     RateLimited,
     SwitchyardError,
     Timeout,
+    UpstreamAuthenticationError,
     UpstreamProtocolError,
 )
 from switchyard.gateway import Gateway
@@ -83,6 +84,7 @@ __all__ = [
     "Tool",
     "ToolCall",
     "ToolCallDelta",
+    "UpstreamAuthenticationError",
     "UpstreamProtocolError",
     "Usage",
     "__version__",

@@ -4,21 +4,28 @@ Every failure a caller can see is one of these classes; providers map their upst
 onto them at the adapter boundary and nothing from httpx, aiohttp or an SDK leaks out::
 
     SwitchyardError
-    ├── AuthenticationError        401  the caller's or the provider's credentials were refused
-    ├── PermissionDenied           403
+    ├── AuthenticationError        401  the caller's own key was refused
+    ├── PermissionDenied           403  the caller's key may not do this
     ├── ModelNotFound              404  unknown alias, deployment or upstream model
     ├── InvalidRequest             400  names the offending field in ``param``
     │   ├── ContextLengthExceeded  400
     │   └── ContentFiltered        400
     ├── PayloadTooLarge            413
     ├── RateLimited                429  retryable, carries ``retry_after``
-    ├── Timeout                    504  retryable (an attempt or the whole deadline ran out)
+    ├── Timeout                    504  retryable (an attempt or the whole deadline ran out;
+    │                                   no response headers within ``first_token``)
     ├── ProviderUnavailable        503  retryable (5xx, connection errors, 529 overloaded)
-    ├── UpstreamProtocolError      502  retryable (a reply we could not parse)
+    ├── UpstreamProtocolError      502  retryable (a reply we could not parse, malformed HTTP,
+    │                                   a redirect, a reply over ``max_reply_bytes``)
+    ├── UpstreamAuthenticationError 502 retryable (a provider refused the gateway's own
+    │                                   credentials: its 401/403; code ``upstream_auth_failed``)
     └── NoHealthyDeployment        503  every candidate was skipped or failed
 
 ``retryable`` is a class attribute: the router fails over to the next deployment only when it is
-true, never on the caller's own 4xx mistakes.
+true, never on the caller's own 4xx mistakes. An upstream's 401 or 403 says the *gateway's*
+key for that provider is wrong or lacks access, not the caller's: it is a provider-side failure
+(``UpstreamAuthenticationError``), which fails over and counts against the breaker; a client
+sees 401/403 only for its own key.
 
 :class:`ConfigError` stands apart: a config that cannot be used is the operator's problem at
 start-up, never a caller's at request time.
@@ -133,6 +140,16 @@ class UpstreamProtocolError(SwitchyardError):
     retryable = True
 
 
+class UpstreamAuthenticationError(SwitchyardError):
+    """A provider refused the gateway's credentials (its 401 or 403): the configuration is
+    wrong, not the caller's request, so the next deployment may still answer."""
+
+    status_code = 502
+    code = "upstream_auth_failed"
+    error_type = "api_error"
+    retryable = True
+
+
 class NoHealthyDeployment(SwitchyardError):
     status_code = 503
     code = "no_healthy_deployment"
@@ -173,8 +190,8 @@ def protocol_error(
 STATUS_ERRORS: Mapping[int, type[SwitchyardError]] = MappingProxyType(
     {
         400: InvalidRequest,
-        401: AuthenticationError,
-        403: PermissionDenied,
+        401: UpstreamAuthenticationError,
+        403: UpstreamAuthenticationError,
         404: ModelNotFound,
         408: Timeout,
         413: PayloadTooLarge,
@@ -225,6 +242,7 @@ __all__ = [
     "RateLimited",
     "SwitchyardError",
     "Timeout",
+    "UpstreamAuthenticationError",
     "UpstreamProtocolError",
     "error_for_status",
     "protocol_error",

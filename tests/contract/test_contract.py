@@ -8,14 +8,13 @@ from typing import Any
 import pytest
 
 from switchyard.errors import (
-    AuthenticationError,
     InvalidRequest,
     ModelNotFound,
     PayloadTooLarge,
-    PermissionDenied,
     ProviderUnavailable,
     RateLimited,
     SwitchyardError,
+    UpstreamAuthenticationError,
     UpstreamProtocolError,
 )
 from switchyard.providers.base import Provider
@@ -36,8 +35,8 @@ from tests.fakes.upstream import FakeUpstream, Reply
 
 DEFAULT_STATUSES: dict[int, type[Exception]] = {
     400: InvalidRequest,
-    401: AuthenticationError,
-    403: PermissionDenied,
+    401: UpstreamAuthenticationError,
+    403: UpstreamAuthenticationError,
     404: ModelNotFound,
     413: PayloadTooLarge,
     429: RateLimited,

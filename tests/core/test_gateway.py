@@ -17,6 +17,7 @@ from switchyard import (
     ProviderUnavailable,
     RateLimited,
     Timeout,
+    UpstreamAuthenticationError,
 )
 from switchyard.providers.fake import FakeFailure, FakeProvider
 
@@ -103,7 +104,7 @@ async def test_attempt_timeout_fails_over() -> None:
     assert response.text == "b" and response.served_by and response.served_by.attempts == 2
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 413])
+@pytest.mark.parametrize("status", [400, 404, 413])
 async def test_callers_errors_are_returned_not_failed_over(status: int) -> None:
     gateway = make_gateway(("a", {}), ("b", {"reply": "from b"}))
     fake_provider(gateway, "a").script(FakeFailure(status=status, body="bad field"))
@@ -111,6 +112,21 @@ async def test_callers_errors_are_returned_not_failed_over(status: int) -> None:
         await gateway.chat(model="smart", messages=HELLO)
     assert getattr(caught.value, "status_code", None) == status
     assert fake_provider(gateway, "b").calls == 0
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_a_provider_refusing_the_gateways_key_fails_over(status: int) -> None:
+    """An upstream 401/403 is about the gateway's credentials, not the caller's: the next
+    deployment answers; when none can, the caller gets 502 ``upstream_auth_failed``."""
+    gateway = make_gateway(("a", {}), ("b", {"reply": "from b"}))
+    fake_provider(gateway, "a").script(FakeFailure(status=status, body="bad key"))
+    response = await gateway.chat(model="smart", messages=HELLO)
+    assert response.text == "from b"
+    for name in ("a", "b"):
+        fake_provider(gateway, name).script(FakeFailure(status=status, body="bad key"))
+    with pytest.raises(UpstreamAuthenticationError) as caught:
+        await gateway.chat(model="smart", messages=HELLO)
+    assert caught.value.status_code == 502 and caught.value.code == "upstream_auth_failed"
 
 
 async def test_all_failing_raises_the_last_error_with_every_attempt_named() -> None:

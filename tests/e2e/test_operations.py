@@ -198,7 +198,7 @@ def test_chat_mode_maps_the_upstream_error(http: httpx.Client, upstream: OpenAIU
     upstream.script(Reply.error(401, "Incorrect API key provided", code="invalid_api_key"))
     body = http.post("/api/v1/providers/mirror/test?mode=chat").json()
     assert body["ok"] is False
-    assert body["error"]["type"] == "authentication_error"
+    assert body["error"]["code"] == "upstream_auth_failed"  # the gateway's key, not the caller's
     assert body["error"]["upstream_status"] == 401
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.e2e.served import serve
-from tests.e2e.served_process import serve_process
 
 from switchyard import Gateway
 from switchyard.records.record import RequestRecord
+from tests.e2e.served import serve
+from tests.e2e.served_process import serve_process
 
 KEY = "sk-master-test"
 CONFIG = {

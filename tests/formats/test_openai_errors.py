@@ -9,17 +9,16 @@ import pytest
 
 from switchyard import errors
 from switchyard.errors import (
-    AuthenticationError,
     ContentFiltered,
     ContextLengthExceeded,
     InvalidRequest,
     ModelNotFound,
     PayloadTooLarge,
-    PermissionDenied,
     ProviderUnavailable,
     RateLimited,
     SwitchyardError,
     Timeout,
+    UpstreamAuthenticationError,
     UpstreamProtocolError,
 )
 from switchyard.formats.openai_errors import (
@@ -69,8 +68,8 @@ def test_the_recorded_unsupported_parameter_error_names_the_parameter() -> None:
     ("status", "cls"),
     [
         (400, InvalidRequest),
-        (401, AuthenticationError),
-        (403, PermissionDenied),
+        (401, UpstreamAuthenticationError),
+        (403, UpstreamAuthenticationError),
         (404, ModelNotFound),
         (408, Timeout),
         (409, ProviderUnavailable),
@@ -103,7 +102,7 @@ def test_status_decides_first(status: int, cls: type[SwitchyardError]) -> None:
         (400, "model_not_found", "invalid_request_error", ModelNotFound),
         (404, "model_not_found", "invalid_request_error", ModelNotFound),
         (422, "context_length_exceeded", "invalid_request_error", ContextLengthExceeded),
-        (401, "invalid_api_key", "invalid_request_error", AuthenticationError),
+        (401, "invalid_api_key", "invalid_request_error", UpstreamAuthenticationError),
         (429, "insufficient_quota", "insufficient_quota", RateLimited),
         (500, "content_filter", "server_error", ProviderUnavailable),
     ],

@@ -13,9 +13,9 @@ import pytest
 from switchyard import Gateway
 from switchyard.catalog.catalog import Catalog
 from switchyard.errors import (
-    AuthenticationError,
     ProviderUnavailable,
     RateLimited,
+    UpstreamAuthenticationError,
     UpstreamProtocolError,
 )
 from switchyard.providers.anthropic.adapter import AnthropicProvider
@@ -357,7 +357,7 @@ async def test_list_models_follows_the_pages(
 async def test_health_check(provider: AnthropicProvider, upstream: AnthropicUpstream) -> None:
     await provider.health_check()
     upstream.script(error_reply(401, "authentication_error", "invalid x-api-key"))
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(UpstreamAuthenticationError):
         await provider.health_check()
 
 

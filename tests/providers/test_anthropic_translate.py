@@ -11,16 +11,15 @@ import pytest
 
 from switchyard.catalog.catalog import Catalog
 from switchyard.errors import (
-    AuthenticationError,
     ContextLengthExceeded,
     InvalidRequest,
     ModelNotFound,
     PayloadTooLarge,
-    PermissionDenied,
     ProviderUnavailable,
     RateLimited,
     SwitchyardError,
     Timeout,
+    UpstreamAuthenticationError,
     UpstreamProtocolError,
 )
 from switchyard.providers.anthropic.errors import map_error, map_error_payload
@@ -517,9 +516,9 @@ def test_member_texts_reads_values_as_written() -> None:
     ("status", "kind", "expected"),
     [
         (400, "invalid_request_error", InvalidRequest),
-        (401, "authentication_error", AuthenticationError),
+        (401, "authentication_error", UpstreamAuthenticationError),
         (402, "billing_error", RateLimited),
-        (403, "permission_error", PermissionDenied),
+        (403, "permission_error", UpstreamAuthenticationError),
         (404, "not_found_error", ModelNotFound),
         (413, "request_too_large", PayloadTooLarge),
         (429, "rate_limit_error", RateLimited),

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from switchyard.errors import (
-    AuthenticationError,
     ProviderUnavailable,
+    UpstreamAuthenticationError,
     UpstreamProtocolError,
 )
 from switchyard.providers.cohere.adapter import CohereProvider
@@ -114,7 +114,7 @@ async def test_a_401_on_a_stream_is_raised_before_any_chunk(
     provider: CohereProvider, upstream: CohereUpstream
 ) -> None:
     upstream.script(co.error_reply(401, "invalid api token"))
-    with pytest.raises(AuthenticationError, match="invalid api token"):
+    with pytest.raises(UpstreamAuthenticationError, match="invalid api token"):
         await anext(provider.stream(ask()))
 
 
@@ -152,7 +152,7 @@ async def test_health_check_raises_the_mapped_error(
     provider: CohereProvider, upstream: CohereUpstream
 ) -> None:
     upstream.script(co.error_reply(401, "no api key supplied"))
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(UpstreamAuthenticationError):
         await provider.health_check()
 
 

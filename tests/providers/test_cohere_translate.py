@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from switchyard.errors import (
-    AuthenticationError,
     ContextLengthExceeded,
     InvalidRequest,
     ModelNotFound,
     ProviderUnavailable,
     RateLimited,
     Timeout,
+    UpstreamAuthenticationError,
     UpstreamProtocolError,
 )
 from switchyard.providers.cohere.embed import (
@@ -530,7 +530,7 @@ def test_malformed_stream_events_are_protocol_errors() -> None:
             "for this model - received 8192.",
             InvalidRequest,
         ),
-        (401, "invalid api token", AuthenticationError),
+        (401, "invalid api token", UpstreamAuthenticationError),
         (402, "Please add or update your payment method", RateLimited),
         (
             404,
@@ -538,7 +538,7 @@ def test_malformed_stream_events_are_protocol_errors() -> None:
             ModelNotFound,
         ),
         (422, "unprocessable", InvalidRequest),
-        (498, "blocked api token", AuthenticationError),
+        (498, "blocked api token", UpstreamAuthenticationError),
         (499, "request cancelled", ProviderUnavailable),
         (
             500,

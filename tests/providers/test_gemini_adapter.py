@@ -10,7 +10,6 @@ from urllib.parse import parse_qs
 import pytest
 
 from switchyard.errors import (
-    AuthenticationError,
     ContentFiltered,
     ContextLengthExceeded,
     InvalidRequest,
@@ -20,6 +19,7 @@ from switchyard.errors import (
     RateLimited,
     SwitchyardError,
     Timeout,
+    UpstreamAuthenticationError,
     UpstreamProtocolError,
 )
 from switchyard.providers.gemini.adapter import GeminiProvider
@@ -203,7 +203,7 @@ QUOTA = [
             error_reply(
                 400, "API key not valid. Please pass a valid API key.", details=API_KEY_INVALID
             ),
-            AuthenticationError,
+            UpstreamAuthenticationError,
         ),
         (
             error_reply(

@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 
 from switchyard.errors import (
-    AuthenticationError,
     ContextLengthExceeded,
     InvalidRequest,
     ModelNotFound,
-    PermissionDenied,
     ProviderUnavailable,
     RateLimited,
+    UpstreamAuthenticationError,
     UpstreamProtocolError,
 )
 from switchyard.providers.ollama.embed import (
@@ -472,8 +471,8 @@ def test_a_stream_without_its_done_line_is_unavailable() -> None:
     [
         (400, "registry.ollama.ai/library/gemma:2b does not support tools", InvalidRequest),
         (400, "the input length exceeds the context length", ContextLengthExceeded),
-        (401, "unauthorized", AuthenticationError),
-        (403, "remote inference is unavailable", PermissionDenied),
+        (401, "unauthorized", UpstreamAuthenticationError),
+        (403, "remote inference is unavailable", UpstreamAuthenticationError),
         (404, "model 'llama9' not found", ModelNotFound),
         (429, "too many requests", RateLimited),
         (500, "the model failed to generate a response", ProviderUnavailable),

@@ -11,15 +11,14 @@ from typing import Any
 import pytest
 
 from switchyard.errors import (
-    AuthenticationError,
     ContextLengthExceeded,
     InvalidRequest,
     ModelNotFound,
     PayloadTooLarge,
-    PermissionDenied,
     ProviderUnavailable,
     RateLimited,
     SwitchyardError,
+    UpstreamAuthenticationError,
     UpstreamProtocolError,
 )
 from switchyard.formats.openai_chat import request_from_openai
@@ -407,8 +406,8 @@ async def test_slow_upstream_cancels_cleanly_under_a_timeout(
 
 STATUSES = [
     (400, InvalidRequest),
-    (401, AuthenticationError),
-    (403, PermissionDenied),
+    (401, UpstreamAuthenticationError),
+    (403, UpstreamAuthenticationError),
     (404, ModelNotFound),
     (413, PayloadTooLarge),
     (429, RateLimited),
@@ -568,7 +567,7 @@ async def test_list_models_and_health(
             401, "Incorrect API key provided", type="invalid_request_error", code="invalid_api_key"
         )
     )
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(UpstreamAuthenticationError):
         await provider.health_check()
     openai_upstream.script(Reply.json({"object": "list", "data": [{"name": "no id"}]}))
     with pytest.raises(UpstreamProtocolError):

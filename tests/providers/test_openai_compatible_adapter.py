@@ -13,10 +13,10 @@ import pytest
 
 from switchyard.config.load import load_config
 from switchyard.errors import (
-    AuthenticationError,
     InvalidRequest,
     ProviderUnavailable,
     RateLimited,
+    UpstreamAuthenticationError,
     UpstreamProtocolError,
 )
 from switchyard.providers.base import Provider
@@ -391,6 +391,6 @@ async def test_azure_health_check_asks_the_resource_its_models(
     assert (sent.method, sent.path, sent.query) == ("GET", path, query)
     assert sent.headers["api-key"] == "az"
     openai_upstream.script(Reply.error(401, "Access denied due to invalid subscription key"))
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(UpstreamAuthenticationError):
         await provider.health_check()
     await provider.aclose()

@@ -6,6 +6,8 @@ upstream's error reply: the HTTP status decides first (it is what the upstream s
 structured ``error.code`` / ``error.type`` refine it (``context_length_exceeded``,
 ``content_filter``, ``model_not_found``), and only for a plain 400 does the message text get a
 look, for the one case servers rarely code (vLLM, llama.cpp: "maximum context length").
+An upstream's 401/403 (or an ``invalid_api_key`` / ``authentication_error`` /
+``permission_error`` payload) is ``UpstreamAuthenticationError``: the gateway's key was refused.
 """
 
 from __future__ import annotations
@@ -17,16 +19,15 @@ import orjson
 
 from switchyard.error_replies import error_body, retry_after_seconds
 from switchyard.errors import (
-    AuthenticationError,
     ContentFiltered,
     ContextLengthExceeded,
     InvalidRequest,
     ModelNotFound,
-    PermissionDenied,
     ProviderUnavailable,
     RateLimited,
     SwitchyardError,
     Timeout,
+    UpstreamAuthenticationError,
     status_error_class,
 )
 
@@ -47,10 +48,10 @@ _REFINE: dict[str, type[SwitchyardError]] = {
 _BY_KIND: dict[str, type[SwitchyardError]] = {
     **_REFINE,
     "invalid_request_error": InvalidRequest,
-    "authentication_error": AuthenticationError,
-    "invalid_api_key": AuthenticationError,
-    "permission_error": PermissionDenied,
-    "permission_denied": PermissionDenied,
+    "authentication_error": UpstreamAuthenticationError,
+    "invalid_api_key": UpstreamAuthenticationError,
+    "permission_error": UpstreamAuthenticationError,
+    "permission_denied": UpstreamAuthenticationError,
     "not_found_error": ModelNotFound,
     "rate_limit_error": RateLimited,
     "rate_limit_exceeded": RateLimited,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Generic, Literal, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from switchyard.catalog.catalog import Catalog
 from switchyard.errors import InvalidRequest
@@ -19,12 +21,18 @@ from switchyard.types import (
     ToolCallDelta,
 )
 
+MAX_REPLY_BYTES = 32 * 1024 * 1024
+MAX_CONNECTIONS = 100
+
 
 class Timeouts(BaseModel):
     """Seconds allowed for one attempt. A bare number in config means ``total``.
 
     ``connect``: opening the connection; ``first_token``: from sending the request to the first
-    streamed chunk (or to the whole reply when not streaming); ``total``: the whole attempt.
+    streamed chunk, or, for a call that is not streamed, to the reply's response headers (an
+    upstream that has not begun to answer by then is a retryable ``Timeout`` and the next
+    deployment is tried); ``total``: the whole attempt, for a call that is not streamed the
+    whole reply read.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -39,6 +47,29 @@ class Timeouts(BaseModel):
         if isinstance(value, int | float) and not isinstance(value, bool):
             return {"total": value}
         return value
+
+
+def http_url(value: str | None) -> str | None:
+    """``value`` when it is an http(s) URL with a host (or empty), for a URL setting's
+    validator: ``127.0.0.1:9000/v1`` (no scheme) would fail every request, so it fails at load,
+    naming its key (``providers.NAME.base_url``)."""
+    if value and not _is_http_url(value):
+        raise PydanticCustomError(
+            "http_url",
+            "must be an http:// or https:// URL with a host, such as "
+            "http://127.0.0.1:9000/v1 (got '{given}')",
+            {"given": value},
+        )
+    return value
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    try:
+        _ = parts.port  # a port that is not a number raises
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 class ProbeSettings(BaseModel):
@@ -79,6 +110,19 @@ class ProviderSettings(BaseModel):
     base_url: str | None = None
     timeout: Timeouts | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+    max_reply_bytes: int = Field(
+        default=MAX_REPLY_BYTES,
+        gt=0,
+        description=(
+            "the largest reply body read from the upstream (and the longest line of a stream); "
+            "past it the reply is an upstream protocol error, which fails over"
+        ),
+    )
+    max_connections: int = Field(
+        default=MAX_CONNECTIONS,
+        gt=0,
+        description="connections open to the upstream at once; more requests wait for one",
+    )
     drop_unsupported: bool = Field(
         default=False,
         description="drop tools/images/JSON mode this adapter cannot serve instead of a 400",
@@ -88,9 +132,20 @@ class ProviderSettings(BaseModel):
     # self-hosted or free adapters set this: probing them costs nothing
     probe_by_default: ClassVar[bool] = False
 
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return http_url(value)
+
     def probe_enabled(self) -> bool:
         """Whether the background health prober calls this provider's ``health_check()``."""
         return self.probe_by_default if self.probe.enabled is None else self.probe.enabled
+
+    def secrets(self) -> list[str]:
+        """Values an upstream's reply must never echo to a client or a log: every secret
+        setting (``api_key`` and any other ``SecretStr``) and every configured header value."""
+        values = [v.get_secret_value() for _, v in self if isinstance(v, SecretStr)]
+        return [*values, *self.headers.values()]
 
     def api_key_value(self) -> str | None:
         return self.api_key.get_secret_value() if self.api_key is not None else None
@@ -188,4 +243,5 @@ __all__ = [
     "SettingsT",
     "Timeouts",
     "chunks_from_response",
+    "http_url",
 ]

@@ -9,8 +9,11 @@ and per call the URL, the body and the
 :class:`~switchyard.streaming.translator.StreamTranslator` of a stream. The rest is the same for
 every provider and lives here:
 
-- a non-2xx status raises the taxonomy error ``map_error`` says it means; for a stream before
-  anything is yielded, so the gateway can still fail over;
+- a non-2xx status raises the taxonomy error ``map_error`` says it means (:func:`status_error`:
+  from a body the client has already redacted; a body that is not JSON, such as a proxy's
+  HTML page, is logged and not passed on, and a provider refusing the gateway's own
+  credentials is logged at ERROR); for a stream before anything is yielded, so the gateway can
+  still fail over;
 - a body that is not JSON, or stream bytes the framing cannot read (not UTF-8, an NDJSON line
   that is not JSON), raise ``UpstreamProtocolError`` naming the provider;
 - a stream is read until its translator is ``done`` (the connection is released at once) or
@@ -24,6 +27,7 @@ provider it was made for, so each provider gets its own.
 
 from __future__ import annotations
 
+import logging
 from abc import abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar, cast
@@ -31,13 +35,15 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 import orjson
 
 from switchyard.catalog.catalog import Catalog
-from switchyard.errors import SwitchyardError, UpstreamProtocolError
-from switchyard.providers.base import Provider, SettingsT, Timeouts
+from switchyard.error_replies import error_body
+from switchyard.errors import SwitchyardError, UpstreamAuthenticationError, UpstreamProtocolError
+from switchyard.providers.base import Provider, ProviderSettings, SettingsT
 from switchyard.providers.http import ErrorMapper, HttpClient, json_headers
 from switchyard.streaming.framing import SSE, Framing, Parser
 from switchyard.streaming.translator import StreamTranslator
 from switchyard.types import ChatChunk
 
+logger = logging.getLogger("switchyard.providers")
 EventT = TypeVar("EventT")
 
 WholeReply = Callable[[bytes], list[ChatChunk]]
@@ -46,7 +52,8 @@ WholeReply = Callable[[bytes], list[ChatChunk]]
 class HttpApi(Generic[EventT]):
     """One upstream API as an adapter sees it: ``base_url`` its root, ``headers`` those of
     every request (a stream asks for the framing's media type instead of JSON). Without an
-    ``http`` client it makes its own, with ``timeouts``."""
+    ``http`` client it makes its own, with the provider's ``settings`` (timeouts, limits, the
+    secrets to redact)."""
 
     def __init__(
         self,
@@ -57,7 +64,7 @@ class HttpApi(Generic[EventT]):
         map_error: ErrorMapper,
         framing: Framing[EventT],
         http: HttpClient | None = None,
-        timeouts: Timeouts | None = None,
+        settings: ProviderSettings | None = None,
     ) -> None:
         self.provider = provider
         self.base_url = base_url
@@ -65,7 +72,7 @@ class HttpApi(Generic[EventT]):
         self.stream_headers = {**self.headers, "accept": framing.media_type}
         self.map_error = map_error
         self.framing = framing
-        self.http = http if http is not None else HttpClient(provider, timeouts)
+        self.http = http if http is not None else HttpClient(provider, settings)
         self._owns_http = http is None
 
     async def request(self, method: str, url: str, body: Any = None) -> bytes:
@@ -74,7 +81,7 @@ class HttpApi(Generic[EventT]):
         data = None if body is None else orjson.dumps(body)
         reply = await self.http.request(method, url, body=data, headers=self.headers)
         if not 200 <= reply.status < 300:
-            raise self.map_error(reply.status, reply.headers, reply.body)
+            raise status_error(reply.status, reply.headers, reply.body, self.map_error)
         return reply.body
 
     async def request_json(self, method: str, url: str, body: Any = None) -> Any:
@@ -99,7 +106,8 @@ class HttpApi(Generic[EventT]):
             "POST", url, body=orjson.dumps(body), headers=self.stream_headers
         ) as reply:
             if not 200 <= reply.status < 300:
-                raise self.map_error(reply.status, reply.headers, await reply.read())
+                body = await reply.read()
+                raise status_error(reply.status, reply.headers, body, self.map_error)
             if whole is not None and reply.headers.get("content-type", "").startswith(
                 "application/json"
             ):
@@ -173,7 +181,7 @@ class HttpProvider(Provider[SettingsT]):
             map_error=self._map_error,
             framing=self.framing,
             http=http,
-            timeouts=settings.timeout,
+            settings=settings,
         )
 
     def _base_url(self) -> str:
@@ -193,6 +201,34 @@ class HttpProvider(Provider[SettingsT]):
         await self.api.aclose()
 
 
+def status_error(
+    status: int, headers: Mapping[str, str], body: bytes, map_error: ErrorMapper
+) -> SwitchyardError:
+    """The error a non-2xx reply means, as a client may see it (see the module's docstring)."""
+    error = map_error(status, headers, body)
+    provider = error.provider or "?"
+    payload, text = error_body(body)
+    if text is not None:
+        logger.warning("provider %r answered %d with a non-JSON body: %s", provider, status, text)
+        _reword(error, f"provider {provider!r} answered {status} with a non-JSON body")
+    elif payload is None:
+        _reword(error, f"provider {provider!r} answered {status} with an empty body")
+    if isinstance(error, UpstreamAuthenticationError):
+        logger.error(
+            "provider %r refused the gateway's credentials (HTTP %d: %s): check its api_key "
+            "and headers; its deployments fail over meanwhile",
+            provider,
+            status,
+            error.message,
+        )
+    return error
+
+
+def _reword(error: SwitchyardError, message: str) -> None:
+    error.message = message
+    error.args = (message,)
+
+
 def parse_json(data: bytes | str, provider: str | None) -> Any:
     """``data`` as JSON, or ``UpstreamProtocolError`` naming ``provider``."""
     try:
@@ -209,4 +245,4 @@ def bearer(api_key: str | None) -> dict[str, str | None]:
     return {"authorization": f"Bearer {api_key}" if api_key else None}
 
 
-__all__ = ["HttpApi", "HttpProvider", "WholeReply", "bearer", "parse_json"]
+__all__ = ["HttpApi", "HttpProvider", "WholeReply", "bearer", "parse_json", "status_error"]

@@ -31,6 +31,7 @@ from switchyard.errors import (
     SwitchyardError,
     Timeout,
 )
+from switchyard.providers.headers_deadline import HeadersWithin
 from switchyard.resilience.breaker import BreakerStore
 from switchyard.resilience.retry import RetryPolicy, sane_retry_after
 from switchyard.routing.candidate import Candidate
@@ -175,6 +176,9 @@ class AttemptRunner:
         """One attempt its breaker has admitted: ``call`` under ``limit`` seconds (capped by
         the deadline), its verdict recorded in the breaker and the health board.
 
+        A call that is not streamed must also see its response headers within the
+        deployment's ``first_token`` (when set; see :mod:`switchyard.providers.headers_deadline`).
+
         Returns the answer or a retryable error. Raises :class:`DeadlineReached` when the
         deadline ran out, a non-retryable error as it is, and ``CancelledError`` when cancelled
         (a hedge that lost): those leave no verdict on the deployment (breaker released)."""
@@ -187,7 +191,8 @@ class AttemptRunner:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(min(limit, remaining)):
-                value = await call(candidate)
+                with HeadersWithin(None if streaming else candidate.timeout.first_token):
+                    value = await call(candidate)
         except TimeoutError:
             elapsed = time.perf_counter() - started
             if remaining <= limit:

@@ -11,7 +11,9 @@ The status decides (it is what the upstream said); the error ``type`` decides on
 no status (a stream's error event) or the status is unknown. A 400 whose message says the prompt
 is too long is ``ContextLengthExceeded``. ``billing_error`` (credits exhausted) is
 ``RateLimited``, as OpenAI's ``insufficient_quota`` is: retryable, so the router moves on to
-another deployment rather than failing the request.
+another deployment rather than failing the request. ``authentication_error`` and
+``permission_error`` refuse the gateway's own key: ``UpstreamAuthenticationError``, a
+provider-side failure that fails over (the shared table maps 401 and 403 the same way).
 """
 
 from __future__ import annotations
@@ -21,16 +23,15 @@ from typing import Any
 
 from switchyard.error_replies import error_body, retry_after_seconds
 from switchyard.errors import (
-    AuthenticationError,
     ContextLengthExceeded,
     InvalidRequest,
     ModelNotFound,
     PayloadTooLarge,
-    PermissionDenied,
     ProviderUnavailable,
     RateLimited,
     SwitchyardError,
     Timeout,
+    UpstreamAuthenticationError,
     status_error_class,
 )
 
@@ -44,9 +45,9 @@ _STATUS: dict[int, type[SwitchyardError] | None] = {
 
 _TYPE: dict[str, type[SwitchyardError]] = {
     "invalid_request_error": InvalidRequest,
-    "authentication_error": AuthenticationError,
+    "authentication_error": UpstreamAuthenticationError,
     "billing_error": RateLimited,
-    "permission_error": PermissionDenied,
+    "permission_error": UpstreamAuthenticationError,
     "not_found_error": ModelNotFound,
     "request_too_large": PayloadTooLarge,
     "rate_limit_error": RateLimited,

@@ -9,7 +9,8 @@ over the model's context ("too many tokens: total number of tokens in the prompt
 - 402 (payment required: the account cannot pay) is ``RateLimited`` without a retry-after, as
   OpenAI's ``insufficient_quota`` is: the quota of this deployment is gone, so the router fails
   over to another one instead of failing the request;
-- 498 (invalid token) is ``AuthenticationError``;
+- 401, 403 and 498 (invalid token) refuse the gateway's own key: ``UpstreamAuthenticationError``
+  (a provider-side failure: the next deployment may answer);
 - 499 (request cancelled upstream; Cohere's guidance is to retry) is ``ProviderUnavailable``;
 - every other 5xx (529 included) is ``ProviderUnavailable``; any other 4xx ``InvalidRequest``.
 """
@@ -20,19 +21,19 @@ from collections.abc import Mapping
 
 from switchyard.error_replies import error_body, retry_after_seconds
 from switchyard.errors import (
-    AuthenticationError,
     ContextLengthExceeded,
     InvalidRequest,
     ProviderUnavailable,
     RateLimited,
     SwitchyardError,
+    UpstreamAuthenticationError,
     status_error_class,
 )
 
 # Statuses Cohere adds to the shared table (see above).
 _STATUS: dict[int, type[SwitchyardError] | None] = {
     402: RateLimited,
-    498: AuthenticationError,
+    498: UpstreamAuthenticationError,
     499: ProviderUnavailable,
 }
 

@@ -6,8 +6,10 @@ Google's AIP-193 error model). The HTTP status decides first: it is what the ups
 The ``status`` name decides when the HTTP status does not (an error event inside a 200 stream,
 an unusual status code). Then, in order of trust:
 
-- ``details[].reason == "API_KEY_INVALID"`` (an ``ErrorInfo``) -> ``AuthenticationError``:
-  Gemini refuses a bad key with 400 INVALID_ARGUMENT;
+- ``details[].reason == "API_KEY_INVALID"`` (an ``ErrorInfo``) -> ``UpstreamAuthenticationError``:
+  Gemini refuses a bad key with 400 INVALID_ARGUMENT. It is the gateway's key that was refused
+  (as with 401 UNAUTHENTICATED and 403 PERMISSION_DENIED): a provider-side failure that fails
+  over, never the caller's 401;
 - a 400 whose message says the input is over the model's token limit ("The input token count
   (...) exceeds the maximum number of tokens allowed (...)") -> ``ContextLengthExceeded``;
 - ``retry_after`` from ``Retry-After`` when sent, else from the ``RetryInfo`` detail's
@@ -22,15 +24,14 @@ from typing import Any
 
 from switchyard.error_replies import error_body, retry_after_seconds
 from switchyard.errors import (
-    AuthenticationError,
     ContextLengthExceeded,
     InvalidRequest,
     ModelNotFound,
-    PermissionDenied,
     ProviderUnavailable,
     RateLimited,
     SwitchyardError,
     Timeout,
+    UpstreamAuthenticationError,
     status_error_class,
 )
 
@@ -43,8 +44,8 @@ _BY_STATUS_NAME: dict[str, type[SwitchyardError]] = {
     "INVALID_ARGUMENT": InvalidRequest,
     "FAILED_PRECONDITION": InvalidRequest,
     "OUT_OF_RANGE": InvalidRequest,
-    "UNAUTHENTICATED": AuthenticationError,
-    "PERMISSION_DENIED": PermissionDenied,
+    "UNAUTHENTICATED": UpstreamAuthenticationError,
+    "PERMISSION_DENIED": UpstreamAuthenticationError,
     "NOT_FOUND": ModelNotFound,
     "RESOURCE_EXHAUSTED": RateLimited,
     "DEADLINE_EXCEEDED": Timeout,
@@ -93,7 +94,7 @@ def _build(
 ) -> SwitchyardError:
     if cls is InvalidRequest:
         if "API_KEY_INVALID" in info.reasons:
-            cls = AuthenticationError
+            cls = UpstreamAuthenticationError
         elif info.mentions_context_length():
             cls = ContextLengthExceeded
     message = info.message or f"Gemini answered HTTP {status}"

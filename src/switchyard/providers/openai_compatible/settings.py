@@ -12,10 +12,10 @@ import dataclasses
 from typing import ClassVar, Literal
 from urllib.parse import quote
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from switchyard.formats.openai_chat import MaxTokensField
-from switchyard.providers.base import ProviderSettings
+from switchyard.providers.base import ProviderSettings, http_url
 from switchyard.providers.openai_compatible.preset import Preset, Quirks
 
 
@@ -87,6 +87,11 @@ class AzureOpenAISettings(PresetSettings):
         default=None, description="the deployment every request goes to; default: the model"
     )
     api_version: str = Field(default="2024-12-01-preview", description="a dated version, or v1")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_is_a_url(cls, value: str) -> str:
+        return http_url(value) or value
 
     @model_validator(mode="after")
     def _no_base_url(self) -> AzureOpenAISettings:
