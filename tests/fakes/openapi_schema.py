@@ -1,5 +1,5 @@
 """Validate JSON against a schema of OpenAI's OpenAPI description
-(``shared/conformance/openai-openapi.yaml``)::
+(``tests/conformance/openai-openapi.yaml``)::
 
     validator_for("CreateChatCompletionResponse").validate(body)   # raises ValidationError
     assert_valid("CreateChatCompletionStreamResponse", chunk)     # a readable assertion
