@@ -381,6 +381,14 @@ INVALID = [
     (minimal(switchyard={"fallbacks": "cheap"}), "switchyard.fallbacks"),
     (minimal(switchyard={"retries": 3}), "switchyard.retries"),
     (minimal(switchyard=[]), "switchyard"),
+    # an array or object where a name is expected (found by tests/e2e/test_fuzz_openapi.py)
+    (minimal(messages=[{"role": ["user"], "content": "hi"}]), "messages[0].role"),
+    (minimal(messages=[{"role": {}, "content": "hi"}]), "messages[0].role"),
+    (user([{"type": ["text"], "text": "a"}]), "messages[0].content[0].type"),
+    (
+        user([{"type": "image_url", "image_url": {"url": "https://x", "detail": ["low"]}}]),
+        "messages[0].content[0].image_url.detail",
+    ),
 ]
 
 
