@@ -33,7 +33,9 @@ class ServedGateway:
 def serve(config: Mapping[str, Any] | Gateway) -> Iterator[ServedGateway]:
     gateway = config if isinstance(config, Gateway) else Gateway.from_config(config)
     app = create_app(gateway)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY only on accepted sockets whose
+    # proto says TCP, and without it every keep-alive answer waits ~40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
