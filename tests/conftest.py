@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests.fakes.fixtures import fresh
 from tests.fakes.openai_upstream import OpenAIUpstream
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Hypothesis keeps files (the constants it reads from the source, at collection) in
+    # ./.hypothesis by default: outside the working tree instead. The fuzz test has no database.
+    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "switchyard-tests-hypothesis")
 
 
 def _is_local(address: Any) -> bool:

@@ -2,7 +2,7 @@
 (``/openai/deployments/{name}/...?api-version=...`` with the ``api-key`` header). Payloads
 follow Azure OpenAI's data-plane inference reference
 (https://learn.microsoft.com/azure/ai-foundry/openai/reference) and the recorded Azure traffic
-in ``shared/conformance/openai-cassettes/azure-chat-basic.yaml``: OpenAI's shapes plus
+in ``tests/conformance/openai-cassettes/azure-chat-basic.yaml``: OpenAI's shapes plus
 ``prompt_filter_results`` / ``content_filter_results``, and a stream that opens with a chunk
 carrying only the prompt filter results."""
 

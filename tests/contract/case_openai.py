@@ -1,7 +1,7 @@
 """The ``openai`` adapter's case. Payloads follow OpenAI's Chat Completions reference
 (https://platform.openai.com/docs/api-reference/chat/create and .../chat-streaming), the
 Embeddings and Models references, and the error codes page; their shapes match the recorded
-traffic in ``shared/conformance/openai-cassettes``."""
+traffic in ``tests/conformance/openai-cassettes``."""
 
 from __future__ import annotations
 

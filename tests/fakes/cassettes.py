@@ -1,7 +1,7 @@
-"""Recorded OpenAI traffic (go-vcr v2 YAML) from ``shared/conformance/openai-cassettes``.
+"""Recorded OpenAI traffic (go-vcr v2 YAML) from ``tests/conformance/openai-cassettes``.
 
-The ``shared`` folder is a sibling of the repository root; cassettes are read from there by
-path, never copied into the repository::
+The cassettes are in-repo copies of public recordings (where from and under which licence:
+``tests/conformance/README.md``)::
 
     cassette = load_cassette("chat-tools")
     cassette.request_json        # what the client sent
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import orjson
 import yaml
 
-CONFORMANCE_DIR = (Path(__file__).resolve().parents[2] / ".." / "shared" / "conformance").resolve()
+CONFORMANCE_DIR = Path(__file__).resolve().parents[1] / "conformance"
 CASSETTE_DIR = CONFORMANCE_DIR / "openai-cassettes"
 
 try:  # the C loader is ~10x faster when PyYAML was built with it

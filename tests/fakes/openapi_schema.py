@@ -1,5 +1,5 @@
 """Validate JSON against a schema of OpenAI's OpenAPI description
-(``shared/conformance/openai-openapi.yaml``)::
+(``tests/conformance/openai-openapi.yaml``)::
 
     validator_for("CreateChatCompletionResponse").validate(body)   # raises ValidationError
     assert_valid("CreateChatCompletionStreamResponse", chunk)     # a readable assertion
@@ -27,16 +27,17 @@ _SPEC_URI = "urn:openai-openapi"
 
 
 @functools.cache
-def _spec() -> dict[str, Any]:
+def spec() -> dict[str, Any]:
+    """The whole document, parsed once, ``nullable`` rewritten (do not modify it)."""
     loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    spec = yaml.load(SPEC_PATH.read_text(encoding="utf-8"), Loader=loader)
-    converted: dict[str, Any] = _without_nullable(spec)
+    parsed = yaml.load(SPEC_PATH.read_text(encoding="utf-8"), Loader=loader)
+    converted: dict[str, Any] = _without_nullable(parsed)
     return converted
 
 
 @functools.cache
 def _registry() -> Registry[Any]:
-    resource: Resource[Any] = Resource.from_contents(_spec(), default_specification=DRAFT202012)
+    resource: Resource[Any] = Resource.from_contents(spec(), default_specification=DRAFT202012)
     registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
     return registry
 
@@ -44,7 +45,7 @@ def _registry() -> Registry[Any]:
 @functools.cache
 def validator_for(name: str) -> Draft202012Validator:
     """A validator for ``components/schemas/<name>`` (KeyError if the spec has no such schema)."""
-    if name not in _spec()["components"]["schemas"]:
+    if name not in spec()["components"]["schemas"]:
         raise KeyError(f"no schema {name!r} in {SPEC_PATH.name}")
     schema = {"$ref": f"{_SPEC_URI}#/components/schemas/{name}"}
     return Draft202012Validator(schema, registry=_registry())
@@ -70,4 +71,4 @@ def _without_nullable(node: Any) -> Any:
     return converted
 
 
-__all__ = ["SPEC_PATH", "assert_valid", "validator_for"]
+__all__ = ["SPEC_PATH", "assert_valid", "spec", "validator_for"]

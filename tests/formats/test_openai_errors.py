@@ -36,11 +36,7 @@ def body(
     return orjson.dumps({"error": {"message": message, "type": type, "param": param, "code": code}})
 
 
-ERROR_CASSETTES = [
-    name
-    for name in cassette_names()
-    if load_cassette(name).status >= 400 and not name.startswith("completion-")
-]
+ERROR_CASSETTES = [name for name in cassette_names() if load_cassette(name).status >= 400]
 
 
 @pytest.mark.parametrize("name", ERROR_CASSETTES)

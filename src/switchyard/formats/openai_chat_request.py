@@ -131,7 +131,7 @@ def _message(raw: Any, i: int) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise _invalid(path, "must be an object")
     role = raw.get("role")
-    if role not in _ROLES:
+    if not isinstance(role, str) or role not in _ROLES:
         if role == "function":
             raise _invalid(f"{path}.role", "'function' messages are deprecated; use 'tool'")
         raise _invalid(f"{path}.role", f"must be one of {sorted(_ROLES)}, got {role!r}")
@@ -192,7 +192,7 @@ def _content(value: Any, role: str, path: str, message: dict[str, Any]) -> Any:
             if not isinstance(refusal, str):
                 raise _invalid(f"{part_path}.refusal", "must be a string")
             message["refusal"] = message.get("refusal", "") + refusal
-        elif kind in _UNSUPPORTED_PARTS:
+        elif isinstance(kind, str) and kind in _UNSUPPORTED_PARTS:
             raise _invalid(f"{part_path}.type", f"{kind!r} content parts are not supported yet")
         else:
             raise _invalid(f"{part_path}.type", f"unknown content part type {kind!r}")
@@ -209,7 +209,7 @@ def _image(image: Any, path: str) -> dict[str, Any]:
     detail = image.get("detail")
     if detail is None:
         return {"type": "image", "url": url}
-    if detail not in _IMAGE_DETAILS:
+    if not isinstance(detail, str) or detail not in _IMAGE_DETAILS:
         raise _invalid(f"{path}.detail", f"must be one of 'auto', 'low', 'high', got {detail!r}")
     return {"type": "image", "url": url, "detail": detail}
 
