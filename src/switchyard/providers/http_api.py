@@ -37,6 +37,7 @@ import orjson
 from switchyard.catalog.catalog import Catalog
 from switchyard.error_replies import error_body
 from switchyard.errors import SwitchyardError, UpstreamAuthenticationError, UpstreamProtocolError
+from switchyard.formats.json_body import parse_json
 from switchyard.providers.base import Provider, ProviderSettings, SettingsT
 from switchyard.providers.http import ErrorMapper, HttpClient, json_headers
 from switchyard.streaming.framing import SSE, Framing, Parser
@@ -229,20 +230,10 @@ def _reword(error: SwitchyardError, message: str) -> None:
     error.args = (message,)
 
 
-def parse_json(data: bytes | str, provider: str | None) -> Any:
-    """``data`` as JSON, or ``UpstreamProtocolError`` naming ``provider``."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise UpstreamProtocolError(
-            f"upstream sent malformed JSON: {exc}", provider=provider
-        ) from exc
-
-
 def bearer(api_key: str | None) -> dict[str, str | None]:
     """The ``authorization`` header of an API that takes its key as a bearer token (None: the
     settings name no key, nothing is sent)."""
     return {"authorization": f"Bearer {api_key}" if api_key else None}
 
 
-__all__ = ["HttpApi", "HttpProvider", "WholeReply", "bearer", "parse_json", "status_error"]
+__all__ = ["HttpApi", "HttpProvider", "WholeReply", "bearer", "status_error"]

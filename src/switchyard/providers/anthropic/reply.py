@@ -1,7 +1,7 @@
 """Anthropic replies -> canonical: a ``message`` body, usage, stop reasons, the model list.
 
-Read through small pydantic models of the wire shape that ignore what we do not use, so a reply
-that lacks what we need is one ``UpstreamProtocolError``, never a ``KeyError``.
+Read through the wire models of :mod:`switchyard.formats.anthropic_messages`, so a reply that
+lacks what we need is one ``UpstreamProtocolError``, never a ``KeyError``.
 
 - text blocks joined are the message text; ``thinking`` blocks are ``Message.reasoning``
   (``redacted_thinking`` and server-tool blocks are left out);
@@ -21,87 +21,18 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from switchyard.errors import UpstreamProtocolError, protocol_error
+from switchyard.formats.anthropic_messages import FINISH_REASONS, WireMessage, WireModelPage
+from switchyard.formats.json_body import parse_json
 from switchyard.providers.anthropic.errors import map_error_payload
 from switchyard.providers.anthropic.raw_json import member_texts
-from switchyard.types import ChatResponse, Choice, FinishReason, Message, ToolCall, Usage
-
-_FINISH: dict[str, FinishReason] = {
-    "end_turn": "stop",
-    "stop_sequence": "stop",
-    "pause_turn": "stop",
-    "max_tokens": "length",
-    "model_context_window_exceeded": "length",
-    "tool_use": "tool_calls",
-    "refusal": "content_filter",
-}
-
-
-class Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class WireOutputDetails(Wire):
-    thinking_tokens: int | None = None
-
-
-class WireUsage(Wire):
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cache_creation_input_tokens: int | None = None
-    cache_read_input_tokens: int | None = None
-    output_tokens_details: WireOutputDetails | None = None
-
-    def updated(self, later: WireUsage) -> WireUsage:
-        """These counts with the ones ``later`` reports (a ``message_delta``'s are
-        cumulative) taking their place."""
-        merged = {**self.model_dump(exclude_none=True), **later.model_dump(exclude_none=True)}
-        return WireUsage.model_validate(merged)
-
-    def canonical(self) -> Usage:
-        cache_read = self.cache_read_input_tokens or 0
-        details = self.output_tokens_details
-        return Usage(
-            input_tokens=(self.input_tokens or 0)
-            + (self.cache_creation_input_tokens or 0)
-            + cache_read,
-            output_tokens=self.output_tokens or 0,
-            cached_input_tokens=cache_read,
-            reasoning_tokens=(details.thinking_tokens or 0) if details else 0,
-        )
-
-
-class WireBlock(Wire):
-    type: str
-    text: str | None = None
-    thinking: str | None = None
-    id: str | None = None
-    name: str | None = None
-    input: Any = None
-
-
-class WireMessage(Wire):
-    id: str
-    model: str = ""
-    content: list[WireBlock]
-    stop_reason: str | None = None
-    usage: WireUsage = Field(default_factory=WireUsage)
-
-
-class _ModelEntry(Wire):
-    id: str
-
-
-class _ModelPage(Wire):
-    data: list[_ModelEntry]
-    has_more: bool = False
-    last_id: str | None = None
+from switchyard.types import ChatResponse, Choice, FinishReason, Message, ToolCall
 
 
 def finish_from_anthropic(stop_reason: str | None) -> FinishReason:
-    return _FINISH.get(stop_reason or "", "stop")
+    return FINISH_REASONS.get(stop_reason or "", "stop")
 
 
 def response_from_anthropic(body: bytes, provider: str, *, created: int) -> ChatResponse:
@@ -154,7 +85,7 @@ def model_page_from_anthropic(body: bytes, provider: str) -> tuple[list[str], st
     """One page of ``GET /v1/models``: the model ids and, when there are more, the id to ask
     for the next page after."""
     try:
-        page = _ModelPage.model_validate(decode_object(body, provider))
+        page = WireModelPage.model_validate(decode_object(body, provider))
     except ValidationError as exc:
         raise protocol_error("model list", exc, provider) from exc
     more = page.last_id if page.has_more else None
@@ -162,12 +93,7 @@ def model_page_from_anthropic(body: bytes, provider: str) -> tuple[list[str], st
 
 
 def decode_object(data: bytes | str, provider: str) -> dict[str, Any]:
-    try:
-        payload = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise UpstreamProtocolError(
-            f"upstream sent malformed JSON: {exc}", provider=provider
-        ) from exc
+    payload = parse_json(data, provider)
     if not isinstance(payload, dict):
         raise UpstreamProtocolError("upstream reply is not a JSON object", provider=provider)
     return payload
@@ -182,9 +108,6 @@ def _raw_inputs(body: bytes, wire: WireMessage) -> list[str | None]:
 
 
 __all__ = [
-    "WireBlock",
-    "WireMessage",
-    "WireUsage",
     "decode_object",
     "finish_from_anthropic",
     "model_page_from_anthropic",

@@ -1,9 +1,7 @@
 """Anthropic's streamed events -> canonical chunks, one :class:`StreamTranslator` per stream.
 
-The events, per Anthropic's streaming reference: ``message_start`` (the message's id, model
-and input usage), then per content block ``content_block_start`` / ``content_block_delta``
-(``text_delta``, ``input_json_delta``, ``thinking_delta``, ``signature_delta``, ...) /
-``content_block_stop``, then ``message_delta`` (stop reason, cumulative usage) and
+The events are read with the wire models of :mod:`switchyard.formats.anthropic_messages`
+(which lists them): ``message_start``, the content block events, ``message_delta`` and
 ``message_stop``; ``ping`` may come at any time and ``error`` ends a stream that already
 answered 200.
 
@@ -30,35 +28,12 @@ import orjson
 from pydantic import ValidationError
 
 from switchyard.errors import ProviderUnavailable, UpstreamProtocolError, protocol_error
+from switchyard.formats.anthropic_messages import CONTENT_EVENTS, WireEvent, WireUsage
 from switchyard.providers.anthropic.errors import map_error_payload
 from switchyard.providers.anthropic.json_mode import check_json_reply, wants_json
-from switchyard.providers.anthropic.reply import (
-    Wire,
-    WireBlock,
-    WireMessage,
-    WireUsage,
-    decode_object,
-    finish_from_anthropic,
-)
+from switchyard.providers.anthropic.reply import decode_object, finish_from_anthropic
 from switchyard.streaming.sse import SseEvent
 from switchyard.types import ChatChunk, ResponseFormat, ToolCallDelta
-
-
-class _Delta(Wire):
-    type: str | None = None
-    text: str | None = None
-    partial_json: str | None = None
-    thinking: str | None = None
-    stop_reason: str | None = None
-
-
-class _Event(Wire):
-    type: str
-    message: WireMessage | None = None
-    index: int | None = None
-    content_block: WireBlock | None = None
-    delta: _Delta | None = None
-    usage: WireUsage | None = None
 
 
 @dataclass(slots=True)
@@ -100,10 +75,10 @@ class StreamTranslator:
         kind = payload.get("type", event.event)
         if kind == "error" or event.event == "error":
             raise map_error_payload(payload, self.provider)
-        if kind != "message_start" and kind not in _CONTENT_EVENTS:
+        if kind != "message_start" and kind not in CONTENT_EVENTS:
             return []  # ping, and event types newer than this code
         try:
-            wire = _Event.model_validate(payload)
+            wire = WireEvent.model_validate(payload)
         except ValidationError as exc:
             raise protocol_error(f"{kind} event", exc, self.provider) from exc
         if kind == "message_start":
@@ -132,7 +107,7 @@ class StreamTranslator:
 
     # -- events -------------------------------------------------------------------------------
 
-    def _message_start(self, wire: _Event) -> list[ChatChunk]:
+    def _message_start(self, wire: WireEvent) -> list[ChatChunk]:
         if wire.message is None:
             raise UpstreamProtocolError("message_start without a message", provider=self.provider)
         self._started = True
@@ -141,7 +116,7 @@ class StreamTranslator:
         self._usage = wire.message.usage
         return []
 
-    def _block_start(self, wire: _Event) -> list[ChatChunk]:
+    def _block_start(self, wire: WireEvent) -> list[ChatChunk]:
         block, index = wire.content_block, self._index(wire)
         if block is None:
             raise UpstreamProtocolError(
@@ -163,7 +138,7 @@ class StreamTranslator:
         delta = ToolCallDelta(index=call.index, id=block.id, name=block.name, arguments="")
         return [self._chunk(tool_calls=[delta])]
 
-    def _block_delta(self, wire: _Event) -> list[ChatChunk]:
+    def _block_delta(self, wire: WireEvent) -> list[ChatChunk]:
         delta, index = wire.delta, self._index(wire)
         if delta is None:
             return []
@@ -178,7 +153,7 @@ class StreamTranslator:
             return [self._chunk(tool_calls=[piece])]
         return []  # signature_delta, citations_delta, server tools' input, newer types
 
-    def _block_stop(self, wire: _Event) -> list[ChatChunk]:
+    def _block_stop(self, wire: WireEvent) -> list[ChatChunk]:
         call = self._tool_calls.get(self._index(wire))
         if call is None or call.has_arguments:
             return []
@@ -186,7 +161,7 @@ class StreamTranslator:
         piece = ToolCallDelta(index=call.index, arguments=call.initial or "{}")
         return [self._chunk(tool_calls=[piece])]
 
-    def _message_delta(self, wire: _Event) -> list[ChatChunk]:
+    def _message_delta(self, wire: WireEvent) -> list[ChatChunk]:
         if wire.delta is not None and wire.delta.stop_reason is not None:
             self._stop_reason = wire.delta.stop_reason
         if wire.usage is not None:
@@ -202,7 +177,7 @@ class StreamTranslator:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _index(self, wire: _Event) -> int:
+    def _index(self, wire: WireEvent) -> int:
         if wire.index is None:
             raise UpstreamProtocolError(
                 f"{wire.type} event without an index", provider=self.provider
@@ -219,17 +194,6 @@ class StreamTranslator:
             self._role_sent = True
             fields["role"] = "assistant"
         return ChatChunk(id=self.id, created=self.created, model=self.model, **fields)
-
-
-_CONTENT_EVENTS = frozenset(
-    {
-        "content_block_start",
-        "content_block_delta",
-        "content_block_stop",
-        "message_delta",
-        "message_stop",
-    }
-)
 
 
 __all__ = ["StreamTranslator"]

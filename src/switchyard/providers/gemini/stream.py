@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchyard.errors import ProviderUnavailable, UpstreamProtocolError
+from switchyard.formats.json_body import parse_json
 from switchyard.providers.gemini.errors import map_gemini_error_payload
 from switchyard.providers.gemini.reply import (
     blocked_prompt,
@@ -31,7 +32,6 @@ from switchyard.providers.gemini.reply import (
     tool_call,
 )
 from switchyard.providers.gemini.wire import Candidate, GenerateContentResponse
-from switchyard.providers.http_api import parse_json
 from switchyard.streaming.sse import SseEvent
 from switchyard.types import ChatChunk, ToolCallDelta, Usage
 

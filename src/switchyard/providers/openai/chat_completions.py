@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from switchyard.errors import SwitchyardError, UpstreamProtocolError
+from switchyard.formats.json_body import parse_json
 from switchyard.formats.openai_chat import (
     embedding_request_to_openai,
     embedding_response_from_openai,
@@ -35,7 +36,7 @@ from switchyard.formats.openai_chat import (
     response_from_openai,
 )
 from switchyard.providers.base import HealthCheck, SettingsT, chunks_from_response
-from switchyard.providers.http_api import HttpProvider, parse_json
+from switchyard.providers.http_api import HttpProvider
 from switchyard.providers.openai.stream import ChatCompletionsStreamTranslator
 from switchyard.types import (
     ChatChunk,
