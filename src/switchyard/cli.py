@@ -70,6 +70,7 @@ def serve(
     """Run the HTTP service."""
     _one_blas_thread()
     from switchyard.gateway import Gateway
+    from switchyard.records.sinks import LogSink
     from switchyard.server.app import create_app
     from switchyard.server.logs import LEVELS, configure_logging
     from switchyard.server.run import serve as serve_app
@@ -89,11 +90,12 @@ def serve(
     if log_level is not None and log_level not in LEVELS:
         err.print(f"[red]--log-level must be one of {', '.join(LEVELS)}[/red]")
         raise typer.Exit(2)
-    listener = configure_logging(log_level or server.log_level)
+    logs = configure_logging(log_level or server.log_level)
     try:
-        started = serve_app(create_app(Gateway(settings), server), server)
+        gateway = Gateway(settings, sinks=[LogSink(lines=logs)])
+        started = serve_app(create_app(gateway, server), server)
     finally:
-        listener.stop()  # writes the lines still queued
+        logs.close()  # writes the lines still pending
     if not started:
         raise typer.Exit(3)  # uvicorn logged why it could not start
 

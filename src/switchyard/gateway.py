@@ -76,8 +76,10 @@ class Gateway:
         sinks: Sequence[RecordSink] = (),
     ) -> None:
         self.config = config
-        # where every request's record goes: the log line, then any the caller adds
-        self.sinks: list[RecordSink] = [LogSink(), *sinks]
+        # where every request's record goes: the log line (unless the caller brings its own
+        # LogSink), then any other sink the caller adds
+        logged = any(isinstance(sink, LogSink) for sink in sinks)
+        self.sinks: list[RecordSink] = [*([] if logged else [LogSink()]), *sinks]
         self.catalog = catalog or Catalog.from_settings(config.catalog)
         self.providers: dict[str, Provider[Any]] = {
             name: build_provider(name, settings, catalog=self.catalog)
@@ -357,11 +359,13 @@ def _settle(outcome: Outcome[ResponseT], record: RequestRecord) -> ResponseT:
     record.upstream_ms = served.upstream_ms
     record.hedged = served.hedged
     attempts = record.attempts
-    attempts.extend(AttemptRecord.failed(e) for e in outcome.errors)
-    attempts.extend(
-        AttemptRecord(f"{a.provider}/{a.model}", "abandoned", usage=a.usage, cost=a.cost)
-        for a in served.abandoned
-    )
+    if outcome.errors:
+        attempts.extend(AttemptRecord.failed(e) for e in outcome.errors)
+    if served.abandoned:
+        attempts.extend(
+            AttemptRecord(f"{a.provider}/{a.model}", "abandoned", usage=a.usage, cost=a.cost)
+            for a in served.abandoned
+        )
     attempts.append(AttemptRecord(candidate.key, "ok"))
     return response
 

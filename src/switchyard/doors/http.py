@@ -7,13 +7,13 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import orjson
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 
 from switchyard.doors.errors import BodyTimeout
@@ -113,33 +113,32 @@ class Authenticator:
 
     def allows(self, headers: Mapping[str, str]) -> bool:
         """Whether the headers carry the key (always, when none is set)."""
-        if self._key is None:
-            return True
-        token = _token(headers.get("authorization"), headers.get("x-api-key"))
-        return token is not None and hmac.compare_digest(token.encode(), self._key)
+        raw = [
+            None if v is None else v.encode("latin-1")
+            for v in (headers.get("authorization"), headers.get("x-api-key"))
+        ]
+        try:
+            self.authenticate(raw[0], raw[1], "")
+        except AuthenticationError:
+            return False
+        return True
 
-    def authenticate(self, raw_headers: Iterable[tuple[bytes, bytes]], rid: str) -> Principal:
-        """The caller of a request with these (ASGI, lower-cased) headers, or 401."""
+    def authenticate(
+        self, authorization: bytes | None, api_key: bytes | None, rid: str
+    ) -> Principal:
+        """The caller of a request with these ``Authorization`` and ``x-api-key`` header
+        values (raw, as ASGI has them), or 401."""
         if self._key is None:
             return Principal(request_id=rid, admin=True)
-        bearer = api_key = None
-        for name, value in raw_headers:
-            if name == b"authorization":
-                bearer = value.decode("latin-1")
-            elif name == b"x-api-key":
-                api_key = value.decode("latin-1")
-        token = _token(bearer, api_key)
-        if token is None or not hmac.compare_digest(token.encode("latin-1"), self._key):
+        if authorization is not None and authorization[:7].lower() == b"bearer ":
+            token: bytes | None = authorization[7:].strip() or None
+        else:
+            token = api_key.strip() if api_key else None
+        if token is None or not hmac.compare_digest(token, self._key):
             raise AuthenticationError(
                 "missing or invalid API key: send 'Authorization: Bearer <key>'"
             )
         return Principal(request_id=rid, admin=True)
-
-
-def _token(authorization: str | None, api_key: str | None) -> str | None:
-    if authorization and authorization[:7].lower() == "bearer ":
-        return authorization[7:].strip() or None
-    return api_key.strip() if api_key else None
 
 
 def principal_of(request: Request) -> Principal:
@@ -187,17 +186,21 @@ async def read_json(request: Request, limit: int, seconds: float) -> dict[str, A
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
+    """The body's ASGI messages, read straight from ``receive`` (one message, usually)."""
+    receive = request.receive
     parts: list[bytes] = []
     size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise PayloadTooLarge(f"request body is larger than {limit} bytes")
-            parts.append(chunk)
-    except ClientDisconnect:  # the client left mid-body: nobody to answer, nothing to log
-        raise ClientDisconnected() from None
-    return b"".join(parts)
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client left mid-body: nobody to answer
+            raise ClientDisconnected()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+        parts.append(chunk)
+        if not message.get("more_body", False):
+            return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 async def unless_disconnected(request: Request, work: Awaitable[T]) -> T:

@@ -9,6 +9,7 @@ fails the request it describes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from switchyard.records.record import RequestRecord
@@ -20,18 +21,32 @@ class RecordSink(Protocol):
     def emit(self, record: RequestRecord) -> None: ...
 
 
+class LineBuffer(Protocol):
+    """Somewhere to leave a log line whose text is made later, off the request path (the
+    served gateway's log handler, :class:`~switchyard.server.logs.BatchingHandler`)."""
+
+    def defer(
+        self, name: str, render: Callable[[RequestRecord], str], item: RequestRecord
+    ) -> None: ...
+
+
 class LogSink:
     """One structured line per request at INFO on the ``switchyard.requests`` logger: request
     id, principal, alias, deployment, attempts, status, latency, tokens and cost. Never
-    prompts, completions or keys."""
+    prompts, completions or keys. With ``lines`` (the server's), the line is rendered later,
+    off the request path; otherwise it goes through :mod:`logging` as it is."""
 
-    def __init__(self, logger: logging.Logger = log) -> None:
+    def __init__(self, logger: logging.Logger = log, lines: LineBuffer | None = None) -> None:
         self._log = logger
+        self._lines = lines
 
     def emit(self, record: RequestRecord) -> None:
         if not self._log.isEnabledFor(logging.INFO):
             return
-        self._log.info("%s", describe(record))
+        if self._lines is not None:
+            self._lines.defer(self._log.name, describe, record)
+        else:
+            self._log.info("%s", describe(record))
 
 
 def describe(record: RequestRecord) -> str:
@@ -80,4 +95,4 @@ def _quoted(value: str) -> str:
     return '"' + value.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
 
 
-__all__ = ["LogSink", "RecordSink", "describe"]
+__all__ = ["LineBuffer", "LogSink", "RecordSink", "describe"]

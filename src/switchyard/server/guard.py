@@ -65,9 +65,19 @@ class Guard:
             await _send_error(send, refusal, _request_id(scope), {"retry-after": "1"})
             return
         if scope["path"] not in EXEMPT_PATHS:
-            rid = _request_id(scope)
+            incoming = authorization = api_key = None
+            for name, value in scope["headers"]:  # one pass over the headers, for all three
+                if name == b"authorization":
+                    authorization = value
+                elif name == b"x-api-key":
+                    api_key = value
+                elif name == b"x-request-id":
+                    incoming = value
+            rid = scope[REQUEST_ID_KEY] = request_id(
+                None if incoming is None else incoming.decode("latin-1")
+            )
             try:
-                scope[PRINCIPAL_KEY] = self.auth.authenticate(scope["headers"], rid)
+                scope[PRINCIPAL_KEY] = self.auth.authenticate(authorization, api_key, rid)
             except SwitchyardError as refused:
                 await _send_error(send, refused, rid)
                 return

@@ -1,36 +1,126 @@
-"""The service's logging: one handler on a queue, so writing a line never blocks the event loop.
+"""The service's logging: lines are written in batches, off the event loop.
 
-Every ``switchyard.*`` logger (and uvicorn's error logger) goes through a ``QueueHandler``; a
-``QueueListener`` thread writes the lines to stderr. Stopping the listener on shutdown writes
-what is still queued, so the last requests' lines are not lost.
+Every ``switchyard.*`` logger (and uvicorn's error logger) goes to one
+:class:`BatchingHandler`: a record is only appended to a list on the request path; a background
+thread formats what has gathered and writes it in one ``write`` every
+:data:`FLUSH_SECONDS`. A line per request costs the request a few microseconds, not a thread
+wake-up and a system call each (measured: 20-45 µs a line through a plain or queued handler
+on the 2-core bench machine, several hundred µs per request under load once thread switches
+are counted). Stopping the handler writes what is still pending, so the last requests' lines
+are not lost; past :data:`MAX_PENDING` unwritten lines new ones are dropped and counted.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import sys
-from collections.abc import Iterable
-from logging.handlers import QueueHandler, QueueListener
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO, TypeVar
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LEVELS = ("debug", "info", "warning", "error")
+FLUSH_SECONDS = 0.25
+MAX_PENDING = 100_000
+T = TypeVar("T")
 
 
-def configure_logging(level: str) -> QueueListener:
-    """Route ``switchyard`` and ``uvicorn`` logs through a queue to stderr at ``level``; the
-    caller stops the returned listener at exit."""
-    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    handler = logging.StreamHandler(sys.stderr)
+class BatchingHandler(logging.Handler):
+    """Keeps records and writes them, formatted, in batches from its own thread.
+
+    :meth:`defer` is the cheapest way in: a line whose rendering (and the log record itself)
+    waits for the writer thread; the per-request log line comes this way
+    (:class:`~switchyard.records.sinks.LogSink`)."""
+
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        interval: float = FLUSH_SECONDS,
+        max_pending: int = MAX_PENDING,
+    ) -> None:
+        super().__init__()
+        self.stream = stream
+        self.interval = interval
+        self.max_pending = max_pending
+        self.dropped = 0
+        # LogRecords, or (created, logger name, render, item) to turn into one at flush time;
+        # deque appends and pops are safe across threads without a lock
+        self._pending: deque[logging.LogRecord | Deferred] = deque()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="switchyard-logs", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(self._pending) >= self.max_pending:
+            self.dropped += 1
+            return
+        self._pending.append(record)
+
+    def defer(self, name: str, render: Callable[[T], str], item: T) -> None:
+        """An INFO line on logger ``name`` whose text is ``render(item)``, made later."""
+        if len(self._pending) >= self.max_pending:
+            self.dropped += 1
+            return
+        self._pending.append((time.time(), name, render, item))
+
+    def flush(self) -> None:
+        pending = self._pending
+        batch = [pending.popleft() for _ in range(len(pending))]
+        dropped, self.dropped = self.dropped, 0
+        if not batch and not dropped:
+            return
+        lines = [self.format(_record(entry)) for entry in batch]
+        if dropped:
+            lines.append(f"WARNING switchyard.server: {dropped} log lines dropped (backlog full)")
+        try:
+            self.stream.write("\n".join(lines) + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):  # the stream is gone (closed terminal, shut pipe)
+            pass
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.flush()
+
+    def close(self) -> None:
+        """Stop the thread and write what is still pending."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self.flush()
+        super().close()
+
+
+Deferred = tuple[float, str, Callable[[Any], str], Any]
+
+
+def _record(entry: logging.LogRecord | Deferred) -> logging.LogRecord:
+    if isinstance(entry, logging.LogRecord):
+        return entry
+    created, name, render, item = entry
+    record = logging.LogRecord(name, logging.INFO, "", 0, render(item), None, None)
+    record.created = created
+    record.msecs = (created - int(created)) * 1000
+    return record
+
+
+def configure_logging(level: str, stream: TextIO | None = None) -> BatchingHandler:
+    """Send ``switchyard`` (at ``level``) and ``uvicorn`` (at warning or above) logs to
+    ``stream`` (stderr) through one batching handler; the caller closes it at exit."""
+    handler = BatchingHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT))
-    listener = QueueListener(lines, handler, respect_handler_level=False)
     for name, at in (("switchyard", level), ("uvicorn.error", max(level, "warning", key=_rank))):
         logger = logging.getLogger(name)
-        logger.handlers[:] = [QueueHandler(lines)]
+        logger.handlers[:] = [handler]
         logger.setLevel(at.upper())
         logger.propagate = False
-    listener.start()
-    return listener
+    handler.start()
+    return handler
 
 
 def _rank(level: str) -> int:
@@ -49,4 +139,4 @@ def announce(host: str, port: int, aliases: Iterable[str], providers: Iterable[s
     )
 
 
-__all__ = ["LEVELS", "announce", "configure_logging"]
+__all__ = ["FLUSH_SECONDS", "LEVELS", "BatchingHandler", "announce", "configure_logging"]
