@@ -208,6 +208,11 @@ def main() -> int:
         help="also run the Switchyard of git REF (a target 'switchyard@REF' right after "
         "'switchyard', same run, same venv): how a change moved the numbers",
     )
+    ap.add_argument(
+        "--baseline-first",
+        action="store_true",
+        help="run switchyard@REF before switchyard (alternate runs to cancel an order effect)",
+    )
     add_noise_options(ap)
     args = ap.parse_args()
     check_noise_options(ap, args)
@@ -217,6 +222,8 @@ def main() -> int:
     baseline = baseline_tree(args.baseline) if args.baseline else None
     if baseline is not None:
         at = targets.index("switchyard") + 1 if "switchyard" in targets else len(targets)
+        if args.baseline_first and "switchyard" in targets:
+            at -= 1
         targets.insert(at, f"switchyard@{args.baseline}")
         bad = [t for t in bad if not t.startswith("switchyard@")]
     if bad:

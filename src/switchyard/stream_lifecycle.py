@@ -113,10 +113,12 @@ class GatewayStream:
     ) -> Leg:
         upstream, first = outcome.value
         candidate, now = outcome.candidate, self.clock()
-        self.record.attempts.extend(AttemptRecord.failed(e) for e in outcome.errors)
-        self.record.attempts.extend(
-            AttemptRecord(a.candidate.key, "abandoned") for a in outcome.abandoned
-        )
+        if outcome.errors:
+            self.record.attempts.extend(AttemptRecord.failed(e) for e in outcome.errors)
+        if outcome.abandoned:
+            self.record.attempts.extend(
+                AttemptRecord(a.candidate.key, "abandoned") for a in outcome.abandoned
+            )
         self.record.upstream_ms += outcome.upstream_seconds * 1000.0
         return Leg(
             candidate,

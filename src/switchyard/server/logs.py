@@ -25,6 +25,8 @@ LEVELS = ("debug", "info", "warning", "error")
 FLUSH_SECONDS = 0.25
 MAX_PENDING = 100_000
 T = TypeVar("T")
+# a line made later: (when, logger name, render, its argument)
+Deferred = tuple[float, str, Callable[[Any], str], Any]
 
 
 class BatchingHandler(logging.Handler):
@@ -49,6 +51,8 @@ class BatchingHandler(logging.Handler):
         # LogRecords, or (created, logger name, render, item) to turn into one at flush time;
         # deque appends and pops are safe across threads without a lock
         self._pending: deque[logging.LogRecord | Deferred] = deque()
+        self._second = -1  # the wall-clock second of the last deferred line, and its text
+        self._second_text = ""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="switchyard-logs", daemon=True)
 
@@ -74,7 +78,7 @@ class BatchingHandler(logging.Handler):
         dropped, self.dropped = self.dropped, 0
         if not batch and not dropped:
             return
-        lines = [self.format(_record(entry)) for entry in batch]
+        lines = [self._line(entry) for entry in batch]
         if dropped:
             lines.append(f"WARNING switchyard.server: {dropped} log lines dropped (backlog full)")
         try:
@@ -82,6 +86,19 @@ class BatchingHandler(logging.Handler):
             self.stream.flush()
         except (OSError, ValueError):  # the stream is gone (closed terminal, shut pipe)
             pass
+
+    def _line(self, entry: logging.LogRecord | Deferred) -> str:
+        """A record as the formatter writes it; a deferred line in the same layout, made
+        without a LogRecord (the second changes rarely: its text is kept)."""
+        if isinstance(entry, logging.LogRecord):
+            return self.format(entry)
+        created, name, render, item = entry
+        second = int(created)
+        if second != self._second:
+            self._second = second
+            self._second_text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+        msecs = int((created - second) * 1000)
+        return f"{self._second_text},{msecs:03d} INFO {name}: {render(item)}"
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -95,18 +112,6 @@ class BatchingHandler(logging.Handler):
         self.flush()
         super().close()
 
-
-Deferred = tuple[float, str, Callable[[Any], str], Any]
-
-
-def _record(entry: logging.LogRecord | Deferred) -> logging.LogRecord:
-    if isinstance(entry, logging.LogRecord):
-        return entry
-    created, name, render, item = entry
-    record = logging.LogRecord(name, logging.INFO, "", 0, render(item), None, None)
-    record.created = created
-    record.msecs = (created - int(created)) * 1000
-    return record
 
 
 def configure_logging(level: str, stream: TextIO | None = None) -> BatchingHandler:
