@@ -13,6 +13,7 @@ PYTHON="${PYTHON:-python3}"
 need_apt=()
 command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)  # bench/instructions.py
 if [ ${#need_apt[@]} -gt 0 ]; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -6,7 +6,6 @@ import asyncio
 import hmac
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -24,6 +23,7 @@ from switchyard.errors import (
     SwitchyardError,
 )
 from switchyard.types import Principal, ServedBy
+from switchyard.types.principal import new_request_id
 
 T = TypeVar("T")
 JSON = "application/json"
@@ -79,7 +79,7 @@ def request_id(incoming: str | None) -> str:
     """The caller's ``x-request-id`` when it is short and printable, else a fresh one."""
     if incoming and len(incoming) <= 128 and incoming.isprintable():
         return incoming
-    return uuid.uuid4().hex
+    return new_request_id()
 
 
 def header_value(text: str) -> str:

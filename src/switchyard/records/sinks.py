@@ -53,39 +53,35 @@ def describe(record: RequestRecord) -> str:
     """The record as ``key=value`` pairs (logfmt), in a fixed order."""
     principal = record.principal
     usage = record.usage
-    parts = [
-        f"request_id={record.request_id}",
-        f"kind={record.kind}",
-        f"status={record.status}",
-    ]
+    line = f"request_id={record.request_id} kind={record.kind} status={record.status}"
     if record.error_type:
-        parts.append(f"error={record.error_type} http_status={record.http_status}")
+        line += f" error={record.error_type} http_status={record.http_status}"
     if principal.tenant:
-        parts.append(f"tenant={principal.tenant}")
+        line += f" tenant={principal.tenant}"
     if principal.key_id:
-        parts.append(f"key_id={principal.key_id}")
+        line += f" key_id={principal.key_id}"
     if principal.user:
-        parts.append(f"user={_quoted(principal.user)}")
-    parts.append(f"alias={_quoted(record.alias)}")
+        line += f" user={_quoted(principal.user)}"
+    line += f" alias={_quoted(record.alias)}"
     if record.provider:
-        parts.append(f"deployment={_quoted(f'{record.provider}/{record.model}')}")
-    parts.append(f"attempts={len(record.attempts)}")
+        line += f" deployment={_quoted(f'{record.provider}/{record.model}')}"
+    line += f" attempts={len(record.attempts)}"
     if record.hedged:
-        parts.append("hedged=true")
+        line += " hedged=true"
     if record.failovers:
-        parts.append(f"failovers={len(record.failovers)}")
-    parts.append(f"latency_ms={record.latency_ms:.1f}")
+        line += f" failovers={len(record.failovers)}"
+    line += f" latency_ms={record.latency_ms:.1f}"
     if record.ttft_ms is not None:
-        parts.append(f"ttft_ms={record.ttft_ms:.1f}")
+        line += f" ttft_ms={record.ttft_ms:.1f}"
     if usage is not None:
-        parts.append(f"tokens_in={usage.input_tokens} tokens_out={usage.output_tokens}")
+        line += f" tokens_in={usage.input_tokens} tokens_out={usage.output_tokens}"
         if record.usage_estimated:
-            parts.append("usage_estimated=true")
+            line += " usage_estimated=true"
     if record.cost is not None:
-        parts.append(f"cost_usd={record.cost.total:.8f}")
+        line += f" cost_usd={record.cost.total:.8f}"
     elif usage is not None and not record.priced:
-        parts.append("cost_usd=unpriced")
-    return " ".join(parts)
+        line += " cost_usd=unpriced"
+    return line
 
 
 def _quoted(value: str) -> str:

@@ -113,7 +113,6 @@ class BatchingHandler(logging.Handler):
         super().close()
 
 
-
 def configure_logging(level: str, stream: TextIO | None = None) -> BatchingHandler:
     """Send ``switchyard`` (at ``level``) and ``uvicorn`` (at warning or above) logs to
     ``stream`` (stderr) through one batching handler; the caller closes it at exit."""
