@@ -138,7 +138,7 @@ def per_request(src: Path, requests: int, stream: bool, log: bool) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--baseline", metavar="REF", required=True)
+    ap.add_argument("--baseline", metavar="REF", help="the git commit, tag or branch to compare")
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--log", action="store_true", help="with the per-request log line on")
     ap.add_argument("--drive", nargs=3, help=argparse.SUPPRESS)
@@ -148,6 +148,8 @@ def main() -> int:
         app, handler = build_app(log == "log")
         asyncio.run(drive(app, handler, int(n), kind == "stream"))
         return 0
+    if not args.baseline:
+        ap.error("--baseline REF is required")
     if not 10 <= args.requests <= 2000:
         ap.error("--requests must be in [10, 2000]")
     trees = {
