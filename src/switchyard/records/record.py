@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from switchyard.errors import SwitchyardError
 from switchyard.types import Cost, Principal, StreamFailover, Usage
@@ -18,8 +18,7 @@ RequestKind = Literal["chat", "stream", "embed"]
 AttemptOutcome = Literal["ok", "error", "abandoned"]
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptRecord:
+class AttemptRecord(NamedTuple):
     """One attempt on one deployment: the winner (``ok``), a failure (``error``: its type and
     the upstream's status) or a hedge cancelled or outrun (``abandoned``)."""
 

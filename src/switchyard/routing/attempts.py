@@ -190,9 +190,13 @@ class AttemptRunner:
         self.health.started(key)
         started = time.perf_counter()
         try:
+            within = None if streaming else candidate.timeout.first_token
             async with asyncio.timeout(min(limit, remaining)):
-                with HeadersWithin(None if streaming else candidate.timeout.first_token):
+                if within is None:
                     value = await call(candidate)
+                else:
+                    with HeadersWithin(within):
+                        value = await call(candidate)
         except TimeoutError:
             elapsed = time.perf_counter() - started
             if remaining <= limit:
