@@ -2,8 +2,8 @@
 media type a request asks for (its ``accept`` header).
 
 A parser is made per stream with the most bytes one event may take (a line of NDJSON, the
-``data`` lines of one SSE event); it is incremental: ``feed`` the bytes as they arrive and get the events they complete,
-``finish`` when they end and get what was left. :data:`SSE` gives
+``data`` lines of one SSE event); it is incremental: ``feed`` the bytes as they arrive and get
+the events they complete, ``finish`` when they end and get what was left. :data:`SSE` gives
 :class:`~switchyard.streaming.sse.SseEvent`\\ s (Anthropic, OpenAI and its kin, Cohere,
 Gemini); :data:`NDJSON` gives each line's parsed JSON value (Ollama).
 """
