@@ -70,7 +70,9 @@ def endless_sse_line() -> Iterator[bytes]:
 
 
 FIRST_CHUNK = b'data: {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", '
-FIRST_CHUNK += b'"choices": [{"index": 0, "delta": {"content": "half"}, "finish_reason": null}]}\n\n'
+FIRST_CHUNK += (
+    b'"choices": [{"index": 0, "delta": {"content": "half"}, "finish_reason": null}]}\n\n'
+)
 
 
 def endless_sse_event(*, after_a_chunk: bool) -> RawAnswer:
