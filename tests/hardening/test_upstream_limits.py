@@ -69,6 +69,27 @@ def endless_sse_line() -> Iterator[bytes]:
         yield b"x" * MIB
 
 
+FIRST_CHUNK = b'data: {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", '
+FIRST_CHUNK += (
+    b'"choices": [{"index": 0, "delta": {"content": "half"}, "finish_reason": null}]}\n\n'
+)
+
+
+def endless_sse_event(*, after_a_chunk: bool) -> RawAnswer:
+    """A streamed reply whose (first or second) event is 64 MiB of short ``data`` lines that
+    never end with a blank line: no line is long, the event is."""
+
+    def pieces() -> Iterator[bytes]:
+        yield b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+        if after_a_chunk:
+            yield FIRST_CHUNK
+        lines = b"data: " + b"x" * 1000 + b"\n"
+        for _ in range(HUGE // (1024 * len(lines))):
+            yield lines * 1024
+
+    return pieces
+
+
 def _alias_with_fallback(
     first: dict[str, Any], good_url: str, *, timeout: Any = None
 ) -> dict[str, Any]:
@@ -128,6 +149,41 @@ def test_a_stream_line_over_max_reply_bytes_fails_over(good: OpenAIUpstream) -> 
         assert text == "hello"
         assert "max_reply_bytes" in seen["last_error"]
         assert endless.sent < 16 * MIB
+
+
+def test_a_stream_event_of_many_short_lines_over_max_reply_bytes_fails_over(
+    good: OpenAIUpstream,
+) -> None:
+    with RawUpstream(endless_sse_event(after_a_chunk=False)) as endless:
+        first = {"base_url": endless.base_url, "max_reply_bytes": MIB}
+        with serve(_alias_with_fallback(first, good.base_url)) as served:
+            stream = served.client().chat.completions.create(
+                model="smart", messages=HELLO, stream=True
+            )
+            text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+            seen = deployment(served, "first/m")
+        assert text == "hello"
+        assert f"SSE event with more than {MIB} bytes of data" in seen["last_error"]
+        assert seen["breaker"]["consecutive_failures"] == 1
+        assert endless.sent < 16 * MIB
+
+
+def test_a_stream_event_over_max_reply_bytes_after_a_chunk_ends_with_an_error_event(
+    good: OpenAIUpstream,
+) -> None:
+    with RawUpstream(endless_sse_event(after_a_chunk=True)) as endless:
+        first = {"base_url": endless.base_url, "max_reply_bytes": MIB}
+        with serve(_alias_with_fallback(first, good.base_url)) as served:
+            reply = httpx.post(
+                f"{served.base_url}/chat/completions",
+                json={"model": "smart", "messages": HELLO, "stream": True},
+                timeout=30,
+            )
+    assert reply.status_code == 200 and reply.headers["x-switchyard-provider"] == "first"
+    assert '"half"' in reply.text
+    assert '"upstream_protocol_error"' in reply.text and "SSE event" in reply.text
+    assert "[DONE]" not in reply.text
+    assert endless.sent < 16 * MIB
 
 
 def test_max_connections_caps_the_pool_and_more_requests_wait(good: OpenAIUpstream) -> None:

@@ -18,7 +18,10 @@ every provider and lives here:
   that is not JSON), raise ``UpstreamProtocolError`` naming the provider;
 - a stream is read until its translator is ``done`` (the connection is released at once) or
   its bytes end (then the translator's ``finish`` closes it or raises); the connection is
-  released however the stream ends, also when the consumer stops early and closes it.
+  released however the stream ends, also when the consumer stops early and closes it;
+- the message of any error a stream raises (an error event inside a 200 stream, which each
+  translator maps, or a protocol error quoting the payload) is redacted with the client's
+  redactor, as an error status's body is, before a client or a log sees it.
 
 The HTTP client is the adapter's own unless one is injected (tests, benchmarks); an injected
 client belongs to whoever made it and is not closed here. Its transport errors name the
@@ -101,43 +104,55 @@ class HttpApi(Generic[EventT]):
 
         ``whole`` reads a reply that came as one JSON document (``content-type:
         application/json``: a server that ignored the request to stream) into the chunks of
-        the whole stream; without it such a reply is framed like any other.
+        the whole stream; without it such a reply is framed like any other. Whatever error
+        the stream ends with has its message redacted, once, here.
         """
-        async with self.http.stream(
-            "POST", url, body=orjson.dumps(body), headers=self.stream_headers
-        ) as reply:
-            if not 200 <= reply.status < 300:
-                body = await reply.read()
-                raise status_error(reply.status, reply.headers, body, self.map_error)
-            if whole is not None and reply.headers.get("content-type", "").startswith(
-                "application/json"
-            ):
-                for chunk in whole(await reply.read()):
-                    yield chunk
-                return
-            parser = self.framing.parser()
-            pieces = cast(AsyncGenerator[bytes, None], reply.chunks())
-            try:
-                async for data in pieces:
-                    for event in self._events(parser, data):
+        try:
+            async with self.http.stream(
+                "POST", url, body=orjson.dumps(body), headers=self.stream_headers
+            ) as reply:
+                if not 200 <= reply.status < 300:
+                    body = await reply.read()
+                    raise status_error(reply.status, reply.headers, body, self.map_error)
+                if whole is not None and reply.headers.get("content-type", "").startswith(
+                    "application/json"
+                ):
+                    for chunk in whole(await reply.read()):
+                        yield chunk
+                    return
+                parser = self.framing.parser(self.http.max_reply_bytes)
+                pieces = cast(AsyncGenerator[bytes, None], reply.chunks())
+                try:
+                    async for data in pieces:
+                        for event in self._events(parser, data):
+                            for chunk in translator.feed(event):
+                                yield chunk
+                            if translator.done:
+                                return
+                    for event in self._events(parser, None):
                         for chunk in translator.feed(event):
                             yield chunk
                         if translator.done:
                             return
-                for event in self._events(parser, None):
-                    for chunk in translator.feed(event):
-                        yield chunk
-                    if translator.done:
-                        return
-            finally:
-                await pieces.aclose()
-        for chunk in translator.finish():
-            yield chunk
+                finally:
+                    await pieces.aclose()
+            for chunk in translator.finish():
+                yield chunk
+        except SwitchyardError as error:
+            self._redact(error)
+            raise
 
     async def aclose(self) -> None:
         """Close the HTTP client if this API made it."""
         if self._owns_http:
             await self.http.aclose()
+
+    def _redact(self, error: SwitchyardError) -> None:
+        """Take credentials out of the message of an error a stream ended with (an error
+        event's text, a payload quoted by a protocol error) before a client or a log sees it."""
+        message = self.http.redactor.text(error.message)
+        if message != error.message:
+            _reword(error, message)
 
     def _events(self, parser: Parser[EventT], data: bytes | None) -> list[EventT]:
         """The events ``data`` completes (None: the bytes ended, flush what is left), the

@@ -1,8 +1,9 @@
 """The two framings an upstream streams in, as data: which parser reads the bytes and which
 media type a request asks for (its ``accept`` header).
 
-A parser is incremental: ``feed`` the bytes as they arrive and get the events they complete,
-``finish`` when they end and get what was left. :data:`SSE` gives
+A parser is made per stream with the most bytes one event may take (a line of NDJSON, the
+``data`` lines of one SSE event); it is incremental: ``feed`` the bytes as they arrive and get
+the events they complete, ``finish`` when they end and get what was left. :data:`SSE` gives
 :class:`~switchyard.streaming.sse.SseEvent`\\ s (Anthropic, OpenAI and its kin, Cohere,
 Gemini); :data:`NDJSON` gives each line's parsed JSON value (Ollama).
 """
@@ -27,7 +28,7 @@ class Parser(Protocol[EventT]):
 
 @dataclass(frozen=True, slots=True)
 class Framing(Generic[EventT]):
-    parser: Callable[[], Parser[EventT]]  # a fresh parser per stream
+    parser: Callable[[int], Parser[EventT]]  # a fresh parser per stream, given the event cap
     media_type: str
 
 

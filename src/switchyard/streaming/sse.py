@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 
+from switchyard.errors import UpstreamProtocolError
+
+# The most data one event may gather (its ``data`` lines as received, in bytes) when the caller
+# names no limit: an upstream that never sends the blank line ending an event would otherwise
+# grow it without end, however short each line is.
+MAX_EVENT_BYTES = 16 * 1024 * 1024
+
 
 @dataclass(slots=True)
 class SseEvent:
@@ -15,11 +22,16 @@ class SseEvent:
 
 class SseParser:
     """Incremental parser per the WHATWG EventSource rules (``\\n``, ``\\r\\n`` or ``\\r`` lines;
-    ``data`` lines joined by ``\\n``; comments and ``retry`` ignored)."""
+    ``data`` lines joined by ``\\n``; comments and ``retry`` ignored). An event whose ``data``
+    lines come to more than ``max_event_bytes`` raises
+    :class:`~switchyard.errors.UpstreamProtocolError` (without a provider name: the adapter's
+    boundary sets it). The length of a line itself is the byte source's to bound."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
         self._buffer = b""
         self._data: list[str] = []
+        self._size = 0  # bytes of the event's data lines so far
+        self._max_event_bytes = max_event_bytes
         self._event: str | None = None
         self._id: str | None = None
 
@@ -31,7 +43,7 @@ class SseParser:
             if not sep:
                 break
             self._buffer = rest
-            event = self._line(line.decode("utf-8"))
+            event = self._line(line.decode("utf-8"), len(line))
             if event is not None:
                 events.append(event)
         return events
@@ -40,21 +52,22 @@ class SseParser:
         """Flush what is left when the stream ends (a last event without its blank line)."""
         events: list[SseEvent] = []
         if self._buffer:
-            event = self._line(self._buffer.decode("utf-8"))
+            event = self._line(self._buffer.decode("utf-8"), len(self._buffer))
             self._buffer = b""
             if event is not None:
                 events.append(event)
-        event = self._line("")
+        event = self._line("", 0)
         if event is not None:
             events.append(event)
         return events
 
-    def _line(self, line: str) -> SseEvent | None:
+    def _line(self, line: str, size: int) -> SseEvent | None:
+        """Take one line (``size``: its length in bytes); a blank one ends the event."""
         if not line:
             if not self._data and self._event is None:
                 return None
             event = SseEvent("\n".join(self._data), self._event, self._id)
-            self._data, self._event = [], None
+            self._data, self._event, self._size = [], None, 0
             return event
         if line.startswith(":"):
             return None
@@ -62,6 +75,11 @@ class SseParser:
         if value.startswith(" "):
             value = value[1:]
         if field == "data":
+            self._size += size + 1
+            if self._size > self._max_event_bytes:
+                raise UpstreamProtocolError(
+                    f"upstream SSE event with more than {self._max_event_bytes} bytes of data"
+                )
             self._data.append(value)
         elif field == "event":
             self._event = value
@@ -94,4 +112,4 @@ async def iter_sse(chunks: AsyncIterable[bytes]) -> AsyncIterator[SseEvent]:
         yield event
 
 
-__all__ = ["SseEvent", "SseParser", "iter_sse"]
+__all__ = ["MAX_EVENT_BYTES", "SseEvent", "SseParser", "iter_sse"]
