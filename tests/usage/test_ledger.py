@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from switchyard import Gateway
 from switchyard.storage.settings import StorageSettings
+from switchyard.types import Usage
 from switchyard.usage.ledger import UsageLedger
 from tests.e2e.served import serve
 from tests.usage.conftest import a_record, read_usage
@@ -76,7 +78,7 @@ async def test_every_request_served_is_one_exact_row(storage_url: str) -> None:
         assert row["provider"] == "f" and row["model"] == "m"
         assert row["priced"] is True
         assert row["cost_usd"] == hand_cost(tokens_in, tokens_out) > 0
-        assert row["created_at"].utcoffset() in (None, __import__("datetime").timedelta(0))
+        assert row["created_at"].utcoffset() in (None, timedelta(0))
         assert row["attempts"] == 1
     (bad,) = [r for r in rows if r["alias"] == "broken"]
     assert bad["status"] == "error" and bad["http_status"] == failed.value.status_code
@@ -144,7 +146,7 @@ async def test_a_full_queue_counts_and_logs_the_overflow_without_blocking(
 async def test_an_unpriced_deployment_is_null_cost_not_zero(sqlite_url: str) -> None:
     ledger = UsageLedger(StorageSettings(url=sqlite_url))
     record = a_record()
-    record.usage = __import__("switchyard").types.Usage(input_tokens=3, output_tokens=4)
+    record.usage = Usage(input_tokens=3, output_tokens=4)
     record.priced = False
     ledger.emit(record)
     await ledger.start()
