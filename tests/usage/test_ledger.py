@@ -154,3 +154,40 @@ async def test_an_unpriced_deployment_is_null_cost_not_zero(sqlite_url: str) -> 
     (row,), _ = await read_usage(sqlite_url)
     assert row["cost_usd"] is None and row["priced"] is False
     assert (row["input_tokens"], row["output_tokens"]) == (3, 4)
+
+
+async def test_a_write_in_progress_survives_the_writer_being_cancelled(sqlite_url: str) -> None:
+    """A loop shutting down cancels the ledger's task: the batch it was writing (here: waiting
+    to retry) is still written."""
+    engine = create_async_engine(sqlite_url)
+    refusals = {"left": 1}
+
+    def refuse(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO USAGE") and refusals["left"] > 0:
+            refusals["left"] -= 1
+            raise OperationalError(statement, {}, ConnectionRefusedError("database down"))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", refuse)
+    retrying = asyncio.Event()
+
+    async def backoff(_: float) -> None:
+        retrying.set()
+        await asyncio.sleep(0.05)
+
+    ledger = UsageLedger(
+        StorageSettings(url=sqlite_url, flush_seconds=0.01), engine=engine, sleep=backoff
+    )
+    for i in range(3):
+        ledger.emit(a_record(f"r{i}"))
+    await ledger.start()
+    await retrying.wait()
+    assert ledger._task is not None
+    ledger._task.cancel()
+    for _ in range(100):
+        if ledger.written == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert ledger.written == 3
+    await engine.dispose()
+    rows, _ = await read_usage(sqlite_url)
+    assert sorted(r["request_id"] for r in rows) == ["r0", "r1", "r2"]
