@@ -1,4 +1,4 @@
-"""``switchyard``: serve, chat, models, config check."""
+"""``switchyard``: serve, chat, models, config check, db upgrade."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from switchyard.errors import ConfigError, SwitchyardError
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 config_app = typer.Typer(no_args_is_help=True, help="Work with config files.")
 app.add_typer(config_app, name="config")
+db_app = typer.Typer(no_args_is_help=True, help="The usage database (the storage section).")
+app.add_typer(db_app, name="db")
 err = Console(stderr=True)
 
 ConfigOption = Annotated[
@@ -208,6 +210,26 @@ def config_check(path: Annotated[Path, typer.Argument(help="the YAML file to val
         f"[green]ok[/green]: {len(settings.providers)} provider(s), "
         f"{len(settings.models)} model alias(es)"
     )
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Create or migrate the usage tables in storage.url (PostgreSQL needs this before serve)."""
+    settings = _load(config)
+    if settings.storage is None:
+        err.print("[red]no storage section in the config: nothing to upgrade[/red]")
+        raise typer.Exit(2)
+    from switchyard.storage.engine import build_engine
+    from switchyard.storage.migrate import head, upgrade
+
+    async def run(engine: Any) -> None:
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run(build_engine(settings.storage)))
+    Console().print(f"[green]ok[/green]: the usage database is at revision {head()}")
 
 
 __all__ = ["app", "is_loopback"]

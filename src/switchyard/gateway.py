@@ -21,7 +21,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -45,6 +45,9 @@ from switchyard.routing.probes import HealthProber, ProbeResult
 from switchyard.routing.router import AliasRoute, Router, configured_keys, for_candidate
 from switchyard.status import DeploymentStatus, GatewayStatus, ModelListing, ProvidersReport
 from switchyard.stream_lifecycle import GatewayStream
+
+if TYPE_CHECKING:
+    from switchyard.usage.ledger import UsageLedger
 from switchyard.types import (
     ChatRequest,
     ChatResponse,
@@ -80,6 +83,12 @@ class Gateway:
         # LogSink), then any other sink the caller adds
         logged = any(isinstance(sink, LogSink) for sink in sinks)
         self.sinks: list[RecordSink] = [*([] if logged else [LogSink()]), *sinks]
+        self.ledger: UsageLedger | None = None
+        if config.storage is not None:  # one usage row per request, written off the path
+            from switchyard.usage.ledger import UsageLedger  # the storage extra's SQLAlchemy
+
+            self.ledger = UsageLedger(config.storage)
+            self.sinks.append(self.ledger)
         self.catalog = catalog or Catalog.from_settings(config.catalog)
         self.providers: dict[str, Provider[Any]] = {
             name: build_provider(name, settings, catalog=self.catalog)
@@ -145,6 +154,8 @@ class Gateway:
 
     async def start(self) -> None:
         if not self._started:
+            if self.ledger is not None:
+                await self.ledger.start()
             self._started = True
             await asyncio.gather(*(p.start() for p in self.providers.values()))
             self.prober.start()
@@ -155,6 +166,8 @@ class Gateway:
         await asyncio.gather(*(p.aclose() for p in self.providers.values()))
         if self._owns_breakers:
             await self.breakers.aclose()
+        if self.ledger is not None:
+            await self.ledger.aclose()  # after the drain: every answered request is written
 
     async def __aenter__(self) -> Gateway:
         await self.start()

@@ -1,5 +1,5 @@
 """What DESIGN.md describes but is not built yet is refused by name, never silently ignored: the
-``cache`` and ``storage`` config sections at start-up, the ``cache`` and ``tags`` request
+``cache`` config section at start-up, the ``cache`` and ``tags`` request
 controls with a 400."""
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ CONFIG: dict[str, Any] = {
 }
 HELLO: Any = [{"role": "user", "content": "hello"}]
 CACHE = "response caching is not built yet; remove the cache section"
-STORAGE = "persistent storage is not built yet; remove the storage section"
 
 
 @pytest.mark.parametrize(
@@ -30,7 +29,6 @@ STORAGE = "persistent storage is not built yet; remove the storage section"
         ("cache", {"backend": "redis", "url": "redis://127.0.0.1:1/0"}, CACHE),  # points nowhere
         ("cache", {"backend": "memory", "ttl_seconds": 3600}, CACHE),
         ("cache", None, CACHE),  # a bare `cache:` names it too
-        ("storage", {"url": "sqlite+aiosqlite:///switchyard.db"}, STORAGE),
     ],
 )
 def test_a_config_section_not_built_yet_fails_start_up_naming_it(

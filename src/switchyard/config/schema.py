@@ -21,6 +21,7 @@ from switchyard.catalog.settings import CatalogSettings
 from switchyard.providers.base import Timeouts
 from switchyard.providers.registry import ProviderConfig
 from switchyard.resilience.settings import BreakerSettings, BreakerStoreSettings
+from switchyard.storage.settings import StorageSettings
 from switchyard.types import Prices
 
 Strategy = Literal[
@@ -153,7 +154,6 @@ class RouterSettings(_Section):
 # start-up (a Redis URL that points nowhere must not start fine), never a silent no-op.
 _NOT_BUILT = {
     "cache": "response caching is not built yet; remove the cache section",
-    "storage": "persistent storage is not built yet; remove the storage section",
 }
 
 
@@ -173,7 +173,8 @@ class SwitchyardConfig(BaseSettings):
     router: RouterSettings = Field(default_factory=RouterSettings)
     # declared only to be refused by name (from the file or from SWITCHYARD_CACHE__...)
     cache: dict[str, Any] | None = Field(default=None, validate_default=False)
-    storage: dict[str, Any] | None = Field(default=None, validate_default=False)
+    # the usage ledger's database; None: no ledger
+    storage: StorageSettings | None = None
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
 
     @classmethod
@@ -188,7 +189,7 @@ class SwitchyardConfig(BaseSettings):
         # the environment wins over the file, which wins over the defaults
         return (env_settings, init_settings)
 
-    @field_validator("cache", "storage", mode="before")
+    @field_validator("cache", mode="before")
     @classmethod
     def _not_built(cls, value: object, info: ValidationInfo) -> object:
         # called only when the key is given, even empty (the default is not validated)

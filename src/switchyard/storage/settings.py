@@ -1,0 +1,31 @@
+"""The ``storage`` config section: the usage database and how the ledger writes to it."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+
+
+class StorageSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        default="sqlite+aiosqlite:///switchyard.db",
+        description="sqlite+aiosqlite:///FILE (embedded) or postgresql+asyncpg://USER@HOST/DB",
+    )
+    queue_size: int = Field(
+        default=10_000, ge=1, description="records waiting to be written; beyond: dropped, counted"
+    )
+    batch_size: int = Field(default=500, ge=1, description="rows written per transaction")
+    flush_seconds: float = Field(default=1.0, gt=0, description="longest wait before a write")
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, url: str) -> str:
+        if not url.startswith(SCHEMES):
+            raise ValueError(f"url must start with one of {', '.join(SCHEMES)}")
+        return url
+
+
+__all__ = ["StorageSettings"]

@@ -1,0 +1,98 @@
+"""The usage tables: one ``usage`` row per request, its attempts in ``usage_attempts``.
+
+The migrations (``migrations/versions``) create exactly this schema; a change here needs a new
+revision there.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+)
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+COST_PLACES = Decimal("1e-10")
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """NUMERIC(18, 10) on PostgreSQL; text on SQLite, whose NUMERIC is a float underneath."""
+
+    impl = Numeric(18, 10)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(18, 10))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        exact = value.quantize(COST_PLACES)
+        return str(exact) if dialect.name == "sqlite" else exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value).quantize(COST_PLACES)
+
+
+metadata = MetaData()
+
+usage = Table(
+    "usage",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("request_id", String(128), nullable=False),
+    Column("tenant", String(255)),
+    Column("key_id", String(64)),
+    Column("user", String(255)),
+    Column("tags", JSON, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("alias", String(255), nullable=False),
+    Column("provider", String(255)),
+    Column("model", String(255)),
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("cached_tokens", Integer, nullable=False),
+    Column("reasoning_tokens", Integer, nullable=False),
+    Column("cost_usd", ExactDecimal()),
+    Column("priced", Boolean, nullable=False),
+    Column("usage_estimated", Boolean, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("ttft_ms", Float),
+    Column("attempts", Integer, nullable=False),
+    Column("hedged", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("error_type", String(64)),
+    Column("http_status", Integer, nullable=False),
+    Index("ix_usage_created_at", "created_at"),
+    Index("ix_usage_tenant_created_at", "tenant", "created_at"),
+)
+
+usage_attempts = Table(
+    "usage_attempts",
+    metadata,
+    Column("usage_id", String(32), ForeignKey("usage.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("deployment", String(512), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("error_type", String(64)),
+    Column("status", Integer),
+)
+
+__all__ = ["ExactDecimal", "metadata", "usage", "usage_attempts"]

@@ -1,0 +1,1 @@
+"""The usage ledger: every request's record, written to the usage database off the request path."""
