@@ -272,7 +272,7 @@ class Gateway:
             deadline=self._deadline(chat.timeout),
             runner=self._runner,
             route_and_attempt=self._route_and_attempt,
-            emit=self._emit,
+            end=self._end,
             tokens=self.router.tokens,
             clock=self._clock,
         )
@@ -343,12 +343,10 @@ class Gateway:
         )
 
     def _end(self, record: RequestRecord, error: BaseException | None = None) -> None:
+        """The record stage: finish ``record`` and hand it to every sink."""
         record.latency_ms = (time.perf_counter() - record.started) * 1000.0
         if error is not None:
             record.failed(error)
-        self._emit(record)
-
-    def _emit(self, record: RequestRecord) -> None:
         for sink in self.sinks:
             try:
                 sink.emit(record)

@@ -56,7 +56,7 @@ class GatewayStream:
     deadline: float
     runner: AttemptRunner
     route_and_attempt: RouteAndAttempt
-    emit: Callable[[RequestRecord], None]
+    end: Callable[[RequestRecord, BaseException | None], None]  # the Gateway's record stage
     tokens: TokenCounter
     clock: Callable[[], float] = time.monotonic
     served_by: ServedBy | None = None
@@ -186,7 +186,6 @@ class GatewayStream:
         self, leg: Leg | None, transcript: Transcript, error: BaseException | None
     ) -> None:
         record = self.record
-        record.latency_ms = (time.perf_counter() - record.started) * 1000.0
         if leg is not None:
             if not leg.finished:  # the caller went away
                 leg.finished = True
@@ -199,9 +198,7 @@ class GatewayStream:
         if self.served_by is not None:
             record.hedged = self.served_by.hedged
         record.failovers = self.failovers
-        if error is not None:
-            record.failed(error)
-        self.emit(record)
+        self.end(record, error)
 
 
 __all__ = ["GatewayStream", "Opened"]

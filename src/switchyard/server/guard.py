@@ -23,9 +23,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchyard.doors.drain import Drain
@@ -34,6 +32,8 @@ from switchyard.doors.http import (
     PRINCIPAL_KEY,
     REQUEST_ID_KEY,
     Authenticator,
+    RequestContext,
+    json_error,
     report_unexpected,
     request_id,
 )
@@ -60,9 +60,10 @@ class Guard:
         if self.in_flight >= self.max_concurrent and scope["path"] not in EXEMPT_PATHS:
             refusal = Overloaded(
                 f"the gateway has {self.max_concurrent} requests in flight, its limit; "
-                "retry in a moment"
+                "retry in a moment",
+                retry_after=1.0,
             )
-            await _send_error(send, refusal, _request_id(scope), {"retry-after": "1"})
+            await _send_error(scope, receive, send, refusal, _request_id(scope))
             return
         if scope["path"] not in EXEMPT_PATHS:
             incoming = authorization = api_key = None
@@ -79,7 +80,7 @@ class Guard:
             try:
                 scope[PRINCIPAL_KEY] = self.auth.authenticate(authorization, api_key, rid)
             except SwitchyardError as refused:
-                await _send_error(send, refused, rid)
+                await _send_error(scope, receive, send, refused, rid)
                 return
         started = False
 
@@ -95,14 +96,14 @@ class Guard:
             rid = _request_id(scope)
             report_unexpected(exc, rid, f"{scope['method']} {scope['path']}")
             if not started:  # else the connection ends mid-answer: all that is left to do
-                await _send_error(send, internal_error(rid), rid)
+                await _send_error(scope, receive, send, internal_error(rid), rid)
         except asyncio.CancelledError:
             if started or not self.drain.over:
                 raise
             task = asyncio.current_task()
             assert task is not None
             task.uncancel()
-            await _send_error(send, shutting_down(), _request_id(scope))
+            await _send_error(scope, receive, send, shutting_down(), _request_id(scope))
         finally:
             self.in_flight -= 1
 
@@ -122,22 +123,11 @@ def _request_id(scope: Scope) -> str:
 
 
 async def _send_error(
-    send: Send, error: SwitchyardError, rid: str, extra: dict[str, str] | None = None
+    scope: Scope, receive: Receive, send: Send, error: SwitchyardError, rid: str
 ) -> None:
-    body = orjson.dumps(error_to_openai(error))
-    headers: list[tuple[bytes, bytes]] = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"x-request-id", rid.encode("latin-1")),
-    ]
-    headers.extend((name.encode(), value.encode()) for name, value in (extra or {}).items())
-    start: dict[str, Any] = {
-        "type": "http.response.start",
-        "status": error.status_code,
-        "headers": headers,
-    }
-    await send(start)
-    await send({"type": "http.response.body", "body": body, "more_body": False})
+    """The error as every door answers one (:func:`~switchyard.doors.http.json_error`)."""
+    context = RequestContext(rid, 0.0)
+    await json_error(error, error_to_openai(error), context)(scope, receive, send)
 
 
 __all__ = ["EXEMPT_PATHS", "Guard", "report_unexpected"]
