@@ -86,6 +86,49 @@ class PermissionDenied(SwitchyardError):
     error_type = "permission_error"
 
 
+class ModelNotAllowed(PermissionDenied):
+    """The caller's key (its tenant's grant) does not include the model it asked for."""
+
+    code = "model_not_allowed"
+
+
+class AdminRequired(PermissionDenied):
+    """A valid virtual key on a route only the master key may use."""
+
+    code = "admin_required"
+
+
+class NotFound(SwitchyardError):
+    """A named thing (a key, a tenant) that does not exist, or that the caller may not see."""
+
+    status_code = 404
+    code = "not_found"
+    error_type = "invalid_request_error"
+
+
+class Conflict(SwitchyardError):
+    """It exists already (a tenant of that name)."""
+
+    status_code = 409
+    code = "conflict"
+    error_type = "invalid_request_error"
+
+
+class NotConfigured(SwitchyardError):
+    """The feature needs a config section that is not set (keys without ``storage``)."""
+
+    status_code = 501
+    code = "not_configured"
+    error_type = "invalid_request_error"
+
+
+class StorageUnavailable(SwitchyardError):
+    """The database behind keys or usage did not answer."""
+
+    status_code = 503
+    code = "storage_unavailable"
+
+
 class ModelNotFound(SwitchyardError):
     status_code = 404
     code = "model_not_found"
@@ -228,18 +271,24 @@ def error_for_status(
 
 __all__ = [
     "STATUS_ERRORS",
+    "AdminRequired",
     "AuthenticationError",
+    "Conflict",
     "ConfigError",
     "ContentFiltered",
     "ContextLengthExceeded",
     "DeadlineExceeded",
     "InvalidRequest",
+    "ModelNotAllowed",
     "ModelNotFound",
     "NoHealthyDeployment",
+    "NotConfigured",
+    "NotFound",
     "PayloadTooLarge",
     "PermissionDenied",
     "ProviderUnavailable",
     "RateLimited",
+    "StorageUnavailable",
     "SwitchyardError",
     "Timeout",
     "UpstreamAuthenticationError",

@@ -47,6 +47,7 @@ from switchyard.status import DeploymentStatus, GatewayStatus, ModelListing, Pro
 from switchyard.stream_lifecycle import GatewayStream
 
 if TYPE_CHECKING:
+    from switchyard.tenancy.accounts import Accounts
     from switchyard.usage.ledger import UsageLedger
 from switchyard.types import (
     ChatRequest,
@@ -84,11 +85,23 @@ class Gateway:
         logged = any(isinstance(sink, LogSink) for sink in sinks)
         self.sinks: list[RecordSink] = [*([] if logged else [LogSink()]), *sinks]
         self.ledger: UsageLedger | None = None
+        self.accounts: Accounts | None = None
         if config.storage is not None:  # one usage row per request, written off the path
-            from switchyard.usage.ledger import UsageLedger  # the storage extra's SQLAlchemy
+            # the storage extra's SQLAlchemy, imported only when storage is configured
+            from switchyard.storage.engine import build_engine
+            from switchyard.tenancy.accounts import Accounts
+            from switchyard.tenancy.store import KeyStore
+            from switchyard.usage.ledger import UsageLedger
 
-            self.ledger = UsageLedger(config.storage)
+            engine = build_engine(config.storage)
+            self.ledger = UsageLedger(config.storage, engine=engine)
             self.sinks.append(self.ledger)
+            self.accounts = Accounts(
+                config.tenants,
+                KeyStore(engine),
+                aliases={alias.name for alias in config.models},
+                providers=set(config.providers),
+            )
         self.catalog = catalog or Catalog.from_settings(config.catalog)
         self.providers: dict[str, Provider[Any]] = {
             name: build_provider(name, settings, catalog=self.catalog)

@@ -19,7 +19,7 @@ from switchyard.storage.settings import StorageSettings
 from switchyard.types import Usage
 from switchyard.usage.ledger import UsageLedger
 from tests.e2e.served import serve
-from tests.usage.conftest import a_record, read_usage
+from tests.databases import a_record, read_usage
 
 HELLO: Any = [{"role": "user", "content": "hello there"}]
 PRICES = {"input": 1.5, "output": 2.25}

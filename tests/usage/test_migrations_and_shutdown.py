@@ -18,7 +18,7 @@ from switchyard import Gateway
 from switchyard.cli import app
 from switchyard.storage.migrate import SchemaBehind
 from tests.e2e.served_process import serve_process
-from tests.usage.conftest import read_usage
+from tests.databases import read_usage
 
 BEHIND = "run `switchyard db upgrade` first"
 

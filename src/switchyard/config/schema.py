@@ -22,6 +22,7 @@ from switchyard.providers.base import Timeouts
 from switchyard.providers.registry import ProviderConfig
 from switchyard.resilience.settings import BreakerSettings, BreakerStoreSettings
 from switchyard.storage.settings import StorageSettings
+from switchyard.tenancy.settings import TenantSettings, check_models
 from switchyard.types import Prices
 
 Strategy = Literal[
@@ -173,8 +174,9 @@ class SwitchyardConfig(BaseSettings):
     router: RouterSettings = Field(default_factory=RouterSettings)
     # declared only to be refused by name (from the file or from SWITCHYARD_CACHE__...)
     cache: dict[str, Any] | None = Field(default=None, validate_default=False)
-    # the usage ledger's database; None: no ledger
+    # the usage ledger's and the keys' database; None: no ledger, no virtual keys
     storage: StorageSettings | None = None
+    tenants: list[TenantSettings] = Field(default_factory=list)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
 
     @classmethod
@@ -214,6 +216,19 @@ class SwitchyardConfig(BaseSettings):
                         f"models[{i}].deployments[{j}].provider: unknown provider "
                         f"{deployment.provider!r} (configured: {known})"
                     )
+        if self.tenants and self.storage is None:
+            raise ValueError("tenants: need a storage section (their keys are stored there)")
+        names: set[str] = set()
+        for i, tenant in enumerate(self.tenants):
+            if tenant.name in names:
+                raise ValueError(f"tenants[{i}].name: duplicate tenant {tenant.name!r}")
+            names.add(tenant.name)
+            check_models(tenant.models, seen, self.providers, f"tenants[{i}].models")
+            default = tenant.default_model
+            if default is not None and not tenant.grant().allows(default):
+                raise ValueError(f"tenants[{i}].default_model: {default!r} is not in its models")
+            if default is not None and default not in seen:
+                raise ValueError(f"tenants[{i}].default_model: unknown alias {default!r}")
         return self
 
 

@@ -65,6 +65,7 @@ class RequestRecord:
     failovers: list[StreamFailover] = field(default_factory=list)
     error_type: str | None = None  # the taxonomy code of the error the request ended with
     http_status: int = 200
+    cache_hit: bool = False  # answered from the response cache
 
     @property
     def request_id(self) -> str:

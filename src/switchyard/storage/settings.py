@@ -19,6 +19,16 @@ class StorageSettings(BaseModel):
     )
     batch_size: int = Field(default=500, ge=1, description="rows written per transaction")
     flush_seconds: float = Field(default=1.0, gt=0, description="longest wait before a write")
+    key_cache_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="how long a replica trusts a virtual key it looked up before asking again",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://HOST:PORT/DB: revoked keys are announced to every replica at once",
+    )
 
     @field_validator("url")
     @classmethod

@@ -1,4 +1,5 @@
-"""The usage tables: one ``usage`` row per request, its attempts in ``usage_attempts``.
+"""The tables: one ``usage`` row per request, its attempts in ``usage_attempts``; the tenants
+made through the admin API (config tenants live in the config) and the virtual keys.
 
 The migrations (``migrations/versions``) create exactly this schema; a change here needs a new
 revision there.
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    false,
 )
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -80,6 +82,7 @@ usage = Table(
     Column("status", String(16), nullable=False),
     Column("error_type", String(64)),
     Column("http_status", Integer, nullable=False),
+    Column("cache_hit", Boolean, nullable=False, server_default=false()),
     Index("ix_usage_created_at", "created_at"),
     Index("ix_usage_tenant_created_at", "tenant", "created_at"),
 )
@@ -95,4 +98,36 @@ usage_attempts = Table(
     Column("status", Integer),
 )
 
-__all__ = ["ExactDecimal", "metadata", "usage", "usage_attempts"]
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("models", JSON),  # null: every alias
+    Column("default_model", String(255)),
+    Column("limits", JSON),
+    Column("budget", JSON),
+    Column("metadata", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# A key is ``sk-sy-<id><secret>``: ``id`` finds the row, ``hash`` (SHA-256 of the whole key)
+# proves it. The secret itself is never stored.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("hash", String(64), nullable=False),
+    Column("tenant", String(255), nullable=False),
+    Column("user", String(255)),
+    Column("name", String(255)),
+    Column("models", JSON),  # null: the tenant's
+    Column("limits", JSON),
+    Column("budget", JSON),
+    Column("metadata", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_api_keys_tenant", "tenant"),
+)
+
+__all__ = ["ExactDecimal", "api_keys", "metadata", "tenants", "usage", "usage_attempts"]

@@ -23,11 +23,13 @@ from switchyard.types.chat import (
     ToolChoice,
 )
 from switchyard.types.embeddings import EmbeddingRequest, EmbeddingResponse
+from switchyard.types.grants import Budget, Grant, Limits
 from switchyard.types.principal import Principal
 from switchyard.types.usage import Cost, Prices, Usage
 
 __all__ = [
     "AbandonedAttempt",
+    "Budget",
     "ChatChunk",
     "ChatRequest",
     "ChatResponse",
@@ -37,8 +39,10 @@ __all__ = [
     "EmbeddingRequest",
     "EmbeddingResponse",
     "FinishReason",
+    "Grant",
     "ImagePart",
     "JsonSchemaFormat",
+    "Limits",
     "Message",
     "NamedToolChoice",
     "Prices",

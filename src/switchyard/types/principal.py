@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
+from switchyard.types.grants import Grant
+
 
 def new_request_id() -> str:
     """128 random bits as 32 hex digits (a uuid4's randomness, without building a UUID)."""
@@ -16,7 +18,8 @@ class Principal(NamedTuple):
 
     ``tenant``, ``key_id`` and ``user`` are None for the anonymous admin: the library's default
     caller, and the server's when it runs without keys (or a request presents the master key).
-    ``tags`` are free labels for accounting (never used for authorization). A named tuple:
+    ``tags`` are free labels for accounting (never used for authorization). ``grant`` is what a
+    virtual key may use (None: everything, the admin's). A named tuple:
     immutable, and built on every request, so cheap to build.
     """
 
@@ -26,6 +29,10 @@ class Principal(NamedTuple):
     user: str | None = None
     tags: tuple[str, ...] = ()
     admin: bool = False
+    grant: Grant | None = None
+
+    def may_use(self, model: str) -> bool:
+        return self.grant is None or self.grant.allows(model)
 
     @classmethod
     def anonymous_admin(cls, request_id: str | None = None) -> Principal:

@@ -46,6 +46,7 @@ def usage_row(record: RequestRecord, row_id: str) -> dict[str, Any]:
         "status": record.status,
         "error_type": record.error_type,
         "http_status": record.http_status,
+        "cache_hit": record.cache_hit,
     }
 
 

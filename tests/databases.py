@@ -1,5 +1,5 @@
-"""Real databases for the ledger: a SQLite file in ``tmp_path`` and a throwaway PostgreSQL
-database on 127.0.0.1:5432 (created for the test, dropped after it).
+"""Real databases for the ledger, keys and tenants: a SQLite file in ``tmp_path`` and a
+throwaway PostgreSQL database on 127.0.0.1:5432 (created for the test, dropped after it).
 
 PostgreSQL not running: skipped on a developer's machine (run ``bash .ci/services.sh``), a
 failure in CI (``CI=true``).
