@@ -13,10 +13,10 @@ import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests.fakes.fixtures import fresh
+from tests.fakes.openai_upstream import OpenAIUpstream
 
 # the database fixtures (sqlite_url, postgres_url, storage_url: both), for every suite
 pytest_plugins = ["tests.databases"]
-from tests.fakes.openai_upstream import OpenAIUpstream
 
 
 def pytest_configure(config: pytest.Config) -> None:

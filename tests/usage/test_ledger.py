@@ -18,8 +18,8 @@ from switchyard import Gateway
 from switchyard.storage.settings import StorageSettings
 from switchyard.types import Usage
 from switchyard.usage.ledger import UsageLedger
-from tests.e2e.served import serve
 from tests.databases import a_record, read_usage
+from tests.e2e.served import serve
 
 HELLO: Any = [{"role": "user", "content": "hello there"}]
 PRICES = {"input": 1.5, "output": 2.25}

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from switchyard import Gateway
 from switchyard.cli import app
 from switchyard.storage.migrate import SchemaBehind
-from tests.e2e.served_process import serve_process
 from tests.databases import read_usage
+from tests.e2e.served_process import serve_process
 
 BEHIND = "run `switchyard db upgrade` first"
 
