@@ -45,6 +45,7 @@ def test_embedded_defaults_need_nothing() -> None:
     config = load_config(None, env={})
     assert config.providers["local"].type == "local"
     assert {m.name for m in config.models} == {"local", "local-embed"}
+    assert config.storage is not None and config.storage.url.startswith("sqlite+aiosqlite:")
 
 
 def test_config_path_from_environment(tmp_path: Path) -> None:

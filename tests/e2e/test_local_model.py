@@ -27,9 +27,14 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[ServedGateway]:
-    with serve(load_config(None, env={})) as gateway:  # the embedded defaults, exactly
-        yield gateway
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedGateway]:
+    home = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))  # the defaults' SQLite file lands there
+    try:
+        with serve(load_config(None, env={})) as gateway:  # the embedded defaults, exactly
+            yield gateway
+    finally:
+        os.chdir(home)
 
 
 def test_a_real_streamed_completion(served: ServedGateway) -> None:
