@@ -48,6 +48,7 @@ from harness import (
     tree_hwm_mib,
     tree_rss_mib,
 )
+from keyed import DATABASES, Keyed, prepare
 
 # The switchyard next to the interpreter running this script (so `.venv/bin/python bench/run.py`
 # benchmarks that venv's install), else the one on PATH; SWITCHYARD_BIN overrides.
@@ -68,13 +69,14 @@ LITELLM_ENV = {
     "LITELLM_LOCAL_AUTOROUTER_PRESETS": "True",
     "DISABLE_ADMIN_UI": "True",
 }
-ALL_TARGETS = ("direct", "switchyard", "litellm")
+ALL_TARGETS = ("direct", "switchyard", "switchyard+keys-sqlite", "switchyard+keys-pg", "litellm")
 
 # Targets from the task, checked on every run.
 MAX_CPU_RATIO = 0.10  # Switchyard CPU µs/req <= 1/10 of LiteLLM's
 MAX_ADDED_P50_MS = 1.0  # Switchyard p50 at c=1 minus direct p50 at c=1
 MAX_STARTUP_S = 3.0
 MAX_IDLE_RSS_MIB = 120.0
+MAX_KEYED_RATIO = 1.3  # keys + usage ledger: CPU µs/req at c=16 vs the bare gateway, same run
 
 
 def switchyard_available() -> tuple[bool, str]:
@@ -110,8 +112,10 @@ def baseline_tree(ref: str) -> Path:
     return tree
 
 
-def make_server(target: str, stamp: str, baseline: Path | None = None) -> Server:
-    logs = RESULTS_DIR / f"{stamp}-{target.replace('@', '-at-')}.log"
+def make_server(
+    target: str, stamp: str, baseline: Path | None = None, config: Path | None = None
+) -> Server:
+    logs = RESULTS_DIR / f"{stamp}-{target.replace('@', '-at-').replace('+', '-')}.log"
     if target.startswith("switchyard@") and baseline is not None:
         return Server(
             target,
@@ -128,10 +132,10 @@ def make_server(target: str, stamp: str, baseline: Path | None = None) -> Server
             startup_timeout=60,
             log_path=logs,
         )
-    if target == "switchyard":
+    if target == "switchyard" or target in DATABASES:
         return Server(
-            "switchyard",
-            [SWITCHYARD_BIN, "serve", "--config", str(BENCH_DIR / "switchyard.yaml")],
+            target,
+            [SWITCHYARD_BIN, "serve", "--config", str(config or BENCH_DIR / "switchyard.yaml")],
             SWITCHYARD_PORT,
             startup_timeout=60,
             log_path=logs,
@@ -158,11 +162,15 @@ def make_server(target: str, stamp: str, baseline: Path | None = None) -> Server
     raise ValueError(target)
 
 
-def bench_target(target: str, pid: int, url: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+def bench_target(
+    target: str, pid: int, url: str, args: argparse.Namespace
+) -> tuple[list[dict[str, Any]], int]:
+    """The measured runs, and how many requests got an answer in all (warm-up included)."""
     runs = []
+    answered = 0
     if args.warmup:
         log(f"{target}: warm-up {args.warmup:g} s")
-        measure(pid, url, 16, args.warmup)
+        answered += measure(pid, url, 16, args.warmup)["requests"]
     for c in args.concurrency:
         log(f"{target}: c={c}, {args.duration:g} s")
         r = measure_quietest(pid, url, c, args.duration, args.noisy_retries)
@@ -183,11 +191,12 @@ def bench_target(target: str, pid: int, url: str, args: argparse.Namespace) -> l
         r["load"] = f"stream c={args.stream_concurrency}"
         runs.append(r)
     for r in runs:
+        answered += r["answered_all_attempts"]
         log(
             f"{target} {r['load']}: {r['rps']:.0f} req/s, p50 {r['lat_p50_us'] / 1000:.2f} ms, "
             f"{fmt(r['cpu_us_per_req'])} µs CPU/req, errors {r['errors']}"
         )
-    return runs
+    return runs, answered
 
 
 def main() -> int:
@@ -246,31 +255,41 @@ def main() -> int:
                 results["direct"] = {
                     "runs": bench_target(
                         "direct", nginx.pid, f"{UPSTREAM}/v1/chat/completions", args
-                    ),
+                    )[0],
                     "idle_rss_mib": None,
                     "peak_rss_mib": tree_hwm_mib(nginx.pid),
                     "startup_s": None,
                 }
                 continue
-            if target == "switchyard":
+            if target == "switchyard" or target in DATABASES:
                 ok, why = switchyard_available()
                 if not ok:
-                    log(f"switchyard: skipped: {why}")
-                    results["switchyard"] = {"skipped": why}
+                    log(f"{target}: skipped: {why}")
+                    results[target] = {"skipped": why}
                     continue
             if target == "litellm" and not Path(LITELLM_BIN).exists():
                 why = f"{LITELLM_BIN} missing: run bash bench/setup.sh"
                 log(f"litellm: skipped: {why}")
                 results["litellm"] = {"skipped": why}
                 continue
-            srv = make_server(target, stamp, baseline)
+            keyed: Keyed | None = None
+            try:
+                if target in DATABASES:
+                    keyed = prepare(target, stamp)
+                srv = make_server(target, stamp, baseline, keyed.config if keyed else None)
+            except Exception as e:
+                log(f"{target}: FAILED to prepare: {e}")
+                results[target] = {"failed": f"preparing: {e}"}
+                if keyed is not None:
+                    keyed.cleanup()
+                continue
             log(f"{target}: starting: {' '.join(srv.cmd)}")
             try:
                 startup = srv.start()
                 time.sleep(0.5)
                 idle = tree_rss_mib(srv.pid)
                 log(f"{target}: first answer after {startup:.2f} s, idle RSS {idle:.1f} MiB")
-                runs = bench_target(target, srv.pid, srv.url, args)
+                runs, answered = bench_target(target, srv.pid, srv.url, args)
                 results[target] = {
                     "runs": runs,
                     "startup_s": startup,
@@ -278,11 +297,18 @@ def main() -> int:
                     "peak_rss_mib": tree_hwm_mib(srv.pid),
                     "processes": len(process_tree(srv.pid)),
                 }
+                srv.stop()  # SIGTERM: drains, then writes every queued usage row
+                if keyed is not None:
+                    rows = keyed.rows()
+                    results[target]["usage"] = {"answered": answered + 1, "rows": rows}
+                    log(f"{target}: {answered + 1} answered (probe included), usage rows {rows}")
             except Exception as e:
                 log(f"{target}: FAILED: {e}")
                 results[target] = {"failed": str(e)}
             finally:
                 srv.stop()
+                if keyed is not None:
+                    keyed.cleanup()
 
     elapsed = time.monotonic() - t_start
     checks = check_targets(results)
@@ -359,6 +385,27 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         fmt(rss, 1) + " MiB" if rss else "-",
         None if rss is None else rss < MAX_IDLE_RSS_MIB,
     )
+    for target in DATABASES:
+        keyed, bare = _run(results, target, "c=16"), _run(results, "switchyard", "c=16")
+        if keyed and bare and keyed["cpu_us_per_req"] and bare["cpu_us_per_req"]:
+            ratio = keyed["cpu_us_per_req"] / bare["cpu_us_per_req"]
+            add(
+                f"{target}: CPU µs/req ≤ {MAX_KEYED_RATIO}x the bare gateway (c=16)",
+                f"{keyed['cpu_us_per_req']:.0f} vs {bare['cpu_us_per_req']:.0f} µs "
+                f"(ratio {ratio:.3f})",
+                ratio <= MAX_KEYED_RATIO,
+            )
+        usage = results.get(target, {}).get("usage")
+        if usage:
+            rows = usage["rows"]
+            lost = max(0, usage["answered"] - rows.get("success", 0))
+            add(
+                f"{target}: usage rows lost = 0",
+                f"{usage['answered']} answered, {rows.get('success', 0)} success rows, "
+                f"{sum(v for k, v in rows.items() if k != 'not_attributed')} rows in all, "
+                f"{rows.get('not_attributed', 0)} not attributed to the key's tenant",
+                lost == 0 and not rows.get("not_attributed"),
+            )
     base = next((t for t in results if t.startswith("switchyard@")), None)
     for load in ("c=1", "c=16", "c=64", "stream c=16"):
         s, b = _run(results, "switchyard", load), _run(results, base or "", load)
@@ -380,7 +427,13 @@ def render(
     stamp: str,
     elapsed: float,
 ) -> str:
-    names = {"direct": "direct (nginx)", "switchyard": "Switchyard", "litellm": "LiteLLM proxy"}
+    names = {
+        "direct": "direct (nginx)",
+        "switchyard": "Switchyard",
+        "switchyard+keys-sqlite": "Switchyard + key + ledger (SQLite)",
+        "switchyard+keys-pg": "Switchyard + key + ledger (PostgreSQL)",
+        "litellm": "LiteLLM proxy",
+    }
     names.update({t: f"Switchyard at {t.split('@', 1)[1]}" for t in results if "@" in t})
     out = [
         f"### Gateway overhead — run {stamp} (UTC)",

@@ -13,7 +13,9 @@ function init(args)
    wrk.body = '{"model":"' .. model .. '","messages":[{"role":"user","content":"hi"}]'
       .. (stream and ',"stream":true' or '') .. '}'
    wrk.headers["Content-Type"] = "application/json"
-   wrk.headers["Authorization"] = "Bearer sk-bench-5b1c2f0e9d8a4c3b7e6f1a2d3c4b5a69"
+   -- a keyed target's virtual key (bench/keyed.py), else bench/switchyard.yaml's master key
+   local key = os.getenv("SWITCHYARD_BENCH_KEY") or "sk-bench-5b1c2f0e9d8a4c3b7e6f1a2d3c4b5a69"
+   wrk.headers["Authorization"] = "Bearer " .. key
 end
 
 function done(summary, latency, requests)

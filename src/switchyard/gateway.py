@@ -303,6 +303,8 @@ class Gateway:
         record = self._begin(principal, "embed", embedding.model)
         try:
             # authorize, admit, cache lookup: here, once built
+            if self.ledger is not None and self.ledger.full:  # back-pressure, briefly
+                await self.ledger.wait_for_room()
             outcome = await self._runner.run(
                 self.router.resolve_embedding(embedding.model),
                 lambda c: c.provider.embed(embedding.model_copy(update={"model": c.model})),
@@ -325,6 +327,8 @@ class Gateway:
         """Route (resolve the ordered candidates), then run the attempts on them. When a
         provider says the request is too long, the alias's ``context_window_fallbacks`` with a
         larger window than the one that refused get their turn."""
+        if self.ledger is not None and self.ledger.full:  # back-pressure, briefly
+            await self.ledger.wait_for_room()
         candidates: Sequence[Candidate] = self.router.resolve(chat, chat.prefer)
         try:
             return await attempt(candidates), candidates

@@ -127,6 +127,39 @@ async def test_a_failing_batch_is_retried_and_nothing_is_lost(storage_url: str) 
     assert len(rows) == 10
 
 
+async def test_a_full_queue_holds_a_request_briefly_then_counts_the_overflow(
+    sqlite_url: str,
+) -> None:
+    """The writer is stuck on a database that refuses: once the queue is full, a new request
+    waits ``full_wait_seconds`` for room, then goes on, and its record is dropped and counted;
+    everything queued before is written once the database answers."""
+    settings = {**config(sqlite_url)["storage"], "queue_size": 1, "batch_size": 1}
+    settings["full_wait_seconds"] = 0.2
+    gateway = Gateway.from_config({**config(sqlite_url), "storage": settings})
+    assert gateway.ledger is not None
+    down = {"on": True}
+
+    def refuse(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO USAGE") and down["on"]:
+            raise OperationalError(statement, {}, ConnectionRefusedError("database down"))
+
+    event.listen(gateway.ledger.engine.sync_engine, "before_cursor_execute", refuse)
+    loop = asyncio.get_running_loop()
+    async with gateway:
+        took = []
+        for _ in range(3):
+            started = loop.time()
+            await gateway.chat(model="smart", messages=HELLO)
+            took.append(loop.time() - started)
+            await asyncio.sleep(0.1)  # the writer takes the first record and retries it
+        assert gateway.ledger.full and gateway.ledger.dropped == 1
+        assert took[0] < 0.15 and took[1] < 0.15 and took[2] >= 0.2
+        down["on"] = False
+    assert gateway.ledger.written == 2
+    rows, _ = await read_usage(sqlite_url)
+    assert len(rows) == 2
+
+
 async def test_a_full_queue_counts_and_logs_the_overflow_without_blocking(
     sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

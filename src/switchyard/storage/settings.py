@@ -17,6 +17,13 @@ class StorageSettings(BaseModel):
     queue_size: int = Field(
         default=10_000, ge=1, description="records waiting to be written; beyond: dropped, counted"
     )
+    full_wait_seconds: float = Field(
+        default=0.1,
+        ge=0,
+        le=10,
+        description="with the queue full, how long a new request waits for room before going "
+        "on (its record is then dropped and counted)",
+    )
     batch_size: int = Field(default=500, ge=1, description="rows written per transaction")
     flush_seconds: float = Field(default=1.0, gt=0, description="longest wait before a write")
     key_cache_seconds: float = Field(

@@ -5,8 +5,10 @@ up to ``batch_size`` records every ``flush_seconds`` (or as soon as a batch is f
 them in one transaction. A batch that fails is retried with exponential backoff until it is
 written, never dropped; meanwhile new records keep queueing. A write is shielded from
 cancellation, and :meth:`UsageLedger.aclose` returns only once everything queued is written.
-When the queue is full the record is not written: it is counted in ``dropped`` and logged (one
-WARNING per ``WARN_EVERY`` seconds at most); the request itself is never slowed or failed.
+When the queue is full, a new request first waits up to ``full_wait_seconds`` for the writer to
+make room (:meth:`UsageLedger.wait_for_room`, called by the Gateway before it routes); if there
+is still none when its record comes, the record is not written: it is counted in ``dropped``
+and logged (one WARNING per ``WARN_EVERY`` seconds at most). A request is never failed.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class UsageLedger:
         self._queue: asyncio.Queue[RequestRecord] = asyncio.Queue(settings.queue_size)
         self._batch_size = settings.batch_size
         self._full = asyncio.Event()  # a batch is waiting, or we are closing: write now
+        self._room = asyncio.Event()  # the writer took records off a full queue
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         self._sleep = sleep
@@ -72,6 +75,20 @@ class UsageLedger:
             return
         if self._queue.qsize() >= self._batch_size:
             self._full.set()
+
+    @property
+    def full(self) -> bool:
+        return self._queue.full()
+
+    async def wait_for_room(self) -> None:
+        """Back-pressure: while the queue is full, wait (at most ``full_wait_seconds``) for the
+        writer to take a batch off it."""
+        if self._queue.full():
+            self._room.clear()
+            try:
+                await asyncio.wait_for(self._room.wait(), self.settings.full_wait_seconds)
+            except TimeoutError:
+                pass
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -109,6 +126,7 @@ class UsageLedger:
                 batch = [self._queue.get_nowait()]
                 while len(batch) < self._batch_size and not self._queue.empty():
                     batch.append(self._queue.get_nowait())
+                self._room.set()
                 # a cancelled ledger task (a loop shutting down) still finishes this batch
                 await asyncio.shield(self._write(batch))
             if self._closing:
