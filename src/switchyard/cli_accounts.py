@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import orjson
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -159,6 +160,11 @@ def _expiry(expires_in: str | None, expires_at: str | None) -> datetime | None:
     return None
 
 
+def _table(title: str) -> Table:
+    """A plain table, one space between columns: a key's row fits an 80-column terminal."""
+    return Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
+
+
 def _print_json(body: Any) -> None:
     sys.stdout.write(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode() + "\n")
 
@@ -236,10 +242,11 @@ def keys_list(
         _print_json([row.public() for row in rows])
         return
     now = datetime.now(UTC)
-    table = Table(title="Switchyard keys")
-    table.add_column("id", no_wrap=True)
-    for column in ("tenant", "user", "name", "models", "created", "expires", "status"):
-        table.add_column(column)
+    table = _table("Switchyard keys (UTC)")
+    for column in ("id", "tenant", "user", "name", "models", "created", "expires", "status"):
+        # ids and times stay whole on a narrow terminal; the free text wraps
+        whole = column in {"id", "created", "expires", "status"}
+        table.add_column(column, no_wrap=whole, overflow="ellipsis" if whole else "fold")
     for row in rows:
         if row.revoked_at is not None:
             status = "[red]revoked[/red]"
@@ -253,8 +260,8 @@ def keys_list(
             row.user or "",
             row.name or "",
             "all" if row.models is None else ", ".join(row.models),
-            _when(row.created_at),
-            _when(row.expires_at) or "never",
+            _day(row.created_at),
+            _day(row.expires_at) or "never",
             status,
         )
     Console().print(table)
@@ -284,6 +291,10 @@ def keys_revoke(
 
 def _when(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _day(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d")
 
 
 # -- tenants ----------------------------------------------------------------------------------
@@ -330,7 +341,7 @@ def tenants_list(config: ConfigOption = None, as_json: JsonOption = False) -> No
     if as_json:
         _print_json(views)
         return
-    table = Table(title="Switchyard tenants")
+    table = _table("Switchyard tenants")
     for column in ("name", "source", "models", "default", "limits", "budget"):
         table.add_column(column)
     for view in views:
