@@ -1,4 +1,4 @@
-"""``switchyard``: serve, chat, models, config check, db upgrade."""
+"""``switchyard``: serve, chat, models, config check, keys, tenants, db upgrade."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from switchyard.cli_accounts import keys_app, tenants_app
 from switchyard.config.load import load_config
 from switchyard.config.schema import MASTER_KEY_ENV, SwitchyardConfig
 from switchyard.errors import ConfigError, SwitchyardError
@@ -22,6 +23,8 @@ config_app = typer.Typer(no_args_is_help=True, help="Work with config files.")
 app.add_typer(config_app, name="config")
 db_app = typer.Typer(no_args_is_help=True, help="The usage database (the storage section).")
 app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(tenants_app, name="tenants")
 err = Console(stderr=True)
 
 ConfigOption = Annotated[

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from switchyard.config.schema import ServerSettings
 from switchyard.doors.drain import Drain
 from switchyard.doors.http import Authenticator
+from switchyard.doors.native.admin import AdminDoor
 from switchyard.doors.native.operations import OperationsDoor
 from switchyard.doors.openai.routes import OpenAIDoor
 from switchyard.gateway import Gateway
@@ -70,6 +71,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     drain = Drain()
     openai = OpenAIDoor(gateway, settings, drain)
     operations = OperationsDoor(gateway)
+    admin = AdminDoor(gateway, settings)
     health = Health(gateway, auth, drain)
 
     @asynccontextmanager
@@ -101,6 +103,13 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
             operations.reset_breaker,
             methods=["POST"],
         ),
+        Route("/api/v1/admin/tenants", admin.create_tenant, methods=["POST"]),
+        Route("/api/v1/admin/tenants", admin.tenants, methods=["GET"]),
+        Route("/api/v1/admin/tenants/{name}", admin.tenant, methods=["GET"]),
+        Route("/api/v1/admin/tenants/{name}", admin.delete_tenant, methods=["DELETE"]),
+        Route("/api/v1/admin/keys", admin.create_key, methods=["POST"]),
+        Route("/api/v1/admin/keys", admin.keys, methods=["GET"]),
+        Route("/api/v1/admin/keys/{id}", admin.revoke_key, methods=["DELETE"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
     ]

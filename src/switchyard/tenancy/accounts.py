@@ -47,6 +47,10 @@ class Accounts:
             raise InvalidRequest(
                 f"default_model {tenant.default_model!r} is not in models", param="default_model"
             )
+        if tenant.default_model is not None and tenant.default_model not in self.aliases:
+            raise InvalidRequest(  # as the config's check: an alias, not a provider/model name
+                f"default_model: unknown alias {tenant.default_model!r}", param="default_model"
+            )
         created = await self.store.add_tenant(tenant)
         return _tenant_view(tenant, "api", created)
 
@@ -130,8 +134,9 @@ class Accounts:
     def _check_models(self, models: list[str] | None, where: str) -> None:
         try:
             check_models(models, self.aliases, self.providers, where)
-        except ValueError as exc:
-            raise InvalidRequest(str(exc), param=where) from None
+        except ValueError as exc:  # "models[1]: unknown model ...": param names the item
+            message = str(exc)
+            raise InvalidRequest(message, param=message.partition(":")[0] or where) from None
 
 
 def _tenant_view(tenant: TenantSettings, source: str, created: datetime | None) -> dict[str, Any]:
