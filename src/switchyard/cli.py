@@ -259,7 +259,9 @@ def usage(
         sys.stdout.write(orjson.dumps(summary_json(summary), option=orjson.OPT_INDENT_2).decode())
         sys.stdout.write("\n")
         return
-    Console().print(_usage_table(summary))
+    # piped: as wide as the table needs (Rich would squeeze it into 80 columns)
+    console = Console() if sys.stdout.isatty() else Console(width=250)
+    console.print(_usage_table(summary))
 
 
 def _usage_table(summary: UsageSummary) -> Table:
@@ -271,19 +273,8 @@ def _usage_table(summary: UsageSummary) -> Table:
     table = Table(
         title=f"Switchyard usage, {span}" + (f", tenant {query.tenant}" if query.tenant else "")
     )
-    numbers = (
-        "requests",
-        "input",
-        "output",
-        "cached",
-        "reasoning",
-        "cost $",
-        "unpriced",
-        "errors",
-        "cache hits",
-        "p50 ms",
-        "p95 ms",
-    )
+    numbers = ("requests", "in", "out", "cached", "reasoning", "cost $", "unpriced", "errors",
+               "cache hits", "p50 ms", "p95 ms")  # fmt: skip
     for name in query.group_by:
         table.add_column(name)
     for name in numbers:
