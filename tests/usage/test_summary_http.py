@@ -1,6 +1,7 @@
 """``GET /api/v1/usage/summary`` through the served gateway: the master key reads every tenant
-(or one), bad parameters are 400 naming the parameter, no storage is 501. (A tenant key's scope
-is the Gateway's rule, tested in ``test_summary.py``.)"""
+(or one), bad parameters are 400 naming the parameter, no storage is 501; and a tenant's
+principal (placed as the guard will place an authenticated virtual key's) reads only its own
+tenant over HTTP. The rule itself is the Gateway's, tested in ``test_summary.py``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
 
+from switchyard import Gateway
+from switchyard.doors.http import PRINCIPAL_KEY
+from switchyard.doors.native.usage import UsageDoor
+from switchyard.types import Principal
 from tests.e2e.served import serve
 from tests.usage.test_summary import C1, C2, C5, C6, write_rows
 
@@ -98,3 +105,27 @@ def test_without_storage_the_route_is_501() -> None:
         answer = client.get("/api/v1/usage/summary", params={"group_by": "tenant"})
     assert answer.status_code == 501
     assert answer.json()["error"]["code"] == "not_configured"
+
+
+async def test_the_route_answers_with_the_callers_scope(storage_url: str) -> None:
+    """The door passes the authenticated principal on: a tenant's key (put in the scope here as
+    the guard will once virtual keys authenticate) reads its tenant only, over HTTP."""
+    await write_rows(storage_url)
+    gateway = Gateway.from_config(config(storage_url))
+    door = UsageDoor(gateway)
+    acme = Principal("q", tenant="acme", key_id="k1")
+
+    async def as_acme(scope: Any, receive: Any, send: Any) -> None:
+        scope[PRINCIPAL_KEY] = acme
+        await Starlette(routes=[Route("/summary", door.summary)])(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=as_acme)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+        mine = (await client.get("/summary", params={"group_by": "tenant"})).json()
+        assert [g["tenant"] for g in mine["groups"]] == ["acme"]
+        assert mine["tenant"] == "acme" and mine["totals"]["requests"] == 4
+        other = await client.get("/summary", params={"tenant": "beta"})
+        assert other.status_code == 404 and other.json()["error"]["param"] == "tenant"
+        assert "0.004175" not in other.text  # nothing of beta's
+    assert gateway.ledger is not None
+    await gateway.ledger.engine.dispose()
