@@ -17,6 +17,7 @@ from switchyard.config.schema import ServerSettings
 from switchyard.doors.drain import Drain
 from switchyard.doors.http import Authenticator
 from switchyard.doors.native.operations import OperationsDoor
+from switchyard.doors.native.usage import UsageDoor
 from switchyard.doors.openai.routes import OpenAIDoor
 from switchyard.gateway import Gateway
 from switchyard.server.guard import Guard
@@ -70,6 +71,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     drain = Drain()
     openai = OpenAIDoor(gateway, settings, drain)
     operations = OperationsDoor(gateway)
+    usage = UsageDoor(gateway)
     health = Health(gateway, auth, drain)
 
     @asynccontextmanager
@@ -101,6 +103,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
             operations.reset_breaker,
             methods=["POST"],
         ),
+        Route("/api/v1/usage/summary", usage.summary, methods=["GET"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
     ]
