@@ -1,4 +1,4 @@
-"""``switchyard``: serve, chat, models, config check, keys, tenants, db upgrade."""
+"""``switchyard``: serve, chat, models, usage, config check, keys, tenants, db upgrade."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import ipaddress
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -17,6 +18,9 @@ from switchyard.cli_accounts import keys_app, tenants_app
 from switchyard.config.load import load_config
 from switchyard.config.schema import MASTER_KEY_ENV, SwitchyardConfig
 from switchyard.errors import ConfigError, SwitchyardError
+
+if TYPE_CHECKING:
+    from switchyard.usage.report import UsageStats, UsageSummary
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 config_app = typer.Typer(no_args_is_help=True, help="Work with config files.")
@@ -203,6 +207,111 @@ def models(config: ConfigOption = None) -> None:
                 can,
             )
     Console().print(table)
+
+
+@app.command()
+def usage(
+    group_by: Annotated[
+        str | None,
+        typer.Option(
+            "--group-by",
+            "-g",
+            help="comma-separated: tenant, key, user, alias, provider, model, hour, day",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="ISO 8601 date or time, inclusive (UTC unless it says)")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="ISO 8601 date or time, exclusive")] = None,
+    tenant: Annotated[str | None, typer.Option(help="only this tenant's requests")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the JSON GET /api/v1/usage/summary answers")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Requests, tokens, cost, errors, cache hits and latency from the usage database."""
+    settings = _load(config)
+    if settings.storage is None:
+        err.print("[red]no storage section in the config: no usage is recorded[/red]")
+        raise typer.Exit(2)
+    from sqlalchemy.engine import make_url
+
+    from switchyard.storage.engine import build_engine
+    from switchyard.usage.report import summary_json
+    from switchyard.usage.summary import summarize
+
+    url = make_url(settings.storage.url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        # asking would create an empty file (the server creates and migrates it on start)
+        err.print(f"[red]no usage database at {url.database}: nothing recorded yet[/red]")
+        raise typer.Exit(1)
+
+    async def run(engine: Any) -> UsageSummary:
+        try:
+            return await summarize(engine, group_by, since, until, tenant)
+        finally:
+            await engine.dispose()
+
+    try:
+        summary = asyncio.run(run(build_engine(settings.storage)))
+    except SwitchyardError as exc:
+        cause = f": {exc.__cause__}" if exc.__cause__ is not None else ""
+        err.print(f"[red]{exc}{cause}[/red]", highlight=False)
+        raise typer.Exit(2 if exc.status_code == 400 else 1) from None
+    if as_json:
+        sys.stdout.write(orjson.dumps(summary_json(summary), option=orjson.OPT_INDENT_2).decode())
+        sys.stdout.write("\n")
+        return
+    # piped: as wide as the table needs (Rich would squeeze it into 80 columns)
+    console = Console() if sys.stdout.isatty() else Console(width=250)
+    console.print(_usage_table(summary))
+
+
+def _usage_table(summary: UsageSummary) -> Table:
+    from switchyard.usage.report import stats_json
+
+    query = summary.query
+    span = f"{query.since.isoformat() if query.since else 'the start'} to "
+    span += query.until.isoformat() if query.until else "now"
+    table = Table(
+        title=f"Switchyard usage, {span}" + (f", tenant {query.tenant}" if query.tenant else "")
+    )
+    numbers = ("requests", "in", "out", "cached", "reasoning", "cost $", "unpriced", "errors",
+               "cache hits", "p50 ms", "p95 ms")  # fmt: skip
+    for name in query.group_by:
+        table.add_column(name)
+    for name in numbers:
+        table.add_column(name, justify="right")
+
+    def cells(stats: UsageStats) -> list[str]:
+        shown = stats_json(stats)
+        latency = shown["latency_ms"]
+        return [
+            f"{shown['requests']:,}",
+            f"{shown['input_tokens']:,}",
+            f"{shown['output_tokens']:,}",
+            f"{shown['cached_tokens']:,}",
+            f"{shown['reasoning_tokens']:,}",
+            shown["cost_usd"] if shown["cost_usd"] is not None else "-",
+            f"{shown['unpriced_requests']:,}",
+            f"{shown['errors']:,}",
+            f"{shown['cache_hits']:,}",
+            "-" if latency["p50"] is None else f"{latency['p50']:.1f}",
+            "-" if latency["p95"] is None else f"{latency['p95']:.1f}",
+        ]
+
+    for group in summary.groups:
+        keys = ["-" if v is None else str(v) for v in group.keys.values()]
+        table.add_row(*keys, *cells(group.stats))
+    total_label = ["total", *([""] * (len(query.group_by) - 1))] if query.group_by else []
+    if summary.groups:
+        table.add_section()
+    table.add_row(*total_label, *cells(summary.totals), style="bold")
+    if summary.truncated:
+        table.caption = (
+            f"only the first {len(summary.groups):,} groups are shown; totals are of all"
+        )
+    return table
 
 
 @config_app.command("check")

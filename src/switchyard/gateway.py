@@ -30,7 +30,13 @@ from switchyard.catalog.catalog import Catalog
 from switchyard.chat_stream import ChatStream
 from switchyard.config.load import load_config
 from switchyard.config.schema import SwitchyardConfig
-from switchyard.errors import ContextLengthExceeded, InvalidRequest
+from switchyard.errors import (
+    ContextLengthExceeded,
+    InvalidRequest,
+    NotConfigured,
+    NotFound,
+    PermissionDenied,
+)
 from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.registry import build_provider
 from switchyard.records.record import AttemptRecord, RequestKind, RequestRecord
@@ -47,8 +53,11 @@ from switchyard.status import DeploymentStatus, GatewayStatus, ModelListing, Pro
 from switchyard.stream_lifecycle import GatewayStream
 
 if TYPE_CHECKING:
+    from datetime import date, datetime
+
     from switchyard.tenancy.accounts import Accounts
     from switchyard.usage.ledger import UsageLedger
+    from switchyard.usage.report import UsageSummary
 from switchyard.types import (
     ChatRequest,
     ChatResponse,
@@ -215,6 +224,35 @@ class Gateway:
     ) -> tuple[str | None, ProbeResult]:
         """Probe a provider now (``health`` check, or one ``chat`` token from ``model``)."""
         return await self._status.test_provider(name, mode, model)
+
+    async def usage_summary(
+        self,
+        principal: Principal | None = None,
+        *,
+        group_by: str | Sequence[str] | None = None,
+        since: str | date | datetime | None = None,
+        until: str | date | datetime | None = None,
+        tenant: str | None = None,
+    ) -> UsageSummary:
+        """Requests, tokens, cost, errors, cache hits and latency per group of the usage rows
+        created in ``[since, until)``, plus the totals (see :mod:`switchyard.usage.summary`).
+
+        The admin (the master key, the library's default caller) sees every tenant and may
+        narrow to one with ``tenant``; a tenant's key sees its own tenant only, and naming
+        another is 404, as if it did not exist. Rows reach the database within
+        ``storage.flush_seconds`` of their request."""
+        if self.ledger is None:
+            raise NotConfigured("the usage summary needs a storage section in the config")
+        from switchyard.usage.summary import summarize
+
+        caller = principal or Principal.anonymous_admin()
+        if not caller.admin:
+            if caller.tenant is None:
+                raise PermissionDenied("this key belongs to no tenant: it has no usage to read")
+            if tenant is not None and tenant != caller.tenant:
+                raise NotFound(f"no tenant named {tenant[:64]!r}", param="tenant")
+            tenant = caller.tenant
+        return await summarize(self.ledger.engine, group_by, since, until, tenant)
 
     # -- the request path -----------------------------------------------------------------
     #

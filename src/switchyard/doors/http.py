@@ -22,8 +22,9 @@ from switchyard.errors import (
     PayloadTooLarge,
     SwitchyardError,
 )
-from switchyard.types import Principal, ServedBy
+from switchyard.types import Cost, Principal, ServedBy
 from switchyard.types.principal import new_request_id
+from switchyard.types.usage import usd_text
 
 T = TypeVar("T")
 JSON = "application/json"
@@ -53,8 +54,14 @@ class RequestContext:
     request_id: str
     started: float
 
-    def headers(self, served_by: ServedBy | None = None) -> dict[str, str]:
+    def headers(
+        self, served_by: ServedBy | None = None, cost: Cost | None = None
+    ) -> dict[str, str]:
+        """The answer's headers; ``cost`` (the answer's, None when unpriced: then no header,
+        never a fake 0) as ``x-switchyard-cost-usd``, the decimal the usage ledger keeps."""
         headers = {"x-request-id": self.request_id}
+        if cost is not None:
+            headers["x-switchyard-cost-usd"] = usd_text(cost.exact_total)
         if served_by is not None:
             elapsed_ms = (time.perf_counter() - self.started) * 1000.0
             headers["x-switchyard-provider"] = served_by.provider

@@ -203,7 +203,9 @@ def chunk_to_openai_payloads(
 ) -> list[dict[str, Any]]:
     """A canonical chunk as the ``chat.completion.chunk`` payloads OpenAI itself would send:
     the delta or finish chunk, then (when ``include_usage``) usage in a chunk of its own with
-    ``choices: []``. Empty when there is nothing to send."""
+    ``choices: []``, its ``usage.cost`` the stream's cost in USD when the deployment is priced
+    (the ``x-switchyard-cost-usd`` header of a plain answer, which a stream sends before its
+    cost is known). Empty when there is nothing to send."""
     delta = _delta_to_openai(chunk)
     payloads: list[dict[str, Any]] = []
     carries = chunk.finish_reason is not None or chunk.failover is not None
@@ -214,7 +216,9 @@ def chunk_to_openai_payloads(
     if include_usage and chunk.usage is not None:
         body = _chunk_envelope(chunk)
         body["choices"] = []
-        body["usage"] = _usage_to_openai(chunk.usage)
+        body["usage"] = usage = _usage_to_openai(chunk.usage)
+        if chunk.cost is not None:  # as OpenRouter does; unpriced: no field, never a fake 0
+            usage["cost"] = float(chunk.cost.exact_total)
         payloads.append(body)
     if payloads:
         _add_failover(payloads[0], chunk)

@@ -18,6 +18,7 @@ from switchyard.doors.drain import Drain
 from switchyard.doors.http import Authenticator
 from switchyard.doors.native.admin import AdminDoor
 from switchyard.doors.native.operations import OperationsDoor
+from switchyard.doors.native.usage import UsageDoor
 from switchyard.doors.openai.routes import OpenAIDoor
 from switchyard.gateway import Gateway
 from switchyard.server.guard import Guard
@@ -72,6 +73,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     openai = OpenAIDoor(gateway, settings, drain)
     operations = OperationsDoor(gateway)
     admin = AdminDoor(gateway, settings)
+    usage = UsageDoor(gateway)
     health = Health(gateway, auth, drain)
 
     @asynccontextmanager
@@ -110,6 +112,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/api/v1/admin/keys", admin.create_key, methods=["POST"]),
         Route("/api/v1/admin/keys", admin.keys, methods=["GET"]),
         Route("/api/v1/admin/keys/{id}", admin.revoke_key, methods=["DELETE"]),
+        Route("/api/v1/usage/summary", usage.summary, methods=["GET"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
     ]

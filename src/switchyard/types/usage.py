@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel, ConfigDict
+
+USD_PLACES = Decimal("1e-10")  # what the ledger keeps: NUMERIC(18, 10)
 
 
 class Usage(BaseModel):
@@ -45,6 +49,24 @@ class Cost(BaseModel):
             total=self.total + other.total,
         )
 
+    @property
+    def exact_total(self) -> Decimal:
+        """``total`` as the decimal the usage ledger stores and the answers carry."""
+        return exact_usd(self.total)
+
+
+def exact_usd(amount: float) -> Decimal:
+    """A float amount of USD as an exact decimal, to 10 places: the float's shortest repr
+    (``0.114``, not the binary ``0.11400000000000000577...``), so a cost worked out by hand from
+    the prices is what the ledger, the header and the summary show."""
+    return Decimal(repr(amount)).quantize(USD_PLACES)
+
+
+def usd_text(amount: Decimal) -> str:
+    """A decimal amount as plain text: no exponent, no trailing zeros (``0.0000123``)."""
+    text = format(amount.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
 
 class Prices(BaseModel):
     """USD per million tokens (``per_image``: USD per image)."""
@@ -64,4 +86,4 @@ class Prices(BaseModel):
         return Cost(input=input_cost, output=output_cost, total=input_cost + output_cost)
 
 
-__all__ = ["Cost", "Prices", "Usage"]
+__all__ = ["USD_PLACES", "Cost", "Prices", "Usage", "exact_usd", "usd_text"]

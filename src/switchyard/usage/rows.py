@@ -14,7 +14,7 @@ def exact_cost(record: RequestRecord) -> Decimal | None:
     """The record's total in USD as a decimal: None when unpriced (never a silent zero), 0 for
     a request that failed before any deployment used a token."""
     if record.cost is not None:
-        return Decimal(repr(record.cost.total))
+        return record.cost.exact_total
     return Decimal(0) if record.priced and record.usage is None else None
 
 

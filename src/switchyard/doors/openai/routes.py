@@ -73,7 +73,7 @@ class OpenAIDoor:
         return Response(
             orjson.dumps(response_to_openai(response)),
             media_type=JSON,
-            headers=context.headers(response.served_by),
+            headers=context.headers(response.served_by, response.cost),
         )
 
     async def _stream(
@@ -107,7 +107,7 @@ class OpenAIDoor:
         return Response(
             orjson.dumps(embedding_response_to_openai(response, embedding.encoding_format)),
             media_type=JSON,
-            headers=context.headers(response.served_by),
+            headers=context.headers(response.served_by, response.cost),
         )
 
     async def models(self, request: Request) -> Response:
