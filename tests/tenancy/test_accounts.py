@@ -103,6 +103,8 @@ async def test_what_may_not_be_created_is_refused_naming_the_field(storage_url: 
         await accounts.revoke_key(row.id)
         await accounts.delete_tenant("initech")
         assert await accounts.resolve(row.id) is None  # its tenant is gone
+        await accounts.create_tenant(TenantSettings(name="initech"))
+        assert await accounts.keys("initech") == []  # a new tenant inherits no old keys
     finally:
         await accounts.store.engine.dispose()
 

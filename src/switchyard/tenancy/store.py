@@ -148,8 +148,12 @@ class KeyStore:
         return None if row is None else _tenant(row)
 
     async def remove_tenant(self, name: str) -> bool:
+        """Delete the tenant and its (revoked) keys, so a later tenant of the same name starts
+        with none; usage rows keep their key ids."""
         async with self._begin() as connection:
             result = await connection.execute(delete(tenants).where(tenants.c.name == name))
+            if result.rowcount:
+                await connection.execute(delete(api_keys).where(api_keys.c.tenant == name))
         return bool(result.rowcount)
 
     # -- keys -------------------------------------------------------------------------------
