@@ -41,7 +41,7 @@ from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.registry import build_provider
 from switchyard.records.metrics import Metrics
 from switchyard.records.record import AttemptRecord, RequestKind, RequestRecord
-from switchyard.records.sinks import LogSink, RecordSink
+from switchyard.records.sinks import LogSink, RecordSink, current_request_id
 from switchyard.resilience.breaker import BreakerStore, BreakerView
 from switchyard.resilience.retry import RetryPolicy
 from switchyard.resilience.stores import build_breaker_store
@@ -398,8 +398,10 @@ class Gateway:
     # -- records --------------------------------------------------------------------------
 
     def _begin(self, principal: Principal | None, kind: RequestKind, alias: str) -> RequestRecord:
+        principal = principal or Principal.anonymous_admin()
+        current_request_id.set(principal.request_id)  # for log lines written on its behalf
         return RequestRecord(
-            principal=principal or Principal.anonymous_admin(),
+            principal=principal,
             kind=kind,
             alias=alias,
             started_at=time.time(),

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 from switchyard.records.record import RequestRecord
 
 log = logging.getLogger("switchyard.requests")
+
+# the request being served, set by the Gateway when a request begins: a log line written on
+# its behalf (a provider's warning) carries its id in JSON logs (see switchyard.server.logs)
+current_request_id: ContextVar[str | None] = ContextVar("switchyard_request_id", default=None)
 
 
 class RecordSink(Protocol):
@@ -143,4 +148,4 @@ def _quoted(value: str) -> str:
     return '"' + value.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
 
 
-__all__ = ["LineBuffer", "LogSink", "RecordSink", "describe", "fields"]
+__all__ = ["LineBuffer", "LogSink", "RecordSink", "current_request_id", "describe", "fields"]

@@ -28,6 +28,8 @@ from typing import Any, Literal, TextIO, TypeVar
 
 import orjson
 
+from switchyard.records.sinks import current_request_id
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LEVELS = ("debug", "info", "warning", "error")
 FORMATS = ("console", "json")
@@ -75,6 +77,9 @@ class BatchingHandler(logging.Handler):
         if len(self._pending) >= self.max_pending:
             self.dropped += 1
             return
+        if self.structured and not hasattr(record, "request_id"):
+            # formatted later, on the writer thread: the request's id is taken now
+            record.request_id = current_request_id.get()
         self._pending.append(record)
 
     def defer(self, name: str, render: Callable[[T], Any], item: T) -> None:
