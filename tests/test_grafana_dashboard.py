@@ -90,3 +90,14 @@ def test_the_dashboard_is_valid_and_names_only_exposed_metrics() -> None:
         "llm_cost_dollars_total",
         "llm_circuit_breaker_state",
     } <= used
+
+
+def test_the_readme_alerts_name_only_exposed_metrics() -> None:
+    readme = (DASHBOARD.parents[2] / "README.md").read_text()
+    section = readme.split("### Alerts worth having", 1)[1].split("\n## ", 1)[0]
+    rules = re.findall(r"^\s+expr: (.+)$", section, re.MULTILINE)
+    families = exposed()
+    assert len(rules) >= 8
+    for expr in rules:
+        for name in METRIC.findall(expr):
+            assert re.sub(r"_(bucket|sum|count)$", "", name) in families, expr
