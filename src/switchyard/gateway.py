@@ -258,6 +258,7 @@ class Gateway:
         try:
             deployments = await self._status.breakers()
         except SwitchyardError:  # the shared breaker store is down: no breaker gauges now
+            metrics.set_breakers(None)
             return
         metrics.set_breakers(
             (d.provider, d.model, d.breaker.state) for d in deployments if d.breaker is not None

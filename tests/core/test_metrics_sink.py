@@ -115,6 +115,8 @@ def test_a_cancelled_request_and_the_scrape_time_gauges() -> None:
     m.set_breakers([("a", "a-1", "half_open"), ("b", "b-1", "open")])
     assert sample(m, "llm_circuit_breaker_state", provider="a", model="a-1") == 1
     assert sample(m, "llm_circuit_breaker_state", provider="b", model="b-1") == 2
+    m.set_breakers(None)  # the breaker store is down: no stale states
+    assert sample(m, "llm_circuit_breaker_state", provider="b", model="b-1") is None
     m.set_queue("usage", depth=7, dropped=3)
     m.set_queue("usage", depth=0, dropped=5)
     assert sample(m, "llm_queue_depth", queue="usage") == 0

@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from switchyard import Gateway
 from switchyard.records.metrics import METRIC_NAMES
 from tests.e2e.served import ServedGateway, serve
+from tests.e2e.served_process import free_port
 
 KEY = "sk-master-metrics-test"
 HEADERS = {"authorization": f"Bearer {KEY}"}
@@ -201,3 +202,24 @@ def test_the_usage_queue_is_a_gauge_and_its_drops_a_counter(sqlite_url: str) -> 
         _, samples = scrape(served)
     assert value(samples, "llm_queue_depth", queue="usage") in (0, 1)
     assert value(samples, "llm_queue_dropped_total", queue="usage") == 0
+
+
+def test_breaker_states_are_left_out_while_the_breaker_store_is_down() -> None:
+    refused = free_port()
+    store = {"backend": "redis", "url": f"redis://127.0.0.1:{refused}/0", "timeout_seconds": 0.1}
+    config = {**CONFIG, "router": {**CONFIG["router"], "breaker_store": store}}
+    with serve(Gateway.from_config(config)) as served, httpx.Client(base_url=served.url) as c:
+        assert ask(c, "smart") == 200  # the store fails open
+        _, samples = scrape(served)
+    assert named(samples, "llm_circuit_breaker_state") == {}
+    assert (
+        value(
+            samples,
+            "llm_requests_total",
+            provider="a",
+            model="a-1",
+            alias="smart",
+            status="success",
+        )
+        == 1
+    )

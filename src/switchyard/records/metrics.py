@@ -289,8 +289,13 @@ class Metrics:
 
     # -- at scrape time ----------------------------------------------------------------------
 
-    def set_breakers(self, states: Iterable[tuple[str, str, str]]) -> None:
-        """``(provider, model, state)`` of every configured deployment's breaker."""
+    def set_breakers(self, states: Iterable[tuple[str, str, str]] | None) -> None:
+        """``(provider, model, state)`` of every configured deployment's breaker; None: the
+        states are unknown (a shared breaker store is down), so none is shown rather than
+        stale ones."""
+        if states is None:
+            self.breaker_state.clear()
+            return
         for provider, model, state in states:
             self.breaker_state.labels(provider, model).set(BREAKER_STATES.get(state, 0))
 
