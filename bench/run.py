@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (
@@ -69,7 +71,15 @@ LITELLM_ENV = {
     "LITELLM_LOCAL_AUTOROUTER_PRESETS": "True",
     "DISABLE_ADMIN_UI": "True",
 }
-ALL_TARGETS = ("direct", "switchyard", "switchyard+keys-sqlite", "switchyard+keys-pg", "litellm")
+BARE = "switchyard+bare"  # metrics off and no per-request log line: what observability costs
+ALL_TARGETS = (
+    "direct",
+    BARE,
+    "switchyard",
+    "switchyard+keys-sqlite",
+    "switchyard+keys-pg",
+    "litellm",
+)
 
 # Targets from the task, checked on every run.
 MAX_CPU_RATIO = 0.10  # Switchyard CPU µs/req <= 1/10 of LiteLLM's
@@ -77,6 +87,7 @@ MAX_ADDED_P50_MS = 1.0  # Switchyard p50 at c=1 minus direct p50 at c=1
 MAX_STARTUP_S = 3.0
 MAX_IDLE_RSS_MIB = 120.0
 MAX_KEYED_RATIO = 1.3  # keys + usage ledger: CPU µs/req at c=16 vs the bare gateway, same run
+MAX_OBSERVED_RATIO = 1.15  # metrics + request logs on (the default) vs BARE, c=16, same run
 
 
 def switchyard_available() -> tuple[bool, str]:
@@ -112,6 +123,15 @@ def baseline_tree(ref: str) -> Path:
     return tree
 
 
+def bare_config(stamp: str) -> Path:
+    """bench/switchyard.yaml with metrics off and the log at warning (no line per request)."""
+    config = yaml.safe_load((BENCH_DIR / "switchyard.yaml").read_text())
+    config["server"].update({"metrics": False, "log_level": "warning"})
+    path = RESULTS_DIR / f"{stamp}-switchyard-bare.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
 def make_server(
     target: str, stamp: str, baseline: Path | None = None, config: Path | None = None
 ) -> Server:
@@ -132,7 +152,7 @@ def make_server(
             startup_timeout=60,
             log_path=logs,
         )
-    if target == "switchyard" or target in DATABASES:
+    if target == "switchyard" or target == BARE or target in DATABASES:
         return Server(
             target,
             [SWITCHYARD_BIN, "serve", "--config", str(config or BENCH_DIR / "switchyard.yaml")],
@@ -261,7 +281,7 @@ def main() -> int:
                     "startup_s": None,
                 }
                 continue
-            if target == "switchyard" or target in DATABASES:
+            if target == "switchyard" or target == BARE or target in DATABASES:
                 ok, why = switchyard_available()
                 if not ok:
                     log(f"{target}: skipped: {why}")
@@ -276,7 +296,8 @@ def main() -> int:
             try:
                 if target in DATABASES:
                     keyed = prepare(target, stamp)
-                srv = make_server(target, stamp, baseline, keyed.config if keyed else None)
+                config = keyed.config if keyed else bare_config(stamp) if target == BARE else None
+                srv = make_server(target, stamp, baseline, config)
             except Exception as e:
                 log(f"{target}: FAILED to prepare: {e}")
                 results[target] = {"failed": f"preparing: {e}"}
@@ -385,6 +406,15 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         fmt(rss, 1) + " MiB" if rss else "-",
         None if rss is None else rss < MAX_IDLE_RSS_MIB,
     )
+    observed, bare = _run(results, "switchyard", "c=16"), _run(results, BARE, "c=16")
+    if observed and bare and observed["cpu_us_per_req"] and bare["cpu_us_per_req"]:
+        ratio = observed["cpu_us_per_req"] / bare["cpu_us_per_req"]
+        add(
+            f"metrics + logs: CPU µs/req ≤ {MAX_OBSERVED_RATIO}x metrics and logs off (c=16)",
+            f"{observed['cpu_us_per_req']:.0f} vs {bare['cpu_us_per_req']:.0f} µs "
+            f"(ratio {ratio:.3f})",
+            ratio <= MAX_OBSERVED_RATIO,
+        )
     for target in DATABASES:
         keyed, bare = _run(results, target, "c=16"), _run(results, "switchyard", "c=16")
         if keyed and bare and keyed["cpu_us_per_req"] and bare["cpu_us_per_req"]:
@@ -429,6 +459,7 @@ def render(
 ) -> str:
     names = {
         "direct": "direct (nginx)",
+        BARE: "Switchyard, metrics and request logs off",
         "switchyard": "Switchyard",
         "switchyard+keys-sqlite": "Switchyard + key + ledger (SQLite)",
         "switchyard+keys-pg": "Switchyard + key + ledger (PostgreSQL)",

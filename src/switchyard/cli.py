@@ -75,13 +75,17 @@ def serve(
         str | None,
         typer.Option(help="overrides server.log_level: debug, info, warning or error"),
     ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(help="overrides server.log_format: console (text) or json (a line each)"),
+    ] = None,
 ) -> None:
     """Run the HTTP service."""
     _one_blas_thread()
     from switchyard.gateway import Gateway
     from switchyard.records.sinks import LogSink
     from switchyard.server.app import create_app
-    from switchyard.server.logs import LEVELS, configure_logging
+    from switchyard.server.logs import FORMATS, LEVELS, configure_logging
     from switchyard.server.run import serve as serve_app
 
     settings = _load(config)
@@ -99,9 +103,16 @@ def serve(
     if log_level is not None and log_level not in LEVELS:
         err.print(f"[red]--log-level must be one of {', '.join(LEVELS)}[/red]")
         raise typer.Exit(2)
-    logs = configure_logging(log_level or server.log_level)
+    if log_format is not None:
+        if log_format not in FORMATS:
+            err.print(f"[red]--log-format must be one of {', '.join(FORMATS)}[/red]")
+            raise typer.Exit(2)
+        server.log_format = "json" if log_format == "json" else "console"
+    logs = configure_logging(log_level or server.log_level, log_format=server.log_format)
     try:
-        gateway = Gateway(settings, sinks=[LogSink(lines=logs)])
+        gateway = Gateway(
+            settings, sinks=[LogSink(lines=logs, structured=server.log_format == "json")]
+        )
         started = serve_app(create_app(gateway, server), server)
     finally:
         logs.close()  # writes the lines still pending

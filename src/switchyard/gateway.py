@@ -36,11 +36,14 @@ from switchyard.errors import (
     NotConfigured,
     NotFound,
     PermissionDenied,
+    StorageUnavailable,
+    SwitchyardError,
 )
 from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.registry import build_provider
+from switchyard.records.metrics import Metrics
 from switchyard.records.record import AttemptRecord, RequestKind, RequestRecord
-from switchyard.records.sinks import LogSink, RecordSink
+from switchyard.records.sinks import LogSink, RecordSink, current_request_id
 from switchyard.resilience.breaker import BreakerStore, BreakerView
 from switchyard.resilience.retry import RetryPolicy
 from switchyard.resilience.stores import build_breaker_store
@@ -111,6 +114,14 @@ class Gateway:
                 aliases={alias.name for alias in config.models},
                 providers=set(config.providers),
             )
+        self.metrics: Metrics | None = None
+        if config.server.metrics:  # Prometheus counters, read by GET /metrics
+            self.metrics = Metrics(
+                aliases=(alias.name for alias in config.models),
+                deployments={(d.provider, d.model) for a in config.models for d in a.deployments},
+                providers=[*config.providers, *(providers or {})],
+            )
+            self.sinks.append(self.metrics)
         self.catalog = catalog or Catalog.from_settings(config.catalog)
         self.providers: dict[str, Provider[Any]] = {
             name: build_provider(name, settings, catalog=self.catalog)
@@ -254,6 +265,39 @@ class Gateway:
             tenant = caller.tenant
         return await summarize(self.ledger.engine, group_by, since, until, tenant)
 
+    async def storage_health(self, within: float = 1.0) -> float:
+        """Milliseconds one trivial query on the storage database took; raises
+        :class:`~switchyard.errors.StorageUnavailable` when it fails or takes over ``within``
+        seconds, :class:`~switchyard.errors.NotConfigured` when there is no storage."""
+        if self.ledger is None:
+            raise NotConfigured("no storage section in the config")
+        from switchyard.storage.engine import ping
+
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(ping(self.ledger.engine), within)
+        except Exception as exc:  # the driver's errors, or the timeout
+            raise StorageUnavailable(
+                f"the database did not answer ({type(exc).__name__})"
+            ) from None
+        return (time.perf_counter() - started) * 1000.0
+
+    async def observe_metrics(self) -> None:
+        """Set the gauges read at scrape time: breakers and the usage queue (``metrics``)."""
+        metrics = self.metrics
+        if metrics is None:
+            return
+        if self.ledger is not None:
+            metrics.set_queue("usage", self.ledger.queued, self.ledger.dropped)
+        try:
+            deployments = await self._status.breakers()
+        except SwitchyardError:  # the shared breaker store is down: no breaker gauges now
+            metrics.set_breakers(None)
+            return
+        metrics.set_breakers(
+            (d.provider, d.model, d.breaker.state) for d in deployments if d.breaker is not None
+        )
+
     # -- the request path -----------------------------------------------------------------
     #
     # Every request, plain or streamed, takes the same stages in this order:
@@ -389,8 +433,10 @@ class Gateway:
     # -- records --------------------------------------------------------------------------
 
     def _begin(self, principal: Principal | None, kind: RequestKind, alias: str) -> RequestRecord:
+        principal = principal or Principal.anonymous_admin()
+        current_request_id.set(principal.request_id)  # for log lines written on its behalf
         return RequestRecord(
-            principal=principal or Principal.anonymous_admin(),
+            principal=principal,
             kind=kind,
             alias=alias,
             started_at=time.time(),

@@ -94,6 +94,12 @@ def test_serve_refuses_a_public_address_without_a_master_key(config_file: Path) 
     assert "master_key" in result.stderr
 
 
+def test_serve_refuses_an_unknown_log_format(config_file: Path) -> None:
+    result = run("serve", "--config", str(config_file), "--log-format", "xml")
+    assert result.returncode == 2
+    assert "--log-format must be one of console, json" in result.stderr
+
+
 def test_serve_answers_and_drains_in_flight_requests_on_sigterm(tmp_path: Path) -> None:
     with serve_process(FAKE_CONFIG, tmp_path) as server:
         body = {"model": "slow", "messages": [{"role": "user", "content": "hi"}]}

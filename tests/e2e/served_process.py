@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,15 +34,16 @@ class ServerProcess:
 
 @contextmanager
 def serve_process(
-    config: str, directory: Path, env: dict[str, str] | None = None
+    config: str, directory: Path, env: dict[str, str] | None = None, args: Sequence[str] = ()
 ) -> Iterator[ServerProcess]:
-    """Run ``switchyard serve`` on ``config`` (YAML; ``PORT`` is replaced by a free port) until
-    ``/healthz`` answers; killed at the end if the test left it running."""
+    """Run ``switchyard serve`` on ``config`` (YAML; ``PORT`` is replaced by a free port), with
+    ``args`` added to its command line, until ``/healthz`` answers; killed at the end if the
+    test left it running."""
     port = free_port()
     path = directory / "switchyard.yaml"
     path.write_text(config.replace("PORT", str(port)))
     process = subprocess.Popen(
-        [sys.executable, "-m", "switchyard", "serve", "--config", str(path)],
+        [sys.executable, "-m", "switchyard", "serve", "--config", str(path), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import logging
 
-from switchyard.server.logs import BatchingHandler, configure_logging
+import orjson
+
+from switchyard.records.sinks import current_request_id
+from switchyard.server.logs import BatchingHandler, JsonFormatter, configure_logging
 
 
 def test_lines_keep_their_order_and_format_and_close_writes_the_rest() -> None:
@@ -55,3 +58,40 @@ def test_configure_logging_sets_levels_and_one_handler() -> None:
             logging.getLogger(name).propagate = True
             logging.getLogger(name).setLevel(logging.NOTSET)
     assert out.getvalue().rstrip().endswith("INFO switchyard.requests: hello")
+
+
+def test_json_lines_carry_the_request_id_the_fields_and_the_traceback() -> None:
+    out = io.StringIO()
+    handler = BatchingHandler(out, interval=60, structured=True)
+    handler.setFormatter(JsonFormatter())
+    log = logging.getLogger("switchyard.test-json-logs")
+    log.handlers[:] = [handler]
+    log.propagate = False
+    log.setLevel("INFO")
+    token = current_request_id.set("req-9")
+    try:
+        log.warning("upstream said %s", "no")
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            log.exception("failed")
+    finally:
+        current_request_id.reset(token)
+    log.info("between requests")
+    handler.defer("switchyard.requests", lambda n: {"request_id": f"r-{n}", "status": "ok"}, 3)
+    handler.close()
+    first, failed, between, request = (orjson.loads(x) for x in out.getvalue().splitlines())
+    assert first["message"] == "upstream said no" and first["level"] == "WARNING"
+    assert first["request_id"] == "req-9" and first["trace_id"] is None
+    assert failed["request_id"] == "req-9" and "ValueError: boom" in failed["exception"]
+    assert between["request_id"] is None
+    assert request == {
+        "time": request["time"],
+        "level": "INFO",
+        "logger": "switchyard.requests",
+        "message": "request",
+        "request_id": "r-3",
+        "trace_id": None,
+        "status": "ok",
+    }
+    assert request["time"].endswith("Z") and "T" in request["time"]

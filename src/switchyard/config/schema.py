@@ -54,6 +54,14 @@ class ServerSettings(_Section):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="the service's log level; info logs one line per request"
     )
+    log_format: Literal["console", "json"] = Field(
+        default="console",
+        description="console: text lines (the request line in logfmt); json: one JSON object "
+        "a line, with request_id and trace_id",
+    )
+    metrics: bool = Field(
+        default=True, description="count every request for GET /metrics (Prometheus)"
+    )
 
     @field_validator("master_key", mode="before")
     @classmethod

@@ -40,7 +40,13 @@ _HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 
 def report_unexpected(exc: BaseException, request_id: str, where: str) -> None:
     """Log a stray exception loudly, with what the client was told to quote."""
-    _unexpected.error("unexpected error in %s [request %s]", where, request_id, exc_info=exc)
+    _unexpected.error(
+        "unexpected error in %s [request %s]",
+        where,
+        request_id,
+        exc_info=exc,
+        extra={"request_id": request_id},
+    )
 
 
 class ClientDisconnected(Exception):

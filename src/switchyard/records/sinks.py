@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from contextvars import ContextVar
+from typing import Any, Protocol
 
 from switchyard.records.record import RequestRecord
 
 log = logging.getLogger("switchyard.requests")
+
+# the request being served, set by the Gateway when a request begins: a log line written on
+# its behalf (a provider's warning) carries its id in JSON logs (see switchyard.server.logs)
+current_request_id: ContextVar[str | None] = ContextVar("switchyard_request_id", default=None)
 
 
 class RecordSink(Protocol):
@@ -26,7 +31,7 @@ class LineBuffer(Protocol):
     served gateway's log handler, :class:`~switchyard.server.logs.BatchingHandler`)."""
 
     def defer(
-        self, name: str, render: Callable[[RequestRecord], str], item: RequestRecord
+        self, name: str, render: Callable[[RequestRecord], Any], item: RequestRecord
     ) -> None: ...
 
 
@@ -34,17 +39,27 @@ class LogSink:
     """One structured line per request at INFO on the ``switchyard.requests`` logger: request
     id, principal, alias, deployment, attempts, status, latency, tokens and cost. Never
     prompts, completions or keys. With ``lines`` (the server's), the line is rendered later,
-    off the request path; otherwise it goes through :mod:`logging` as it is."""
+    off the request path; otherwise it goes through :mod:`logging` as it is. ``structured``:
+    the fields (:func:`fields`) for a JSON line instead of logfmt text (:func:`describe`)."""
 
-    def __init__(self, logger: logging.Logger = log, lines: LineBuffer | None = None) -> None:
+    def __init__(
+        self,
+        logger: logging.Logger = log,
+        lines: LineBuffer | None = None,
+        *,
+        structured: bool = False,
+    ) -> None:
         self._log = logger
         self._lines = lines
+        self._structured = structured  # JSON logs: the fields as they are, not a logfmt text
 
     def emit(self, record: RequestRecord) -> None:
         if not self._log.isEnabledFor(logging.INFO):
             return
         if self._lines is not None:
-            self._lines.defer(self._log.name, describe, record)
+            self._lines.defer(self._log.name, fields if self._structured else describe, record)
+        elif self._structured:
+            self._log.info("request", extra={"fields": fields(record)})
         else:
             self._log.info("%s", describe(record))
 
@@ -84,6 +99,48 @@ def describe(record: RequestRecord) -> str:
     return line
 
 
+def fields(record: RequestRecord) -> dict[str, object]:
+    """The record as the fields of a JSON log line (the same facts as :func:`describe`);
+    ``trace_id`` is reserved for tracing (None until a trace carries the request)."""
+    principal = record.principal
+    usage = record.usage
+    out: dict[str, object] = {
+        "request_id": record.request_id,
+        "trace_id": None,
+        "kind": record.kind,
+        "status": record.status,
+    }
+    if record.error_type:
+        out["error"] = record.error_type
+        out["http_status"] = record.http_status
+    if principal.tenant:
+        out["tenant"] = principal.tenant
+    if principal.key_id:
+        out["key_id"] = principal.key_id
+    if principal.user:
+        out["user"] = principal.user
+    out["alias"] = record.alias
+    if record.provider:
+        out["deployment"] = f"{record.provider}/{record.model}"
+    out["attempts"] = len(record.attempts)
+    if record.hedged:
+        out["hedged"] = True
+    if record.failovers:
+        out["failovers"] = len(record.failovers)
+    out["latency_ms"] = round(record.latency_ms, 1)
+    if record.ttft_ms is not None:
+        out["ttft_ms"] = round(record.ttft_ms, 1)
+    if usage is not None:
+        out["tokens_in"], out["tokens_out"] = usage.input_tokens, usage.output_tokens
+        if record.usage_estimated:
+            out["usage_estimated"] = True
+    if record.cost is not None:
+        out["cost_usd"] = record.cost.total
+    elif usage is not None and not record.priced:
+        out["cost_usd"] = None
+    return out
+
+
 def _quoted(value: str) -> str:
     """Caller-chosen text (alias, user) cannot forge fields or lines: quoted when needed."""
     if value and value.isprintable() and not any(c in value for c in ' "='):
@@ -91,4 +148,4 @@ def _quoted(value: str) -> str:
     return '"' + value.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
 
 
-__all__ = ["LineBuffer", "LogSink", "RecordSink", "describe"]
+__all__ = ["LineBuffer", "LogSink", "RecordSink", "current_request_id", "describe", "fields"]

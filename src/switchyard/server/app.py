@@ -22,13 +22,16 @@ from switchyard.doors.native.usage import UsageDoor
 from switchyard.doors.openai.routes import OpenAIDoor
 from switchyard.gateway import Gateway
 from switchyard.server.guard import Guard
+from switchyard.server.health import DependencyHealth
 from switchyard.server.logs import announce
+from switchyard.server.metrics import MetricsEndpoint
 
 JSON = "application/json"
 
 
 class Health:
-    """Liveness and readiness. Not ready before start-up finished or once shutdown began.
+    """Liveness and readiness. Not ready before start-up finished, once shutdown began, or
+    while the storage database (when configured) is down.
 
     ``/readyz`` lists the providers only to a caller with the master key (when one is set)."""
 
@@ -37,6 +40,7 @@ class Health:
         self.auth = auth
         self.drain = drain
         self.ready = False
+        self.dependencies = DependencyHealth(gateway)
 
     async def healthz(self, request: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type=JSON)
@@ -44,9 +48,18 @@ class Health:
     async def readyz(self, request: Request) -> Response:
         ready = self.ready and not self.drain.begun
         body: dict[str, object] = {"status": "ready" if ready else "not_ready"}
+        if ready and not await self.dependencies.database_up():  # required when configured
+            ready = False
+            body = {"status": "not_ready", "reason": "the storage database is down"}
         if self.auth.allows(request.headers):
             body["providers"] = self.gateway.provider_names()
         return Response(orjson.dumps(body), status_code=200 if ready else 503, media_type=JSON)
+
+    async def monitoring(self, request: Request) -> Response:
+        """``GET /api/v1/monitoring/health``: 200 when every dependency is up, else 503."""
+        report = await self.dependencies.report()
+        status = 200 if report["status"] == "ok" else 503
+        return Response(orjson.dumps(report), status_code=status, media_type=JSON)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -113,8 +126,10 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/api/v1/admin/keys", admin.keys, methods=["GET"]),
         Route("/api/v1/admin/keys/{id}", admin.revoke_key, methods=["DELETE"]),
         Route("/api/v1/usage/summary", usage.summary, methods=["GET"]),
+        Route("/api/v1/monitoring/health", health.monitoring, methods=["GET"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/metrics", MetricsEndpoint(gateway).scrape, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,

@@ -4,11 +4,11 @@
   Bearer <key>`` or ``x-api-key``) become the request's
   :class:`~switchyard.types.Principal`, left in the ASGI scope for the handler to pass to the
   Gateway (see :func:`switchyard.doors.http.principal_of`); a request without valid ones gets
-  401 here and reaches no door. ``/healthz`` and ``/readyz`` need none.
+  401 here and reaches no door. ``/healthz``, ``/readyz`` and ``/metrics`` need none.
 - **Admission**: at most ``server.max_concurrent_requests`` requests in flight (streams count
   until their last byte); past it a request gets 503 ``server_overloaded`` with
-  ``Retry-After: 1`` at once. ``/healthz`` and ``/readyz`` are always answered. One integer,
-  no lock: everything runs on the event loop.
+  ``Retry-After: 1`` at once. ``/healthz``, ``/readyz`` and ``/metrics`` are always
+  answered. One integer, no lock: everything runs on the event loop.
 - **Backstop**: an exception no handler mapped (a bug; never a :class:`SwitchyardError`, which
   the doors render themselves) is logged with its traceback and request id on the
   ``switchyard.server`` logger, and the client gets the door's error JSON (500
@@ -40,7 +40,7 @@ from switchyard.doors.http import (
 from switchyard.errors import SwitchyardError
 from switchyard.formats.openai_chat import error_to_openai
 
-EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # no key, never refused
 
 
 class Guard:

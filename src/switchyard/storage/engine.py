@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from switchyard.storage.settings import StorageSettings
@@ -13,4 +14,10 @@ def build_engine(settings: StorageSettings) -> AsyncEngine:
     return create_async_engine(settings.url, pool_pre_ping=True)
 
 
-__all__ = ["build_engine"]
+async def ping(engine: AsyncEngine) -> None:
+    """One trivial query: the database answers (the health endpoint's check)."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+__all__ = ["build_engine", "ping"]
