@@ -1,0 +1,171 @@
+"""The policy around the counters: seeding budgets from the ledger, the backend-error policy,
+corrections off the request path, and what readiness reports.
+
+``acquire`` is the one call on the request path (one Redis round trip; a second only the first
+time a budget counter is seen in a period). When the backend cannot be reached, ``open``
+admits the request (logged at most once per ``log_interval``, counted in ``errors``) and
+``closed`` raises :class:`~switchyard.errors.LimitsUnavailable`; either way Redis is not asked
+again for ``reconnect_interval`` seconds, so an outage adds no per-request timeouts, and the
+first call after that tries again: recovery needs no restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, Protocol
+
+from switchyard.errors import LimitsUnavailable
+from switchyard.limits.rules import BackendUnavailable, Correction, Rule, Scope, Verdict
+from switchyard.limits.settings import LimitsSettings
+
+log = logging.getLogger("switchyard.limits")
+
+
+class Counters(Protocol):
+    async def acquire(self, rules: Sequence[Rule]) -> Verdict: ...
+    async def correct(self, corrections: Sequence[Correction]) -> None: ...
+    async def seed(self, key: str, units: int, ttl: float) -> None: ...
+    async def value(self, key: str) -> float | None: ...
+    async def ping(self) -> None: ...
+    async def aclose(self) -> None: ...
+
+
+SpendOf = Callable[[Scope], Awaitable[int]]
+
+
+class Limiter:
+    def __init__(
+        self,
+        settings: LimitsSettings,
+        counters: Counters | None = None,
+        *,
+        spend: SpendOf | None = None,
+        reconnect_interval: float = 0.5,
+        log_interval: float = 60.0,
+    ) -> None:
+        self.settings = settings
+        self.counters: Counters = counters or build_counters(settings)
+        self.spend = spend
+        self.closed_policy = settings.on_backend_error == "closed"
+        self.reconnect_interval = reconnect_interval
+        self.log_interval = log_interval
+        self.available = True
+        self.errors = 0  # admissions the backend could not answer (admitted or refused)
+        self._skip_until = 0.0
+        self._logged_at = -math.inf
+        self._pending: set[asyncio.Task[None]] = set()
+
+    async def acquire(self, rules: Sequence[Rule]) -> Verdict | None:
+        """Charge every rule, or none (the verdict names the one over its limit). None: the
+        backend is unreachable and the policy is ``open`` (the request goes unchecked)."""
+        if self._skip_until and time.monotonic() < self._skip_until:
+            self._policy(None)
+            return None
+        try:
+            for _ in range(4):  # a seed is needed at most once per budget counter
+                verdict = await self.counters.acquire(rules)
+                if verdict.seed is None:
+                    self._recovered()
+                    return verdict
+                await self._seed(rules[verdict.seed])
+        except BackendUnavailable as exc:
+            self._policy(exc)
+            return None
+        self._policy(BackendUnavailable("budget counters could not be seeded"))
+        return None
+
+    def correct(self, corrections: Sequence[Correction]) -> None:
+        """Apply ``corrections`` in the background (the answer does not wait for them)."""
+        if corrections:
+            self._spawn(self._correct(list(corrections)))
+
+    async def drain(self) -> None:
+        """Wait until every correction sent so far is applied (tests, shutdown)."""
+        while self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+
+    async def check(self) -> dict[str, Any]:
+        """For ``/readyz``: the backend, whether it answers now, and the policy."""
+        try:
+            await self.counters.ping()
+        except BackendUnavailable as exc:
+            self._unreachable(exc)
+        else:
+            self._recovered()
+        return {
+            "backend": self.settings.backend,
+            "status": "ok" if self.available else "unavailable",
+            "on_backend_error": self.settings.on_backend_error,
+        }
+
+    async def aclose(self) -> None:
+        await self.drain()
+        await self.counters.aclose()
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    async def _seed(self, rule: Rule) -> None:
+        units = 0
+        if self.spend is not None and rule.scope is not None:
+            try:
+                units = await self.spend(rule.scope)
+            except Exception as exc:  # the ledger's database: no seed, no unchecked budget
+                raise BackendUnavailable(
+                    f"the ledger did not answer ({type(exc).__name__})"
+                ) from None
+        await self.counters.seed(rule.key, units, rule.span)
+
+    async def _correct(self, corrections: list[Correction]) -> None:
+        if self._skip_until and time.monotonic() < self._skip_until:
+            return
+        try:
+            await self.counters.correct(corrections)
+        except BackendUnavailable as exc:
+            self._unreachable(exc)
+
+    def _policy(self, exc: BaseException | None) -> None:
+        self.errors += 1
+        if exc is not None:
+            self._unreachable(exc)
+        if self.closed_policy:
+            raise LimitsUnavailable(
+                "rate limits cannot be checked: their backend is unreachable; try again shortly",
+                retry_after=self.reconnect_interval,
+            )
+
+    def _unreachable(self, exc: BaseException) -> None:
+        self.available = False
+        now = time.monotonic()
+        self._skip_until = now + self.reconnect_interval
+        if now - self._logged_at >= self.log_interval:
+            self._logged_at = now
+            what = "admitting requests unchecked" if not self.closed_policy else "refusing (503)"
+            log.warning("limits backend unreachable (%s); %s for now", exc, what)
+
+    def _recovered(self) -> None:
+        if not self.available:
+            self.available = True
+            self._skip_until = 0.0
+            log.warning("limits backend reachable again")
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+
+def build_counters(settings: LimitsSettings) -> Counters:
+    if settings.backend == "memory":
+        from switchyard.limits.memory import MemoryCounters
+
+        return MemoryCounters()
+    from switchyard.limits.redis_store import RedisCounters  # the optional redis extra
+
+    return RedisCounters(settings.url, prefix=settings.prefix, timeout=settings.timeout_seconds)
+
+
+__all__ = ["Counters", "Limiter", "SpendOf", "build_counters"]
