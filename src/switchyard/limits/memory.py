@@ -13,6 +13,9 @@ from collections.abc import Callable, Sequence
 from switchyard.limits.rules import BUDGET, GCRA, KEEP_AFTER_PERIOD, Correction, Rule, Verdict
 
 PURGE_EVERY = 4096  # admissions between two sweeps of expired counters
+# seconds of slack in GCRA comparisons: times near 1.7e9 (Redis TIME) carry ~2e-7 s of float
+# error, which must not refuse a request that fits exactly (the Lua script uses the same)
+EPSILON = 1e-4
 
 
 class MemoryCounters:
@@ -32,7 +35,7 @@ class MemoryCounters:
             value = entry[0] if live and entry is not None else 0.0
             if rule.kind == GCRA:
                 new = max(value, now) + rule.amount * rule.span / rule.limit
-                if new - now > rule.span:
+                if new - now > rule.span + EPSILON:
                     return Verdict(refused=i, retry_after=new - rule.span - now)
             elif rule.kind == BUDGET:
                 if not live:
@@ -51,7 +54,7 @@ class MemoryCounters:
             if rule.kind == GCRA:
                 self._values[rule.key] = [new, new]
                 per = rule.span / rule.limit
-                remaining.append(math.floor((rule.span - (new - now)) / per))
+                remaining.append(math.floor((rule.span - (new - now)) / per + EPSILON))
                 reset.append(new - now)
             else:
                 expires = now + rule.span + KEEP_AFTER_PERIOD if rule.span else math.inf

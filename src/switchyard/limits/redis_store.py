@@ -46,7 +46,7 @@ for i = 1, #KEYS do
   local new
   if kind == 'g' then
     new = math.max(value, now) + amount * span / limit
-    if new - now > span then return {0, i, string.format('%.6f', new - span - now)} end
+    if new - now > span + 1e-4 then return {0, i, string.format('%.6f', new - span - now)} end
   elseif kind == 'b' then
     if not raw then return {2, i} end
     if value >= limit then return {0, i, string.format('%.6f', span)} end
@@ -65,7 +65,7 @@ for i = 1, #KEYS do
   if kind == 'g' then
     local ms = math.ceil((new - now) * 1000) + 1000
     redis.call('SET', KEYS[i], string.format('%.6f', new), 'PX', ms)
-    out[#out+1] = tostring(math.floor((span - (new - now)) * limit / span + 1e-9))
+    out[#out+1] = tostring(math.floor((span - (new - now)) * limit / span + 1e-4))
     out[#out+1] = string.format('%.6f', new - now)
   else
     local used = redis.call('INCRBY', KEYS[i], amount)
