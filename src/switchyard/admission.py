@@ -24,6 +24,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from switchyard.config.schema import SwitchyardConfig
 from switchyard.errors import ConfigError, LimitExceeded, ModelUnpriced, QuotaExceeded
@@ -32,6 +33,7 @@ from switchyard.limits.rules import (
     BUDGET,
     GCRA,
     QUOTA,
+    USD_UNITS,
     Correction,
     Rule,
     Scope,
@@ -43,9 +45,11 @@ from switchyard.records.record import RequestRecord
 from switchyard.routing.candidate import Candidate
 from switchyard.routing.router import AliasRoute, deployment_key
 from switchyard.routing.tokens import TokenCounter
-from switchyard.types import Budget, ChatRequest, EmbeddingRequest, Limits, Principal
+from switchyard.types import Budget, ChatRequest, EmbeddingRequest, Limits, Prices, Principal
 from switchyard.types.ratelimits import RateLimitStatus
 
+# a deployment's prices in budget units per token: (the prices they came from, input, output)
+_UNIT_PRICES: dict[str, tuple[Prices, Decimal, Decimal]] = {}
 DEFAULT_MAX_OUTPUT = 4096  # tokens held when neither the request nor the catalog says
 WINDOW = 60.0  # rpm and tpm
 
@@ -137,7 +141,8 @@ class Admission:
         limits = self.deployment_limits.get(candidate.key)
         if limits is None:
             return None
-        rules = _limit_rules(f"d:{candidate.key}", f"deployment {candidate.key}", limits, tokens)
+        name = f"deployment {candidate.key}"
+        rules = _limit_rules(f"d:{candidate.key}", name, limits, tokens, time.time())
         verdict = await self.limiter.acquire(rules)
         if verdict is None or verdict.refused is None:
             return None
@@ -229,9 +234,8 @@ class Admission:
         return input_tokens, input_tokens, 0
 
 
-def _limit_rules(
-    prefix: str, name: str, limits: Limits, tokens: int, now: float | None = None
-) -> list[Rule]:
+def _limit_rules(prefix: str, name: str, limits: Limits, tokens: int, now: float) -> list[Rule]:
+    """The rules of one level's limits; ``prefix`` names its counters (``t:acme``)."""
     rules: list[Rule] = []
     if limits.rpm:
         rules.append(Rule(GCRA, f"{prefix}:rpm", limits.rpm, 1, WINDOW, "requests", f"{name} rpm"))
@@ -239,9 +243,13 @@ def _limit_rules(
         rules.append(
             Rule(GCRA, f"{prefix}:tpm", limits.tpm, tokens, WINDOW, "tokens", f"{name} tpm")
         )
-    for quota, which in ((limits.tokens_per_day, "day"), (limits.tokens_per_month, "month")):
+    quotas: tuple[tuple[int | None, Literal["day", "month"]], ...] = (
+        (limits.tokens_per_day, "day"),
+        (limits.tokens_per_month, "month"),
+    )
+    for quota, which in quotas:
         if quota:
-            pid, span, _ = period(which, now if now is not None else time.time())  # type: ignore[arg-type]
+            pid, span, _ = period(which, now)
             rules.append(
                 Rule(
                     QUOTA,
@@ -256,8 +264,10 @@ def _limit_rules(
     return rules
 
 
-def _scope(column: str, value: str, budget: Budget, now: float) -> Scope:
-    return Scope(column, value, period(budget.period, now)[2])  # type: ignore[arg-type]
+def _scope(
+    column: Literal["tenant", "key_id", "alias"], value: str, budget: Budget, now: float
+) -> Scope:
+    return Scope(column, value, period(budget.period, now)[2])
 
 
 def _max_cost(candidate: Candidate, input_tokens: int, output: int | None, embed: bool) -> int:
@@ -265,6 +275,15 @@ def _max_cost(candidate: Candidate, input_tokens: int, output: int | None, embed
     prices = candidate.prices
     if prices is None:
         return 0
+    per_token = _UNIT_PRICES.get(candidate.key)
+    if per_token is None or per_token[0] is not prices:
+        if len(_UNIT_PRICES) > 10_000:  # direct provider/model names come and go
+            _UNIT_PRICES.clear()
+        per_token = _UNIT_PRICES[candidate.key] = (
+            prices,
+            Decimal(repr(prices.input)) * USD_UNITS / 10**6,
+            Decimal(repr(prices.output)) * USD_UNITS / 10**6,
+        )
     if embed:
         out = 0
     elif output:
@@ -273,8 +292,7 @@ def _max_cost(candidate: Candidate, input_tokens: int, output: int | None, embed
         out = candidate.info.max_output_tokens
     else:
         out = DEFAULT_MAX_OUTPUT
-    usd = (Decimal(repr(prices.input)) * input_tokens + Decimal(repr(prices.output)) * out) / 10**6
-    return usd_units(usd)
+    return int((per_token[1] * input_tokens + per_token[2] * out).to_integral_value())
 
 
 def _status(rules: Sequence[Rule], verdict: Verdict) -> RateLimitStatus | None:

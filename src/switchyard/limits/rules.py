@@ -86,9 +86,24 @@ def usd_units(usd: Decimal | float) -> int:
     return int((value * USD_UNITS).to_integral_value())
 
 
+# the current period of each kind, (begins, ends, id, begins as a datetime): asked on every
+# admission, rebuilt only when it has ended
+_CURRENT: dict[str, tuple[float, float, str, datetime]] = {}
+
+
 def period(name: Literal["day", "month", "total"], now: float) -> tuple[str, float, datetime]:
     """The calendar period (UTC) ``now`` (``time.time()``) falls in: its id for counter keys,
     the seconds left in it (0 for ``total``) and when it began (for the ledger's sum)."""
+    current = _CURRENT.get(name)
+    if current is not None and current[0] <= now < current[1]:
+        return current[2], (current[1] - now) if name != "total" else 0.0, current[3]
+    pid, left, start = _period(name, now)
+    end = now + left if name != "total" else float("inf")
+    _CURRENT[name] = (start.timestamp(), end, pid, start)
+    return pid, left, start
+
+
+def _period(name: Literal["day", "month", "total"], now: float) -> tuple[str, float, datetime]:
     moment = datetime.fromtimestamp(now, UTC)
     if name == "day":
         start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
