@@ -46,6 +46,7 @@ class Limiter:
         spend: SpendOf | None = None,
         reconnect_interval: float = 0.5,
         log_interval: float = 60.0,
+        flush_interval: float = 0.02,
     ) -> None:
         self.settings = settings
         self.counters: Counters = counters or build_counters(settings)
@@ -58,6 +59,10 @@ class Limiter:
         self._skip_until = 0.0
         self._logged_at = -math.inf
         self._pending: set[asyncio.Task[None]] = set()
+        # corrections not sent yet, summed per counter; sent every flush_interval seconds
+        self.flush_interval = flush_interval
+        self._unsent: dict[str, Correction] = {}
+        self._flush: asyncio.TimerHandle | None = None
 
     async def acquire(self, rules: Sequence[Rule]) -> Verdict | None:
         """Charge every rule, or none (the verdict names the one over its limit). None: the
@@ -79,12 +84,34 @@ class Limiter:
         return None
 
     def correct(self, corrections: Sequence[Correction]) -> None:
-        """Apply ``corrections`` in the background (the answer does not wait for them)."""
-        if corrections:
-            self._spawn(self._correct(list(corrections)))
+        """Apply ``corrections`` in the background (the answer does not wait for them): those
+        of the next ``flush_interval`` seconds are summed per counter and sent together, one
+        script call for many requests. Until then a counter still holds the estimate (or a
+        budget the hold), which errs on the side of refusing."""
+        if not corrections:
+            return
+        unsent = self._unsent
+        for fix in corrections:
+            earlier = unsent.get(fix.key)
+            unsent[fix.key] = (
+                fix if earlier is None else fix._replace(delta=earlier.delta + fix.delta)
+            )
+        if self._flush is None:
+            loop = asyncio.get_running_loop()
+            self._flush = loop.call_later(self.flush_interval, self._send_corrections)
+
+    def _send_corrections(self) -> None:
+        self._flush = None
+        unsent, self._unsent = self._unsent, {}
+        fixes = [fix for fix in unsent.values() if fix.delta]
+        if fixes:
+            self._spawn(self._correct(fixes))
 
     async def drain(self) -> None:
-        """Wait until every correction sent so far is applied (tests, shutdown)."""
+        """Send the corrections now and wait until every one is applied (tests, shutdown)."""
+        if self._flush is not None:
+            self._flush.cancel()
+            self._send_corrections()
         while self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
 

@@ -1,4 +1,5 @@
-"""Counters in Redis, shared by every replica: one Lua script per admission.
+"""Counters in Redis, shared by every replica: one Lua script per admission, sent over the
+lean pipelined client of :mod:`switchyard.limits.resp`.
 
 The script reads every counter of the admission, refuses at the first one over its limit
 (changing nothing), and otherwise charges them all: atomic, so replicas racing for the last
@@ -14,14 +15,12 @@ timeout, a Redis error) raise :class:`BackendUnavailable`; the
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.exceptions import RedisError
-
+from switchyard.limits.resp import RespClient, RespError
 from switchyard.limits.rules import (
     KEEP_AFTER_PERIOD,
     BackendUnavailable,
@@ -101,6 +100,26 @@ return 1
 """
 
 
+class _Script:
+    """A Lua script sent by its SHA1 (EVALSHA), and whole once when Redis does not know it
+    (a restarted or flushed server)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source.encode()
+        self.sha = hashlib.sha1(self.source).hexdigest().encode()
+
+    async def __call__(self, client: RespClient, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await client.call(b"EVALSHA", self.sha, len(keys), *keys, *args)
+        except RespError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+        return await client.call(b"EVAL", self.source, len(keys), *keys, *args)
+
+
+_ACQUIRE_SCRIPT, _CORRECT_SCRIPT = _Script(_ACQUIRE), _Script(_CORRECT)
+
+
 class RedisCounters:
     def __init__(
         self,
@@ -108,37 +127,20 @@ class RedisCounters:
         *,
         prefix: str = "switchyard:limits:",
         timeout: float = 0.25,
-        max_connections: int = 64,
-        pool_wait: float = 2.0,
-        client: Redis | None = None,
     ) -> None:
         self.prefix = prefix
         self.timeout = timeout
         self.where = safe_location(url)
-        self._owns_client = client is None
-        # a bounded pool that makes a burst wait its turn (briefly) rather than fail: a script
-        # takes well under a millisecond, so a few dozen connections serve thousands of
-        # requests a second
-        self._bound = timeout * 2 + pool_wait
-        self.client: Redis = client or Redis.from_pool(
-            BlockingConnectionPool.from_url(
-                url,
-                max_connections=max_connections,
-                timeout=pool_wait,
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-            )
-        )
-        self._acquire = self.client.register_script(_ACQUIRE)
-        self._correct = self.client.register_script(_CORRECT)
+        self.client = RespClient(url, timeout=timeout)
 
     async def acquire(self, rules: Sequence[Rule]) -> Verdict:
-        keys = [self.prefix + rule.key for rule in rules]
+        prefix = self.prefix
+        keys = [prefix + rule.key for rule in rules]
         args: list[Any] = []
         for rule in rules:
-            args += [rule.kind, rule.limit, rule.amount, repr(rule.span)]
-        args.append(repr(KEEP_AFTER_PERIOD))
-        reply = await self._call(self._acquire(keys, args))
+            args += (rule.kind, rule.limit, rule.amount, rule.span)
+        args.append(KEEP_AFTER_PERIOD)
+        reply = await self._call(_ACQUIRE_SCRIPT(self.client, keys, args))
         status = int(reply[0])
         if status == 0:
             return Verdict(refused=int(reply[1]) - 1, retry_after=float(reply[2]))
@@ -151,32 +153,32 @@ class RedisCounters:
         keys = [self.prefix + fix.key for fix in corrections]
         args: list[Any] = []
         for fix in corrections:
-            args += [fix.kind, fix.delta, repr(fix.per)]
-        await self._call(self._correct(keys, args))
+            args += (fix.kind, fix.delta, fix.per)
+        await self._call(_CORRECT_SCRIPT(self.client, keys, args))
 
     async def seed(self, key: str, units: int, ttl: float) -> None:
-        expiry = int(ttl + KEEP_AFTER_PERIOD) + 1 if ttl else None
-        await self._call(self.client.set(self.prefix + key, units, nx=True, ex=expiry))
+        command: tuple[Any, ...] = (b"SET", self.prefix + key, units, b"NX")
+        if ttl:
+            command += (b"EX", int(ttl + KEEP_AFTER_PERIOD) + 1)
+        await self._call(self.client.call(*command))
 
     async def value(self, key: str) -> float | None:
-        raw = await self._call(self.client.get(self.prefix + key))
+        raw = await self._call(self.client.call(b"GET", self.prefix + key))
         return None if raw is None else float(raw)
 
     async def ping(self) -> None:
-        await self._call(self.client.ping())
+        await self._call(self.client.call(b"PING"))
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            await self.client.aclose()
+        await self.client.aclose()
 
     async def _call(self, work: Any) -> Any:
-        """``work`` within twice the socket timeout (a reconnect included) plus the pool's
-        wait, or :class:`BackendUnavailable`: a limit check never hangs a request."""
+        """``work``, with a Redis error reply as :class:`BackendUnavailable` too (the
+        client bounds every call by ``timeout``: a limit check never hangs a request)."""
         try:
-            async with asyncio.timeout(self._bound):
-                return await work
-        except (RedisError, OSError, TimeoutError) as exc:
-            raise BackendUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+            return await work
+        except RespError as exc:
+            raise BackendUnavailable(f"Redis answered an error: {str(exc)[:200]}") from None
 
 
 def safe_location(url: str) -> str:
