@@ -97,7 +97,11 @@ class Limiter:
                 fix if earlier is None else fix._replace(delta=earlier.delta + fix.delta)
             )
         if self._flush is None:
-            loop = asyncio.get_running_loop()
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # a stream finalised outside the loop: nothing can be sent
+                self._unsent.clear()
+                return
             self._flush = loop.call_later(self.flush_interval, self._send_corrections)
 
     def _send_corrections(self) -> None:
