@@ -26,7 +26,9 @@ log = logging.getLogger("switchyard.limits")
 
 
 class Counters(Protocol):
-    async def acquire(self, rules: Sequence[Rule]) -> Verdict: ...
+    async def acquire(
+        self, rules: Sequence[Rule], corrections: Sequence[Correction] = ()
+    ) -> Verdict: ...
     async def correct(self, corrections: Sequence[Correction]) -> None: ...
     async def seed(self, key: str, units: int, ttl: float) -> None: ...
     async def value(self, key: str) -> float | None: ...
@@ -70,9 +72,11 @@ class Limiter:
         if self._skip_until and time.monotonic() < self._skip_until:
             self._policy(None)
             return None
+        corrections = self._take_corrections()  # they ride along: no round trip of their own
         try:
             for _ in range(4):  # a seed is needed at most once per budget counter
-                verdict = await self.counters.acquire(rules)
+                verdict = await self.counters.acquire(rules, corrections)
+                corrections = []
                 if verdict.seed is None:
                     self._recovered()
                     return verdict
@@ -84,10 +88,10 @@ class Limiter:
         return None
 
     def correct(self, corrections: Sequence[Correction]) -> None:
-        """Apply ``corrections`` in the background (the answer does not wait for them): those
-        of the next ``flush_interval`` seconds are summed per counter and sent together, one
-        script call for many requests. Until then a counter still holds the estimate (or a
-        budget the hold), which errs on the side of refusing."""
+        """Apply ``corrections`` in the background (the answer does not wait for them): they
+        are summed per counter and sent with the next admission's script, or alone after
+        ``flush_interval`` seconds without one. Until then a counter still holds the estimate
+        (or a budget the hold), which errs on the side of refusing."""
         if not corrections:
             return
         unsent = self._unsent
@@ -104,10 +108,19 @@ class Limiter:
                 return
             self._flush = loop.call_later(self.flush_interval, self._send_corrections)
 
-    def _send_corrections(self) -> None:
-        self._flush = None
+    def _take_corrections(self) -> list[Correction]:
+        if not self._unsent:
+            return []
         unsent, self._unsent = self._unsent, {}
-        fixes = [fix for fix in unsent.values() if fix.delta]
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        return [fix for fix in unsent.values() if fix.delta]
+
+    def _send_corrections(self) -> None:
+        """No admission came within ``flush_interval``: send the corrections alone."""
+        self._flush = None
+        fixes = self._take_corrections()
         if fixes:
             self._spawn(self._correct(fixes))
 

@@ -25,7 +25,11 @@ class MemoryCounters:
         self._values: dict[str, list[float]] = {}
         self._until_purge = PURGE_EVERY
 
-    async def acquire(self, rules: Sequence[Rule]) -> Verdict:
+    async def acquire(
+        self, rules: Sequence[Rule], corrections: Sequence[Correction] = ()
+    ) -> Verdict:
+        if corrections:
+            await self.correct(corrections)
         now = self._clock()
         self._maybe_purge(now)
         news: list[float] = []

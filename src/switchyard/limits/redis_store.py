@@ -29,59 +29,19 @@ from switchyard.limits.rules import (
     Verdict,
 )
 
-# KEYS: the counters. ARGV: 4 per rule: kind, limit, amount, span.
+# One script for both steps, so the corrections of earlier requests ride along with the next
+# admission (no round trip of their own while requests keep coming):
+# KEYS: the corrections' counters, then the rules' counters.
+# ARGV: the number of corrections; 3 per correction (kind, delta, per: GCRA seconds per unit);
+# 4 per rule (kind, limit, amount, span); how long a calendar counter outlives its period.
 # Returns {0, i, retry_after} refused by rule i; {2, i} budget i must be seeded first;
-# {1, remaining_1, reset_1, remaining_2, ...} admitted.
-_ACQUIRE = """
+# {1, remaining_1, reset_1, remaining_2, ...} admitted (corrections are applied either way).
+_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local keep = tonumber(ARGV[#ARGV])
-local news = {}
-for i = 1, #KEYS do
-  local kind, limit = ARGV[4*i-3], tonumber(ARGV[4*i-2])
-  local amount, span = tonumber(ARGV[4*i-1]), tonumber(ARGV[4*i])
-  local raw = redis.call('GET', KEYS[i])
-  local value = tonumber(raw or '0')
-  local new
-  if kind == 'g' then
-    new = math.max(value, now) + amount * span / limit
-    if new - now > span + 1e-4 then return {0, i, string.format('%.6f', new - span - now)} end
-  elseif kind == 'b' then
-    if not raw then return {2, i} end
-    if value >= limit then return {0, i, string.format('%.6f', span)} end
-    new = value + amount
-  else
-    new = value + amount
-    if new > limit then return {0, i, string.format('%.6f', span)} end
-  end
-  news[i] = new
-end
-local out = {1}
-for i = 1, #KEYS do
-  local kind, limit = ARGV[4*i-3], tonumber(ARGV[4*i-2])
-  local amount, span = tonumber(ARGV[4*i-1]), tonumber(ARGV[4*i])
-  local new = news[i]
-  if kind == 'g' then
-    local ms = math.ceil((new - now) * 1000) + 1000
-    redis.call('SET', KEYS[i], string.format('%.6f', new), 'PX', ms)
-    out[#out+1] = tostring(math.floor((span - (new - now)) * limit / span + 1e-4))
-    out[#out+1] = string.format('%.6f', new - now)
-  else
-    local used = redis.call('INCRBY', KEYS[i], amount)
-    if span > 0 then redis.call('EXPIRE', KEYS[i], math.ceil(span + keep)) end
-    out[#out+1] = tostring(limit - used)
-    out[#out+1] = string.format('%.6f', span)
-  end
-end
-return out
-"""
-
-# KEYS: counters. ARGV: 3 per correction: kind, delta, per (GCRA seconds per unit).
-_CORRECT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-for i = 1, #KEYS do
-  local kind, delta, per = ARGV[3*i-2], tonumber(ARGV[3*i-1]), tonumber(ARGV[3*i])
+local nc = tonumber(ARGV[1])
+for i = 1, nc do
+  local kind, delta, per = ARGV[3*i-1], tonumber(ARGV[3*i]), tonumber(ARGV[3*i+1])
   local raw = redis.call('GET', KEYS[i])
   if raw then
     if kind == 'g' then
@@ -96,7 +56,49 @@ for i = 1, #KEYS do
     end
   end
 end
-return 1
+local base = 1 + 3 * nc
+local keep = tonumber(ARGV[#ARGV])
+local nr = #KEYS - nc
+local news = {}
+for j = 1, nr do
+  local a = base + 4 * (j - 1)
+  local kind, limit = ARGV[a+1], tonumber(ARGV[a+2])
+  local amount, span = tonumber(ARGV[a+3]), tonumber(ARGV[a+4])
+  local raw = redis.call('GET', KEYS[nc+j])
+  local value = tonumber(raw or '0')
+  local new
+  if kind == 'g' then
+    new = math.max(value, now) + amount * span / limit
+    if new - now > span + 1e-4 then return {0, j, string.format('%.6f', new - span - now)} end
+  elseif kind == 'b' then
+    if not raw then return {2, j} end
+    if value >= limit then return {0, j, string.format('%.6f', span)} end
+    new = value + amount
+  else
+    new = value + amount
+    if new > limit then return {0, j, string.format('%.6f', span)} end
+  end
+  news[j] = new
+end
+local out = {1}
+for j = 1, nr do
+  local a = base + 4 * (j - 1)
+  local kind, limit = ARGV[a+1], tonumber(ARGV[a+2])
+  local amount, span = tonumber(ARGV[a+3]), tonumber(ARGV[a+4])
+  local key, new = KEYS[nc+j], news[j]
+  if kind == 'g' then
+    local ms = math.ceil((new - now) * 1000) + 1000
+    redis.call('SET', key, string.format('%.6f', new), 'PX', ms)
+    out[#out+1] = tostring(math.floor((span - (new - now)) * limit / span + 1e-4))
+    out[#out+1] = string.format('%.6f', new - now)
+  else
+    local used = redis.call('INCRBY', key, amount)
+    if span > 0 then redis.call('EXPIRE', key, math.ceil(span + keep)) end
+    out[#out+1] = tostring(limit - used)
+    out[#out+1] = string.format('%.6f', span)
+  end
+end
+return out
 """
 
 
@@ -117,7 +119,7 @@ class _Script:
         return await client.call(b"EVAL", self.source, len(keys), *keys, *args)
 
 
-_ACQUIRE_SCRIPT, _CORRECT_SCRIPT = _Script(_ACQUIRE), _Script(_CORRECT)
+_ADMIT = _Script(_SCRIPT)
 
 
 class RedisCounters:
@@ -133,14 +135,19 @@ class RedisCounters:
         self.where = safe_location(url)
         self.client = RespClient(url, timeout=timeout)
 
-    async def acquire(self, rules: Sequence[Rule]) -> Verdict:
+    async def acquire(
+        self, rules: Sequence[Rule], corrections: Sequence[Correction] = ()
+    ) -> Verdict:
         prefix = self.prefix
-        keys = [prefix + rule.key for rule in rules]
-        args: list[Any] = []
+        keys = [prefix + fix.key for fix in corrections]
+        keys += [prefix + rule.key for rule in rules]
+        args: list[Any] = [len(corrections)]
+        for fix in corrections:
+            args += (fix.kind, fix.delta, fix.per)
         for rule in rules:
             args += (rule.kind, rule.limit, rule.amount, rule.span)
         args.append(KEEP_AFTER_PERIOD)
-        reply = await self._call(_ACQUIRE_SCRIPT(self.client, keys, args))
+        reply = await self._call(_ADMIT(self.client, keys, args))
         status = int(reply[0])
         if status == 0:
             return Verdict(refused=int(reply[1]) - 1, retry_after=float(reply[2]))
@@ -150,11 +157,7 @@ class RedisCounters:
         return Verdict(remaining=tuple(numbers[0::2]), reset=tuple(numbers[1::2]))
 
     async def correct(self, corrections: Sequence[Correction]) -> None:
-        keys = [self.prefix + fix.key for fix in corrections]
-        args: list[Any] = []
-        for fix in corrections:
-            args += (fix.kind, fix.delta, fix.per)
-        await self._call(_CORRECT_SCRIPT(self.client, keys, args))
+        await self.acquire((), corrections)
 
     async def seed(self, key: str, units: int, ttl: float) -> None:
         command: tuple[Any, ...] = (b"SET", self.prefix + key, units, b"NX")
