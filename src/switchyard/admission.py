@@ -24,6 +24,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Literal
 
 from switchyard.config.schema import SwitchyardConfig
@@ -198,10 +199,8 @@ class Admission:
             for scope, level, budget in budgets:
                 pid, span, _ = period(budget.period, now)
                 key = f"b:{scope.column}:{scope.value}:{pid}"
-                name = f"{level} {scope.value!r} budget (${budget.usd} per {budget.period})"
-                rules.append(
-                    Rule(BUDGET, key, usd_units(budget.usd), hold, span, "usd", name, scope)
-                )
+                name = f"{level} {scope.value!r} budget"
+                rules.append(Rule(BUDGET, key, _units(budget.usd), hold, span, "usd", name, scope))
                 holds.append(hold)
         if not rules:
             return Ticket(estimate, [], [], None)
@@ -264,6 +263,11 @@ def _limit_rules(prefix: str, name: str, limits: Limits, tokens: int, now: float
     return rules
 
 
+@lru_cache(maxsize=1024)
+def _units(usd: Decimal) -> int:
+    return usd_units(usd)
+
+
 def _scope(
     column: Literal["tenant", "key_id", "alias"], value: str, budget: Budget, now: float
 ) -> Scope:
@@ -319,8 +323,11 @@ def _status(rules: Sequence[Rule], verdict: Verdict) -> RateLimitStatus | None:
 
 def _refusal(rule: Rule, verdict: Verdict) -> LimitExceeded | QuotaExceeded:
     if rule.kind == BUDGET:
+        usd = Decimal(rule.limit) / USD_UNITS
+        when = "for this period" if rule.span else "(it never resets)"
         return QuotaExceeded(
-            f"the {rule.name} is spent for this period", retry_after=rule.span or None
+            f"the {rule.name} of ${usd.normalize():f} is spent {when}",
+            retry_after=rule.span or None,
         )
     if rule.amount > rule.limit:
         return LimitExceeded(
