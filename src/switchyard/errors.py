@@ -12,6 +12,8 @@ onto them at the adapter boundary and nothing from httpx, aiohttp or an SDK leak
     │   └── ContentFiltered        400
     ├── PayloadTooLarge            413
     ├── RateLimited                429  retryable, carries ``retry_after``
+    │   └── LimitExceeded          429  the gateway's own limit (global, tenant, key)
+    ├── QuotaExceeded              429  a dollar budget is spent (``insufficient_quota``)
     ├── Timeout                    504  retryable (an attempt or the whole deadline ran out;
     │                                   no response headers within ``first_token``)
     ├── ProviderUnavailable        503  retryable (5xx, connection errors, 529 overloaded)
@@ -19,6 +21,7 @@ onto them at the adapter boundary and nothing from httpx, aiohttp or an SDK leak
     │                                   a redirect, a reply over ``max_reply_bytes``)
     ├── UpstreamAuthenticationError 502 retryable (a provider refused the gateway's own
     │                                   credentials: its 401/403; code ``upstream_auth_failed``)
+    ├── LimitsUnavailable          503  the limits' backend is down (policy ``closed``)
     └── NoHealthyDeployment        503  every candidate was skipped or failed
 
 ``retryable`` is a class attribute: the router fails over to the next deployment only when it is
@@ -35,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -162,6 +165,40 @@ class RateLimited(SwitchyardError):
     retryable = True
 
 
+class LimitExceeded(RateLimited):
+    """Over one of the gateway's own limits (global, tenant, key): refused before any
+    deployment is tried. ``rate_limits`` carries the numbers for OpenAI's ``x-ratelimit-*``
+    headers (a :class:`~switchyard.types.ratelimits.RateLimitStatus`)."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, rate_limits: Any = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.rate_limits = rate_limits
+
+
+class QuotaExceeded(SwitchyardError):
+    """A dollar budget (key, tenant or alias) has no room left for this period."""
+
+    status_code = 429
+    code = "insufficient_quota"
+    error_type = "insufficient_quota"
+
+
+class ModelUnpriced(PermissionDenied):
+    """A budget applies but the deployment has no price: no cost can be held on it."""
+
+    code = "model_unpriced"
+
+
+class LimitsUnavailable(SwitchyardError):
+    """The limits' shared backend (Redis) is unreachable and ``on_backend_error`` is closed."""
+
+    status_code = 503
+    code = "limits_unavailable"
+    error_type = "api_error"
+
+
 class Timeout(SwitchyardError):
     status_code = 504
     code = "timeout"
@@ -279,14 +316,18 @@ __all__ = [
     "ContextLengthExceeded",
     "DeadlineExceeded",
     "InvalidRequest",
+    "LimitExceeded",
+    "LimitsUnavailable",
     "ModelNotAllowed",
     "ModelNotFound",
+    "ModelUnpriced",
     "NoHealthyDeployment",
     "NotConfigured",
     "NotFound",
     "PayloadTooLarge",
     "PermissionDenied",
     "ProviderUnavailable",
+    "QuotaExceeded",
     "RateLimited",
     "StorageUnavailable",
     "SwitchyardError",

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import ValidationError
 
 from switchyard.accounting import cost_of, served_by
+from switchyard.admission import Admission, Ticket, build_admission
 from switchyard.catalog.catalog import Catalog
 from switchyard.chat_stream import ChatStream
 from switchyard.config.load import load_config
@@ -66,6 +67,7 @@ from switchyard.types import (
     ChatResponse,
     EmbeddingRequest,
     EmbeddingResponse,
+    Grant,
     Principal,
 )
 
@@ -98,6 +100,7 @@ class Gateway:
         self.sinks: list[RecordSink] = [*([] if logged else [LogSink()]), *sinks]
         self.ledger: UsageLedger | None = None
         self.accounts: Accounts | None = None
+        spend = None
         if config.storage is not None:  # one usage row per request, written off the path
             # the storage extra's SQLAlchemy, imported only when storage is configured
             from switchyard.storage.engine import build_engine
@@ -107,6 +110,9 @@ class Gateway:
 
             engine = build_engine(config.storage)
             self.ledger = UsageLedger(config.storage, engine=engine)
+            from switchyard.limits.spend import LedgerSpend
+
+            spend = LedgerSpend(engine).units  # budgets seed their counters from the ledger
             self.sinks.append(self.ledger)
             self.accounts = Accounts(
                 config.tenants,
@@ -147,6 +153,12 @@ class Gateway:
             rng=rng,
             max_direct=max_direct,
         )
+        # the limits-and-budget stage: built when something can be limited (keys need storage;
+        # a library caller's Principal may bring a grant with limits: built on first sight)
+        self.admission: Admission | None = None
+        self._spend = spend
+        if config.storage is not None or _limits_configured(config):
+            self._build_admission()
         self.prober = HealthProber(
             self.providers, self.router.candidates(), self.health, clock=clock, sleep=probe_sleep
         )
@@ -164,6 +176,9 @@ class Gateway:
             self.health,
             clock,
             sleep,
+            gate=self.admission.deployment_gate
+            if self.admission is not None and self.admission.deployment_limits
+            else None,
         )
         self._clock = clock
         self._started = False
@@ -199,6 +214,8 @@ class Gateway:
         await asyncio.gather(*(p.aclose() for p in self.providers.values()))
         if self._owns_breakers:
             await self.breakers.aclose()
+        if self.admission is not None:
+            await self.admission.limiter.aclose()  # pending corrections applied first
         if self.ledger is not None:
             await self.ledger.aclose()  # after the drain: every answered request is written
 
@@ -229,6 +246,10 @@ class Gateway:
     async def reset_breaker(self, key: str) -> tuple[bool, BreakerView]:
         """Close a deployment's breaker now and forget its history (an admin action)."""
         return await self._status.reset_breaker(key)
+
+    async def limits_status(self) -> dict[str, Any] | None:
+        """The limits' backend as readiness reports it (None: no limits configured)."""
+        return None if self.admission is None else await self.admission.limiter.check()
 
     async def test_provider(
         self, name: str, mode: str = "health", model: str | None = None
@@ -317,8 +338,9 @@ class Gateway:
         chat = _coerce(ChatRequest, request, fields)
         record = self._begin(principal, "chat", chat.model)
         try:
-            # authorize, admit, cache lookup: here, once built
+            # authorize, then cache lookup: here, once built
             route = self.router.route(chat.model)
+            tokens = await self._admit(record, route, chat)  # limits and budget
             deadline = self._deadline(chat.timeout)
 
             async def attempt(candidates: Sequence[Candidate]) -> Outcome[ChatResponse]:
@@ -328,6 +350,7 @@ class Gateway:
                     deadline=deadline,
                     attempt_timeout=lambda c: c.timeout.total,
                     hedge=route.hedge,
+                    tokens=tokens,
                 )
 
             outcome, _ = await self._route_and_attempt(chat, route, attempt)
@@ -355,11 +378,17 @@ class Gateway:
             chat = chat.model_copy(update={"stream": True})
         record = self._begin(principal, "stream", chat.model)
         try:
-            # authorize, admit, cache lookup: here, once built
+            # authorize, admit (when the stream opens, below), cache lookup: here, once built
             route = self.router.route(chat.model)
         except BaseException as error:
             self._end(record, error)
             raise
+        admit = None
+        if self.admission is not None or self._build_admission(record.principal) is not None:
+
+            async def admit() -> int:
+                return await self._admit(record, route, chat)
+
         lifecycle = GatewayStream(
             chat,
             route,
@@ -370,6 +399,7 @@ class Gateway:
             end=self._end,
             tokens=self.router.tokens,
             clock=self._clock,
+            admit=admit,
         )
         return ChatStream(lifecycle, clock=self._clock)
 
@@ -384,7 +414,13 @@ class Gateway:
         embedding = _coerce(EmbeddingRequest, request, fields)
         record = self._begin(principal, "embed", embedding.model)
         try:
-            # authorize, admit, cache lookup: here, once built
+            # authorize, then cache lookup: here, once built
+            tokens = 0
+            admission = self.admission or self._build_admission(record.principal)
+            if admission is not None:  # limits and budget
+                route = self.router.route(embedding.model)
+                ticket = await admission.admit_embed(record.principal, embedding, route)
+                tokens = self._admitted(record, ticket)
             if self.ledger is not None and self.ledger.full:  # back-pressure, briefly
                 await self.ledger.wait_for_room()
             outcome = await self._runner.run(
@@ -392,6 +428,7 @@ class Gateway:
                 lambda c: c.provider.embed(embedding.model_copy(update={"model": c.model})),
                 deadline=self._deadline(None),
                 attempt_timeout=lambda c: c.timeout.total,
+                tokens=tokens,
             )
             response = _settle(outcome, record)
         except BaseException as error:
@@ -422,6 +459,31 @@ class Gateway:
             larger = self.router.larger_context(route, chat, beyond=beyond)
             return await attempt(larger), larger
 
+    async def _admit(self, record: RequestRecord, route: AliasRoute, chat: ChatRequest) -> int:
+        """The limits-and-budget stage (after authorize, before the cache): charge the
+        request or raise 429/403/503; the tokens each attempt charges a deployment."""
+        admission = self.admission or self._build_admission(record.principal)
+        if admission is None:
+            return 0
+        ticket = await admission.admit_chat(record.principal, chat, route)
+        return self._admitted(record, ticket)
+
+    def _build_admission(self, principal: Principal | None = None) -> Admission | None:
+        grant = None if principal is None else principal.grant
+        if principal is not None and (grant is None or not _limited(grant)):
+            return None
+        self.admission = build_admission(
+            self.config, self.router.tokens, self.router.aliases, self._spend
+        )
+        return self.admission
+
+    @staticmethod
+    def _admitted(record: RequestRecord, ticket: Ticket | None) -> int:
+        if ticket is None:
+            return 0
+        record.admission, record.rate_limits = ticket, ticket.status
+        return ticket.estimate
+
     def _deadline(self, seconds: float | None) -> float:
         """When the request must be over: ``router.deadline_seconds`` from now, or sooner when
         the caller's ``timeout`` asks (a timeout never extends it; 0 or None: not set)."""
@@ -448,6 +510,9 @@ class Gateway:
         record.latency_ms = (time.perf_counter() - record.started) * 1000.0
         if error is not None:
             record.failed(error)
+        if record.admission is not None and self.admission is not None:
+            # settle the limits and budget: the real usage and cost (none for a cache hit)
+            self.admission.settle(record.admission, record)  # type: ignore[arg-type]
         for sink in self.sinks:
             try:
                 sink.emit(record)
@@ -465,6 +530,7 @@ def _settle(outcome: Outcome[ResponseT], record: RequestRecord) -> ResponseT:
     if response.cost is None:
         response.cost = cost_of(candidate.prices, response.usage)
     response.served_by = served = served_by(outcome, lambda answer: answer.usage)
+    served.rate_limits = record.rate_limits
     record.provider, record.model = candidate.provider.name, candidate.model
     record.usage, record.cost = response.usage, response.cost
     record.priced = candidate.prices is not None or response.cost is not None
@@ -480,6 +546,25 @@ def _settle(outcome: Outcome[ResponseT], record: RequestRecord) -> ResponseT:
         )
     attempts.append(AttemptRecord(candidate.key, "ok"))
     return response
+
+
+def _limits_configured(config: SwitchyardConfig) -> bool:
+    """Whether any limit or budget is configured (without storage, no key can carry one)."""
+    return (
+        config.limits.global_ is not None
+        or any(t.limits is not None or t.budget is not None for t in config.tenants)
+        or any(
+            a.budget is not None or any(d.limits is not None for d in a.deployments)
+            for a in config.models
+        )
+    )
+
+
+def _limited(grant: Grant) -> bool:
+    return any(
+        part is not None
+        for part in (grant.limits, grant.budget, grant.key_limits, grant.key_budget)
+    )
 
 
 def _coerce(

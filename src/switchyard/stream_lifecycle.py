@@ -59,6 +59,10 @@ class GatewayStream:
     end: Callable[[RequestRecord, BaseException | None], None]  # the Gateway's record stage
     tokens: TokenCounter
     clock: Callable[[], float] = time.monotonic
+    # the limits-and-budget stage (the Gateway's), run first when the stream opens; it returns
+    # the tokens charged per attempt to a deployment's own limit
+    admit: Callable[[], Awaitable[int]] | None = None
+    estimate: int = 0
     served_by: ServedBy | None = None
     account: StreamAccount = field(default_factory=StreamAccount)
     candidates: Sequence[Candidate] = ()
@@ -66,10 +70,13 @@ class GatewayStream:
     failovers: list[StreamFailover] = field(default_factory=list)
 
     async def open(self) -> Leg:
+        if self.admit is not None:
+            self.estimate = await self.admit()
         outcome, self.candidates = await self.route_and_attempt(
             self.request, self.route, lambda candidates: self._attempt(candidates, self.request)
         )
         self.served_by = served_by(outcome, lambda opened: None)
+        self.served_by.rate_limits = self.record.rate_limits
         self.record.ttft_ms = (time.perf_counter() - self.record.started) * 1000.0
         return self._leg(outcome, self.request, text_from=0)
 
@@ -101,6 +108,7 @@ class GatewayStream:
             streaming=True,
             hedge=self.route.hedge,
             discard=discard,
+            tokens=self.estimate,
         )
 
     def _leg(

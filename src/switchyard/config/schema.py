@@ -18,12 +18,14 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from switchyard.catalog.settings import CatalogSettings
+from switchyard.limits.settings import LimitsSettings
 from switchyard.providers.base import Timeouts
 from switchyard.providers.registry import ProviderConfig
 from switchyard.resilience.settings import BreakerSettings, BreakerStoreSettings
 from switchyard.storage.settings import StorageSettings
 from switchyard.tenancy.settings import TenantSettings, check_models
 from switchyard.types import Prices
+from switchyard.types.grants import Budget, Limits
 
 Strategy = Literal[
     "fallback", "weighted", "cheapest", "fastest", "best_quality", "least_busy", "auto"
@@ -85,6 +87,11 @@ class Deployment(_Section):
     weight: float = Field(default=1.0, gt=0)
     timeout: Timeouts | None = None
     prices: Prices | None = None
+    limits: Limits | None = Field(
+        default=None,
+        description="the provider's limits for this deployment: over them it is skipped "
+        "(failover) before the provider would answer 429",
+    )
 
 
 Percentile = Annotated[str, Field(pattern=r"^p[1-9][0-9]?$")]
@@ -125,6 +132,9 @@ class ModelAlias(_Section):
     mid_stream_failover: bool = Field(
         default=False,
         description="continue a stream that broke after its first chunk on the next deployment",
+    )
+    budget: Budget | None = Field(
+        default=None, description="US dollars per period for this alias, whoever calls it"
     )
 
 
@@ -185,6 +195,7 @@ class SwitchyardConfig(BaseSettings):
     # the usage ledger's and the keys' database; None: no ledger, no virtual keys
     storage: StorageSettings | None = None
     tenants: list[TenantSettings] = Field(default_factory=list)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
 
     @classmethod

@@ -19,6 +19,7 @@ from switchyard.doors.errors import BodyTimeout
 from switchyard.errors import (
     AuthenticationError,
     InvalidRequest,
+    LimitExceeded,
     PayloadTooLarge,
     SwitchyardError,
 )
@@ -78,6 +79,8 @@ class RequestContext:
             headers["x-switchyard-overhead-ms"] = (
                 f"{max(elapsed_ms - served_by.upstream_ms, 0):.3f}"
             )
+            if served_by.rate_limits is not None:  # the tightest limit the request met
+                headers.update(served_by.rate_limits.headers())
         return headers
 
 
@@ -171,6 +174,8 @@ def json_error(error: SwitchyardError, body: dict[str, Any], context: RequestCon
     if error.retry_after is not None:
         headers["retry-after"] = str(max(int(error.retry_after + 0.999), 0))
         headers["retry-after-ms"] = str(int(error.retry_after * 1000))
+    if isinstance(error, LimitExceeded) and error.rate_limits is not None:
+        headers.update(error.rate_limits.headers())  # OpenAI's x-ratelimit-* on a 429
     return Response(
         orjson.dumps(body), status_code=error.status_code, media_type=JSON, headers=headers
     )

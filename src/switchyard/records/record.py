@@ -13,6 +13,7 @@ from typing import Literal, NamedTuple
 
 from switchyard.errors import SwitchyardError
 from switchyard.types import Cost, Principal, StreamFailover, Usage
+from switchyard.types.ratelimits import RateLimitStatus
 
 RequestKind = Literal["chat", "stream", "embed"]
 AttemptOutcome = Literal["ok", "error", "abandoned"]
@@ -66,6 +67,9 @@ class RequestRecord:
     error_type: str | None = None  # the taxonomy code of the error the request ended with
     http_status: int = 200
     cache_hit: bool = False  # answered from the response cache
+    # the limits-and-budget stage's ticket (switchyard.admission.Ticket), settled at the end
+    admission: object | None = None
+    rate_limits: RateLimitStatus | None = None  # the tightest limit met, for the headers
 
     @property
     def request_id(self) -> str:

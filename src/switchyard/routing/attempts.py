@@ -58,6 +58,11 @@ class DeadlineReached(Exception):
     """The request's deadline (not the attempt's own limit) ran out during an attempt."""
 
 
+# A deployment's own limits (``deployments[].limits``): (candidate, tokens) -> None when it may
+# be tried now (and is charged), else the seconds until it has room
+DeploymentGate = Callable[[Candidate, int], Awaitable[float | None]]
+
+
 @dataclass(slots=True)
 class AttemptRunner:
     policy: RetryPolicy
@@ -65,6 +70,7 @@ class AttemptRunner:
     health: HealthBoard
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    gate: DeploymentGate | None = None
 
     async def run(
         self,
@@ -76,26 +82,29 @@ class AttemptRunner:
         streaming: bool = False,
         hedge: HedgeSettings | None = None,
         discard: Callable[[T], Awaitable[None]] | None = None,
+        tokens: int = 0,
     ) -> Outcome[T]:
         """Run ``call`` on candidates until one succeeds; raise the error that best explains
         the failure otherwise. ``deadline`` is a ``clock()`` value. With ``streaming``, success
         means the first chunk arrived: its time is recorded as time-to-first-token and the
         stream's owner records the attempt's end. With ``hedge``, each pass is a
         :func:`~switchyard.routing.hedging.hedged_pass`; ``discard`` releases the answer of an
-        attempt that lost the race."""
+        attempt that lost the race. ``tokens`` is what each attempt charges a deployment's own
+        token limit (see ``gate``); a deployment over its limit is skipped like one that
+        answered 429 (so when every one is, the loop waits, then gives up with a 429)."""
         tally = Tally()
         try:
             for round_ in range(self.policy.retries + 1):
                 before = len(tally.errors)
                 if hedge is None:
                     outcome = await self._one_by_one(
-                        candidates, call, tally, deadline, attempt_timeout, streaming
+                        candidates, call, tally, deadline, attempt_timeout, streaming, tokens
                     )
                 else:
                     result = await hedged_pass(
                         candidates,
                         tally,
-                        allow=lambda c: self.breakers.allow(c.key, c.breaker),
+                        allow=lambda c: self._allow(c, tokens),
                         attempt=lambda c: self.attempt(
                             c,
                             call,
@@ -138,11 +147,19 @@ class AttemptRunner:
         deadline: float,
         attempt_timeout: Callable[[Candidate], float],
         streaming: bool,
+        tokens: int = 0,
     ) -> Outcome[T] | None:
-        """One pass without hedging: each candidate its breaker admits, in order."""
+        """One pass without hedging: each candidate its breaker and its limits admit, in
+        order."""
         for candidate in candidates:
             if not await self.breakers.allow(candidate.key, candidate.breaker):
                 continue
+            if self.gate is not None:
+                wait = await self.gate(candidate, tokens)
+                if wait is not None:
+                    await self.breakers.release(candidate.key, candidate.breaker)
+                    tally.errors.append(_over_limit(candidate, wait))
+                    continue
             tally.attempts += 1
             tried = await self.attempt(
                 candidate,
@@ -163,6 +180,15 @@ class AttemptRunner:
                 )
             tally.errors.append(tried.error)
         return None
+
+    async def _allow(self, candidate: Candidate, tokens: int) -> bool:
+        """A hedged pass's admission: the breaker, then the deployment's own limits."""
+        if not await self.breakers.allow(candidate.key, candidate.breaker):
+            return False
+        if self.gate is not None and await self.gate(candidate, tokens) is not None:
+            await self.breakers.release(candidate.key, candidate.breaker)
+            return False
+        return True
 
     async def attempt(
         self,
@@ -234,6 +260,17 @@ class AttemptRunner:
         return Tried(candidate, elapsed, error=error)
 
 
+def _over_limit(candidate: Candidate, wait: float) -> RateLimited:
+    """A deployment over its configured limit: skipped as if it had answered 429."""
+    error = RateLimited(
+        f"{candidate.key} is over its configured limit; room in {wait:.3g}s",
+        provider=candidate.provider.name,
+        retry_after=wait,
+    )
+    error.deployment = candidate.key
+    return error
+
+
 def _won(result: HedgeResult[T], tally: Tally) -> Outcome[T]:
     winner = result.winner
     return Outcome(
@@ -288,4 +325,4 @@ def _exhausted(
     return final
 
 
-__all__ = ["AttemptRunner", "DeadlineReached", "Outcome"]
+__all__ = ["AttemptRunner", "DeadlineReached", "DeploymentGate", "Outcome"]

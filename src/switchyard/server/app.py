@@ -30,10 +30,12 @@ JSON = "application/json"
 
 
 class Health:
-    """Liveness and readiness. Not ready before start-up finished, once shutdown began, or
-    while the storage database (when configured) is down.
+    """Liveness and readiness. Not ready before start-up finished or once shutdown began, while
+    the storage database (when configured) is down, nor while the limits' backend is
+    unreachable under ``on_backend_error: closed`` (``limits`` says the backend's state).
 
-    ``/readyz`` lists the providers only to a caller with the master key (when one is set)."""
+    ``/readyz`` lists the providers and the limits' backend only to a caller with the master
+    key (when one is set)."""
 
     def __init__(self, gateway: Gateway, auth: Authenticator, drain: Drain) -> None:
         self.gateway = gateway
@@ -47,12 +49,21 @@ class Health:
 
     async def readyz(self, request: Request) -> Response:
         ready = self.ready and not self.drain.begun
+        limits = await self.gateway.limits_status()
+        if (
+            limits is not None
+            and limits["status"] != "ok"
+            and limits["on_backend_error"] == "closed"
+        ):
+            ready = False  # every limited request would be refused (503 limits_unavailable)
         body: dict[str, object] = {"status": "ready" if ready else "not_ready"}
         if ready and not await self.dependencies.database_up():  # required when configured
             ready = False
             body = {"status": "not_ready", "reason": "the storage database is down"}
         if self.auth.allows(request.headers):
             body["providers"] = self.gateway.provider_names()
+            if limits is not None:
+                body["limits"] = limits
         return Response(orjson.dumps(body), status_code=200 if ready else 503, media_type=JSON)
 
     async def monitoring(self, request: Request) -> Response:

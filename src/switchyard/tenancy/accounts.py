@@ -129,7 +129,10 @@ class Accounts:
             tenant = await self.tenant(row.tenant)
         except NotFound:
             return None
-        return row, narrowed(tenant.grant(), row.models, row.expires_at)
+        grant = narrowed(
+            tenant.grant(), row.models, row.expires_at, limits=row.limits, budget=row.budget
+        )
+        return row, grant
 
     def _check_models(self, models: list[str] | None, where: str) -> None:
         try:

@@ -60,14 +60,22 @@ def check_models(
             raise ValueError(f"{where}[{i}]: unknown model {name!r} (not a configured alias)")
 
 
-def narrowed(tenant: Grant, key_models: list[str] | None, expires_at: datetime | None) -> Grant:
-    """The tenant's grant as one key holds it: the key's models (within the tenant's)."""
+def narrowed(
+    tenant: Grant,
+    key_models: list[str] | None,
+    expires_at: datetime | None,
+    *,
+    limits: Limits | None = None,
+    budget: Budget | None = None,
+) -> Grant:
+    """The tenant's grant as one key holds it: the key's models (within the tenant's), and the
+    key's own limits and budget next to the tenant's (both are enforced)."""
     models = tenant.models
     if key_models is not None:
         wanted = frozenset(key_models)
         models = wanted if models is None else wanted & models
     expiry = None if expires_at is None else expires_at.timestamp()
-    return tenant._replace(models=models, expires_at=expiry)
+    return tenant._replace(models=models, expires_at=expiry, key_limits=limits, key_budget=budget)
 
 
 __all__ = ["NAME_PATTERN", "KeySpec", "TenantSettings", "check_models", "narrowed"]

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from switchyard.types.ratelimits import RateLimitStatus
 from switchyard.types.usage import Cost, Usage
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
@@ -177,6 +178,8 @@ class ServedBy(_Model):
     upstream_ms: float = 0.0
     hedged: bool = False
     abandoned: list[AbandonedAttempt] = Field(default_factory=list)
+    # the tightest rate limit the request met (the x-ratelimit-* headers); not serialized
+    rate_limits: RateLimitStatus | None = Field(default=None, exclude=True)
 
     @property
     def extra_cost(self) -> Cost | None:

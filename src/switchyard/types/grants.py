@@ -35,13 +35,18 @@ class Budget(BaseModel):
 
 class Grant(NamedTuple):
     """A tenant's access as one key holds it. ``models`` None: every alias and deployment;
-    otherwise exactly these names (aliases, or ``provider/model`` direct names)."""
+    otherwise exactly these names (aliases, or ``provider/model`` direct names).
+
+    ``limits`` and ``budget`` are the tenant's (shared by all its keys); ``key_limits`` and
+    ``key_budget`` the key's own, enforced on top (both levels apply)."""
 
     models: frozenset[str] | None = None
     default_model: str | None = None
     limits: Limits | None = None
     budget: Budget | None = None
     expires_at: float | None = None  # wall clock (time.time()); None: never
+    key_limits: Limits | None = None
+    key_budget: Budget | None = None
 
     def allows(self, model: str) -> bool:
         return self.models is None or model in self.models

@@ -1,0 +1,1 @@
+"""Rate limits, token quotas and dollar budgets: counters shared in memory or in Redis."""
