@@ -1,6 +1,6 @@
 """The Gateway: the request path every front door (and every library call) goes through.
 
-    authorize -> admit -> cache lookup            (stages to come: keys, limits, cache)
+    authorize (the caller's grant) -> admit -> cache lookup   (stages to come: limits, cache)
     -> route: router.resolve (alias or provider/model -> ordered, eligible deployments)
     -> attempts: AttemptRunner (breaker, per-attempt timeout, failover, hedging, backoff,
        deadline), context-window fallback when a provider says the request is too long
@@ -30,7 +30,12 @@ from switchyard.catalog.catalog import Catalog
 from switchyard.chat_stream import ChatStream
 from switchyard.config.load import load_config
 from switchyard.config.schema import SwitchyardConfig
-from switchyard.errors import ContextLengthExceeded, InvalidRequest
+from switchyard.errors import (
+    AuthenticationError,
+    ContextLengthExceeded,
+    InvalidRequest,
+    ModelNotAllowed,
+)
 from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.registry import build_provider
 from switchyard.records.record import AttemptRecord, RequestKind, RequestRecord
@@ -48,6 +53,8 @@ from switchyard.stream_lifecycle import GatewayStream
 
 if TYPE_CHECKING:
     from switchyard.tenancy.accounts import Accounts
+    from switchyard.tenancy.keyring import KeyRing
+    from switchyard.tenancy.revocations import RevocationBroadcast
     from switchyard.usage.ledger import UsageLedger
 from switchyard.types import (
     ChatRequest,
@@ -86,10 +93,13 @@ class Gateway:
         self.sinks: list[RecordSink] = [*([] if logged else [LogSink()]), *sinks]
         self.ledger: UsageLedger | None = None
         self.accounts: Accounts | None = None
+        self.keyring: KeyRing | None = None
+        self.revocations: RevocationBroadcast | None = None
         if config.storage is not None:  # one usage row per request, written off the path
             # the storage extra's SQLAlchemy, imported only when storage is configured
             from switchyard.storage.engine import build_engine
             from switchyard.tenancy.accounts import Accounts
+            from switchyard.tenancy.keyring import KeyRing
             from switchyard.tenancy.store import KeyStore
             from switchyard.usage.ledger import UsageLedger
 
@@ -102,6 +112,17 @@ class Gateway:
                 aliases={alias.name for alias in config.models},
                 providers=set(config.providers),
             )
+            # virtual keys, looked up at most once per key_cache_seconds; a revocation made
+            # here is forgotten here at once, and (with redis_url) on every replica
+            self.keyring = KeyRing(self.accounts, ttl=config.storage.key_cache_seconds)
+            self.accounts.revoke_listeners.append(self.keyring.forget)
+            if config.storage.redis_url is not None:
+                from switchyard.tenancy.revocations import RevocationBroadcast
+
+                self.revocations = RevocationBroadcast(
+                    config.storage.redis_url, self.keyring.forget, self.keyring.clear
+                )
+                self.accounts.revoke_listeners.append(self.revocations.publish)
         self.catalog = catalog or Catalog.from_settings(config.catalog)
         self.providers: dict[str, Provider[Any]] = {
             name: build_provider(name, settings, catalog=self.catalog)
@@ -169,6 +190,8 @@ class Gateway:
         if not self._started:
             if self.ledger is not None:
                 await self.ledger.start()
+            if self.revocations is not None:
+                await self.revocations.start()
             self._started = True
             await asyncio.gather(*(p.start() for p in self.providers.values()))
             self.prober.start()
@@ -179,6 +202,8 @@ class Gateway:
         await asyncio.gather(*(p.aclose() for p in self.providers.values()))
         if self._owns_breakers:
             await self.breakers.aclose()
+        if self.revocations is not None:
+            await self.revocations.aclose()
         if self.ledger is not None:
             await self.ledger.aclose()  # after the drain: every answered request is written
 
@@ -191,9 +216,23 @@ class Gateway:
 
     # -- what the doors may ask -------------------------------------------------------------
 
-    def models(self) -> list[ModelListing]:
-        """The aliases, then every configured ``provider/model`` deployment."""
-        return self._status.models()
+    def models(self, principal: Principal | None = None) -> list[ModelListing]:
+        """The aliases, then every configured ``provider/model`` deployment: those
+        ``principal`` may use (all of them for the admin, or without a principal)."""
+        listing = self._status.models()
+        if principal is None or principal.grant is None:
+            return listing
+        return [m for m in listing if principal.may_use(m.id)]
+
+    async def authenticate_key(self, token: bytes, request_id: str) -> Principal:
+        """The caller a virtual key (``sk-sy-...``) names, or 401 (unknown, revoked, expired;
+        or no ``storage`` configured, so no keys at all); 503 when the key database is needed
+        and does not answer."""
+        if self.keyring is None:
+            raise AuthenticationError(
+                "invalid API key: this gateway has no virtual keys (no storage configured)"
+            )
+        return await self.keyring.authenticate(token, request_id)
 
     def provider_names(self) -> list[str]:
         return self._status.provider_names()
@@ -235,7 +274,8 @@ class Gateway:
         chat = _coerce(ChatRequest, request, fields)
         record = self._begin(principal, "chat", chat.model)
         try:
-            # authorize, admit, cache lookup: here, once built
+            _authorize(record.principal, chat.model)
+            # admit, cache lookup: here, once built
             route = self.router.route(chat.model)
             deadline = self._deadline(chat.timeout)
 
@@ -273,7 +313,8 @@ class Gateway:
             chat = chat.model_copy(update={"stream": True})
         record = self._begin(principal, "stream", chat.model)
         try:
-            # authorize, admit, cache lookup: here, once built
+            _authorize(record.principal, chat.model)
+            # admit, cache lookup: here, once built
             route = self.router.route(chat.model)
         except BaseException as error:
             self._end(record, error)
@@ -302,7 +343,8 @@ class Gateway:
         embedding = _coerce(EmbeddingRequest, request, fields)
         record = self._begin(principal, "embed", embedding.model)
         try:
-            # authorize, admit, cache lookup: here, once built
+            _authorize(record.principal, embedding.model)
+            # admit, cache lookup: here, once built
             outcome = await self._runner.run(
                 self.router.resolve_embedding(embedding.model),
                 lambda c: c.provider.embed(embedding.model_copy(update={"model": c.model})),
@@ -368,6 +410,14 @@ class Gateway:
 
 
 ResponseT = TypeVar("ResponseT", ChatResponse, EmbeddingResponse)
+
+
+def _authorize(principal: Principal, model: str) -> None:
+    """The authorize stage: 403 ``model_not_allowed`` unless the caller's grant includes the
+    model (an alias, or a ``provider/model`` name, exactly as asked)."""
+    grant = principal.grant
+    if grant is not None and not grant.allows(model):
+        raise ModelNotAllowed(f"this API key may not use the model {model!r}", param="model")
 
 
 def _settle(outcome: Outcome[ResponseT], record: RequestRecord) -> ResponseT:
