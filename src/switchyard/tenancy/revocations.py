@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from switchyard.tenancy.secrets import ID_HEX
 log = logging.getLogger("switchyard.keys")
 
 CHANNEL = "switchyard:keys:revoked"
+_KEY_ID = re.compile(f"[0-9a-f]{{{ID_HEX}}}")
 
 
 class RevocationBroadcast:
@@ -45,6 +47,7 @@ class RevocationBroadcast:
         timeout: float = 0.5,
         backoff: tuple[float, float] = (0.1, 5.0),
         log_interval: float = 60.0,
+        client_name: str = "switchyard-key-revocations",
     ) -> None:
         self.channel = channel
         self.on_revoked = on_revoked
@@ -55,7 +58,7 @@ class RevocationBroadcast:
         )
         # the subscriber waits for messages: no read timeout, but a ping now and then
         self._subscriber = Redis.from_url(
-            url, socket_connect_timeout=timeout, health_check_interval=10
+            url, socket_connect_timeout=timeout, health_check_interval=10, client_name=client_name
         )
         self._backoff = backoff
         self._log_interval = log_interval
@@ -116,7 +119,7 @@ class RevocationBroadcast:
 
     async def _heard(self, data: object) -> None:
         key_id = data.decode("ascii", "replace") if isinstance(data, bytes) else str(data)
-        if len(key_id) == ID_HEX:  # anything else on the channel is not ours
+        if _KEY_ID.fullmatch(key_id):  # anything else on the channel is not ours
             await self.on_revoked(key_id)
 
     def _complain(self, exc: BaseException) -> None:
