@@ -48,11 +48,10 @@ class _Key(NamedTuple):
     """A valid key as cached: what its Principal carries, and when it was looked up."""
 
     key_id: str
-    tenant: str
-    user: str | None
-    grant: Grant
     expires_at: float | None  # wall clock; None: never
     fetched: float  # monotonic
+    # the Principal's fields after its request id: (tenant, key_id, user, tags, admin, grant)
+    fields: tuple[str, str, str | None, tuple[str, ...], bool, Grant]
 
 
 class _Refusal(NamedTuple):
@@ -109,7 +108,8 @@ class KeyRing:
         assert type(entry) is _Key
         if entry.expires_at is not None and self._wall() >= entry.expires_at:
             raise AuthenticationError(EXPIRED)
-        return Principal(request_id, entry.tenant, entry.key_id, entry.user, (), False, entry.grant)
+        # tuple.__new__ skips the named tuple's Python-level __new__: this runs on every request
+        return tuple.__new__(Principal, (request_id, *entry.fields))
 
     async def forget(self, key_id: str) -> None:
         """Drop the key with this id now (it was revoked here or on another replica)."""
@@ -165,7 +165,8 @@ class KeyRing:
             entry = _Refusal(key_id, REVOKED, now)
         else:
             row, grant = found
-            entry = _Key(key_id, row.tenant, row.user, grant, grant.expires_at, now)
+            fields = (row.tenant, key_id, row.user, (), False, grant)
+            entry = _Key(key_id, grant.expires_at, now, fields)
         if epoch == self._epoch:  # no forget since the lookup began: its answer is current
             self._store(digest, entry)
         return entry
