@@ -110,3 +110,17 @@ async def test_a_publish_with_redis_down_logs_and_does_not_raise(
 
 async def _ignore(key_id: str) -> None:
     return None
+
+
+async def test_a_publish_only_broadcast_as_the_cli_uses_it(redis: Redis) -> None:
+    channel = f"test:revoked:{uuid.uuid4().hex}"
+    replica = Replica(channel, "test-replica")
+    await replica.broadcast.start()
+    announcer = RevocationBroadcast(URL, channel=channel)  # no callbacks, never started
+    try:
+        await announcer.publish("00aa11bb22cc")
+        await asyncio.wait_for(replica.got.wait(), 1.0)
+        assert replica.heard == ["00aa11bb22cc"]
+    finally:
+        await announcer.aclose()
+        await replica.broadcast.aclose()

@@ -7,6 +7,11 @@ Attaching it to the accounts is one line::
 
     accounts.revoke_listeners.append(broadcast.publish)
 
+A process that only revokes (``switchyard keys revoke``) builds it without callbacks, never
+starts it, and closes it when done: ``RevocationBroadcast(url)``, then ``await
+broadcast.aclose()``. The Gateway wires its own (``gateway.revocations``) when
+``storage.redis_url`` is set.
+
 Redis is a shortcut, never the source of truth: the revocation is in the database first. When
 Redis does not answer, a publish logs a warning and the revoke still succeeds; the subscriber
 reconnects with backoff, and on every (re)subscription the replica's whole cache is dropped,
@@ -40,8 +45,8 @@ class RevocationBroadcast:
     def __init__(
         self,
         url: str,
-        on_revoked: Callable[[str], Awaitable[None]],
-        on_resubscribed: Callable[[], None],
+        on_revoked: Callable[[str], Awaitable[None]] | None = None,
+        on_resubscribed: Callable[[], None] | None = None,
         *,
         channel: str = CHANNEL,
         timeout: float = 0.5,
@@ -50,8 +55,8 @@ class RevocationBroadcast:
         client_name: str = "switchyard-key-revocations",
     ) -> None:
         self.channel = channel
-        self.on_revoked = on_revoked
-        self.on_resubscribed = on_resubscribed
+        self.on_revoked = on_revoked or _nothing
+        self.on_resubscribed = on_resubscribed or (lambda: None)
         self._where = safe_location(url)
         self._publisher = Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout
@@ -132,6 +137,10 @@ class RevocationBroadcast:
                 self._where,
                 type(exc).__name__,
             )
+
+
+async def _nothing(key_id: str) -> None:
+    """A replica that only announces (the CLI) has no cache to drop."""
 
 
 def safe_location(url: str) -> str:
