@@ -2,6 +2,7 @@
 
     bash bench/setup.sh                                   # nginx, valgrind
     .venv/bin/python bench/instructions.py --baseline REF [--requests 200] [--log]
+    .venv/bin/python bench/instructions.py --key [--requests 200]   # the cost of a virtual key
 
 The wall-clock CPU per request of ``bench/run.py`` moves by 10-30 % between runs on a shared
 virtual machine; the number of instructions executed per request does not (the same count
@@ -13,6 +14,14 @@ app in-process (the guard, the OpenAI door, the Gateway, the openai adapter, aio
 bench nginx on 127.0.0.1:18081): uvicorn's HTTP parsing is left out, as it is the same for
 both. ``--log`` serves with the per-request log line on, as ``switchyard serve`` does at
 ``info``. Not a test: it takes about a minute per tree and variant.
+
+``--key`` measures authentication instead, on this checkout, plain requests: the bench config
+as it is (master key, no storage), then with ``storage`` on (a fresh SQLite file; the usage
+ledger writes every request, here all at shutdown so that no timer makes runs differ) and the
+master key, then the same with a virtual key (created in the driver before the warm-up; its
+cache TTL raised so the measured requests take the key cache's hit path, as all but one request
+per key per ``key_cache_seconds`` do in service). The last two rows differ only in the
+credential: their difference is what a virtual key costs per request.
 """
 
 from __future__ import annotations
@@ -37,9 +46,14 @@ from run import baseline_tree  # noqa: E402
 CONFIG = Path(os.environ.get("SWITCHYARD_BENCH_CONFIG", BENCH_DIR / "switchyard.yaml"))
 KEY = b"Bearer sk-bench-5b1c2f0e9d8a4c3b7e6f1a2d3c4b5a69"  # bench/switchyard.yaml's master key
 WARM_UP = 50
+AUTH_VARIANTS = {
+    "master": "master key, no storage",
+    "storage": "master key, storage (SQLite) on",
+    "key": "virtual key, storage (SQLite) on",
+}
 
 
-async def _one(app: Any, body: bytes) -> None:
+async def _one(app: Any, body: bytes, key: bytes = KEY) -> None:
     sent: list[dict[str, Any]] = []
     done = asyncio.Event()
     messages = [{"type": "http.request", "body": body, "more_body": False}]
@@ -71,7 +85,7 @@ async def _one(app: Any, body: bytes) -> None:
         "headers": [
             (b"host", b"127.0.0.1"),
             (b"content-type", b"application/json"),
-            (b"authorization", KEY),
+            (b"authorization", key),
             (b"content-length", str(len(body)).encode()),
         ],
         "state": {},
@@ -81,10 +95,23 @@ async def _one(app: Any, body: bytes) -> None:
         raise SystemExit(f"the gateway answered {sent[0]['status']}")
 
 
-def build_app(log: bool) -> tuple[Any, Any]:
-    """The served app on the bench config, and its log handler when ``log``."""
+def build_app(log: bool, auth: str = "master") -> tuple[Any, Any]:
+    """The served app on the bench config, and its log handler when ``log``; with ``storage``
+    on (a fresh SQLite file, one tenant) unless ``auth`` is ``master``."""
     from switchyard.gateway import Gateway
     from switchyard.server.app import create_app
+
+    if auth != "master":
+        import tempfile
+
+        import yaml
+
+        config = yaml.safe_load(CONFIG.read_text())
+        database = Path(tempfile.mkdtemp(prefix="switchyard-bench-")) / "usage.db"
+        # rows are written at shutdown only (no flush on a timer): the same work in every run
+        config["storage"] = {"url": f"sqlite+aiosqlite:///{database}", "flush_seconds": 3600}
+        config["tenants"] = [{"name": "bench"}]
+        return create_app(Gateway.from_config(config)), None
 
     try:
         from switchyard.records.sinks import LogSink
@@ -98,21 +125,32 @@ def build_app(log: bool) -> tuple[Any, Any]:
     return create_app(Gateway.from_config(CONFIG, sinks=[LogSink(lines=handler)])), handler
 
 
-async def drive(app: Any, handler: Any, requests: int, stream: bool) -> None:
-    """WARM_UP requests, then ``requests`` more, through ``app``."""
+async def drive(app: Any, handler: Any, requests: int, stream: bool, auth: str = "master") -> None:
+    """WARM_UP requests, then ``requests`` more, through ``app`` (with a virtual key made
+    first when ``auth`` is ``key``)."""
     extra = b',"stream":true' if stream else b""
     model = b"bench-stream" if stream else b"bench"
     body = b'{"model":"%s","messages":[{"role":"user","content":"hi"}]%s}' % (model, extra)
     async with app.router.lifespan_context(app):
+        key = KEY
+        if auth == "key":
+            from switchyard.tenancy.settings import KeySpec
+
+            gateway = app.state.gateway
+            _, secret = await gateway.accounts.create_key(KeySpec(tenant="bench"))
+            key = b"Bearer " + secret.encode()
+            # one lookup in the warm-up, then the cache's hit path: a callgrind run is slower
+            # than any key_cache_seconds, whose refreshes would make the count depend on time
+            gateway.keyring.ttl = 3600.0
         for _ in range(WARM_UP + requests):
-            await _one(app, body)
+            await _one(app, body, key)
     if handler is not None:
         handler.close()
 
 
-def count(src: Path, requests: int, stream: bool, log: bool) -> int:
+def count(src: Path, requests: int, stream: bool, log: bool, auth: str = "master") -> int:
     """Instructions of one run of the driver on ``src`` under callgrind."""
-    args = [str(requests), "stream" if stream else "plain", "log" if log else "nolog"]
+    args = [str(requests), "stream" if stream else "plain", "log" if log else "nolog", auth]
     done = subprocess.run(
         [
             "valgrind",
@@ -134,8 +172,8 @@ def count(src: Path, requests: int, stream: bool, log: bool) -> int:
     return int(found[-1])
 
 
-def per_request(src: Path, requests: int, stream: bool, log: bool) -> float:
-    return (count(src, requests, stream, log) - count(src, 0, stream, log)) / requests
+def per_request(src: Path, requests: int, stream: bool, log: bool, auth: str = "master") -> float:
+    return (count(src, requests, stream, log, auth) - count(src, 0, stream, log, auth)) / requests
 
 
 def main() -> int:
@@ -143,17 +181,22 @@ def main() -> int:
     ap.add_argument("--baseline", metavar="REF", help="the git commit, tag or branch to compare")
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--log", action="store_true", help="with the per-request log line on")
-    ap.add_argument("--drive", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--key", action="store_true", help="measure a virtual key against the master key"
+    )
+    ap.add_argument("--drive", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.drive:
-        n, kind, log = args.drive
-        app, handler = build_app(log == "log")
-        asyncio.run(drive(app, handler, int(n), kind == "stream"))
+        n, kind, log, auth = args.drive
+        app, handler = build_app(log == "log", auth)
+        asyncio.run(drive(app, handler, int(n), kind == "stream", auth))
         return 0
-    if not args.baseline:
-        ap.error("--baseline REF is required")
     if not 10 <= args.requests <= 2000:
         ap.error("--requests must be in [10, 2000]")
+    if args.key:
+        return authentication(args.requests)
+    if not args.baseline:
+        ap.error("--baseline REF (or --key) is required")
     trees = {
         "this checkout": BENCH_DIR.parent / "src",
         args.baseline: baseline_tree(args.baseline) / "src",
@@ -170,6 +213,21 @@ def main() -> int:
             for name, value in counts.items():
                 kind = "stream (13 chunks)" if stream else "plain"
                 print(f"| {name} | {kind} | {value:,.0f} | {value / base:.3f} |")
+    return 0
+
+
+def authentication(requests: int) -> int:
+    """Plain requests on this checkout: master key without and with storage, virtual key."""
+    src = BENCH_DIR.parent / "src"
+    print("| credential | instructions per request | difference to the row above |")
+    print("|---|---:|---:|")
+    previous: float | None = None
+    with Nginx():
+        for auth, label in AUTH_VARIANTS.items():
+            value = per_request(src, requests, False, False, auth)
+            step = "" if previous is None else f"{value - previous:+,.0f}"
+            print(f"| {label} | {value:,.0f} | {step} |")
+            previous = value
     return 0
 
 

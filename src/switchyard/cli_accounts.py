@@ -96,12 +96,24 @@ async def open_accounts(config: SwitchyardConfig) -> AsyncIterator[Accounts]:
             where = engine.url.render_as_string(hide_password=True)
             reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
             raise StorageUnavailable(f"the database at {where} did not answer: {reason}") from None
-        yield Accounts(
+        accounts = Accounts(
             config.tenants,
             KeyStore(engine),
             aliases={alias.name for alias in config.models},
             providers=set(config.providers),
         )
+        if config.storage.redis_url is None:
+            yield accounts
+            return
+        # the running replicas forget a key revoked here at once, not after their key cache
+        from switchyard.tenancy.revocations import RevocationBroadcast
+
+        broadcast = RevocationBroadcast(config.storage.redis_url)
+        accounts.revoke_listeners.append(broadcast.publish)
+        try:
+            yield accounts
+        finally:
+            await broadcast.aclose()
     finally:
         await engine.dispose()
 

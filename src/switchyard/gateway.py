@@ -1,6 +1,6 @@
 """The Gateway: the request path every front door (and every library call) goes through.
 
-    authorize -> admit -> cache lookup            (stages to come: keys, limits, cache)
+    authorize (the caller's grant) -> admit (limits, budget) -> cache lookup (to come)
     -> route: router.resolve (alias or provider/model -> ordered, eligible deployments)
     -> attempts: AttemptRunner (breaker, per-attempt timeout, failover, hedging, backoff,
        deadline), context-window fallback when a provider says the request is too long
@@ -32,8 +32,10 @@ from switchyard.chat_stream import ChatStream
 from switchyard.config.load import load_config
 from switchyard.config.schema import SwitchyardConfig
 from switchyard.errors import (
+    AuthenticationError,
     ContextLengthExceeded,
     InvalidRequest,
+    ModelNotAllowed,
     NotConfigured,
     NotFound,
     PermissionDenied,
@@ -60,6 +62,8 @@ if TYPE_CHECKING:
     from datetime import date, datetime
 
     from switchyard.tenancy.accounts import Accounts
+    from switchyard.tenancy.keyring import KeyRing
+    from switchyard.tenancy.revocations import RevocationBroadcast
     from switchyard.usage.ledger import UsageLedger
     from switchyard.usage.report import UsageSummary
 from switchyard.types import (
@@ -101,10 +105,13 @@ class Gateway:
         self.ledger: UsageLedger | None = None
         self.accounts: Accounts | None = None
         spend = None
+        self.keyring: KeyRing | None = None
+        self.revocations: RevocationBroadcast | None = None
         if config.storage is not None:  # one usage row per request, written off the path
             # the storage extra's SQLAlchemy, imported only when storage is configured
             from switchyard.storage.engine import build_engine
             from switchyard.tenancy.accounts import Accounts
+            from switchyard.tenancy.keyring import KeyRing
             from switchyard.tenancy.store import KeyStore
             from switchyard.usage.ledger import UsageLedger
 
@@ -120,6 +127,17 @@ class Gateway:
                 aliases={alias.name for alias in config.models},
                 providers=set(config.providers),
             )
+            # virtual keys, looked up at most once per key_cache_seconds; a revocation made
+            # here is forgotten here at once, and (with redis_url) on every replica
+            self.keyring = KeyRing(self.accounts, ttl=config.storage.key_cache_seconds)
+            self.accounts.revoke_listeners.append(self.keyring.forget)
+            if config.storage.redis_url is not None:
+                from switchyard.tenancy.revocations import RevocationBroadcast
+
+                self.revocations = RevocationBroadcast(
+                    config.storage.redis_url, self.keyring.forget, self.keyring.clear
+                )
+                self.accounts.revoke_listeners.append(self.revocations.publish)
         self.metrics: Metrics | None = None
         if config.server.metrics:  # Prometheus counters, read by GET /metrics
             self.metrics = Metrics(
@@ -204,6 +222,8 @@ class Gateway:
         if not self._started:
             if self.ledger is not None:
                 await self.ledger.start()
+            if self.revocations is not None:
+                await self.revocations.start()
             self._started = True
             await asyncio.gather(*(p.start() for p in self.providers.values()))
             self.prober.start()
@@ -216,6 +236,8 @@ class Gateway:
             await self.breakers.aclose()
         if self.admission is not None:
             await self.admission.limiter.aclose()  # pending corrections applied first
+        if self.revocations is not None:
+            await self.revocations.aclose()
         if self.ledger is not None:
             await self.ledger.aclose()  # after the drain: every answered request is written
 
@@ -228,9 +250,23 @@ class Gateway:
 
     # -- what the doors may ask -------------------------------------------------------------
 
-    def models(self) -> list[ModelListing]:
-        """The aliases, then every configured ``provider/model`` deployment."""
-        return self._status.models()
+    def models(self, principal: Principal | None = None) -> list[ModelListing]:
+        """The aliases, then every configured ``provider/model`` deployment: those
+        ``principal`` may use (all of them for the admin, or without a principal)."""
+        listing = self._status.models()
+        if principal is None or principal.grant is None:
+            return listing
+        return [m for m in listing if principal.may_use(m.id)]
+
+    async def authenticate_key(self, token: bytes, request_id: str) -> Principal:
+        """The caller a virtual key (``sk-sy-...``) names, or 401 (unknown, revoked, expired;
+        or no ``storage`` configured, so no keys at all); 503 when the key database is needed
+        and does not answer."""
+        if self.keyring is None:
+            raise AuthenticationError(
+                "invalid API key: this gateway has no virtual keys (no storage configured)"
+            )
+        return await self.keyring.authenticate(token, request_id)
 
     def provider_names(self) -> list[str]:
         return self._status.provider_names()
@@ -338,7 +374,8 @@ class Gateway:
         chat = _coerce(ChatRequest, request, fields)
         record = self._begin(principal, "chat", chat.model)
         try:
-            # authorize, then cache lookup: here, once built
+            _authorize(record.principal, chat.model)
+            # cache lookup: here, once built (after the limits and budget admission)
             route = self.router.route(chat.model)
             tokens = await self._admit(record, route, chat)  # limits and budget
             deadline = self._deadline(chat.timeout)
@@ -378,7 +415,8 @@ class Gateway:
             chat = chat.model_copy(update={"stream": True})
         record = self._begin(principal, "stream", chat.model)
         try:
-            # authorize, admit (when the stream opens, below), cache lookup: here, once built
+            _authorize(record.principal, chat.model)
+            # admit (when the stream opens, below), cache lookup: here, once built
             route = self.router.route(chat.model)
         except BaseException as error:
             self._end(record, error)
@@ -414,7 +452,7 @@ class Gateway:
         embedding = _coerce(EmbeddingRequest, request, fields)
         record = self._begin(principal, "embed", embedding.model)
         try:
-            # authorize, then cache lookup: here, once built
+            _authorize(record.principal, embedding.model)
             tokens = 0
             admission = self.admission or self._build_admission(record.principal)
             if admission is not None:  # limits and budget
@@ -521,6 +559,14 @@ class Gateway:
 
 
 ResponseT = TypeVar("ResponseT", ChatResponse, EmbeddingResponse)
+
+
+def _authorize(principal: Principal, model: str) -> None:
+    """The authorize stage: 403 ``model_not_allowed`` unless the caller's grant includes the
+    model (an alias, or a ``provider/model`` name, exactly as asked)."""
+    grant = principal.grant
+    if grant is not None and not grant.allows(model):
+        raise ModelNotAllowed(f"this API key may not use the model {model!r}", param="model")
 
 
 def _settle(outcome: Outcome[ResponseT], record: RequestRecord) -> ResponseT:

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -199,3 +200,39 @@ def test_durations() -> None:
     for bad in ("", "30", "d", "1.5h", "-1d", "1d 2h", "3y"):
         with pytest.raises(ValueError):
             parse_duration(bad)
+
+
+def test_a_key_revoked_with_the_cli_is_refused_at_once_by_a_running_gateway(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The CLI announces its revocation over ``storage.redis_url``: a gateway that cached the
+    key for 30 s refuses it within a second, without waiting for its key cache."""
+    config = tmp_path / "switchyard.yaml"
+    config.write_text(
+        CONFIG.replace("URL", sqlite_url)
+        .replace(", budget: {usd: 50, period: month}", "")  # the fake deployment has no price
+        .replace(
+            "storage: {url:",
+            "storage: {redis_url: 'redis://127.0.0.1:6379/0', key_cache_seconds: 30, url:",
+        )
+    )
+    made = switchyard("keys", "create", "-t", "acme", "--json", "-c", str(config))
+    assert made.returncode == 0, made.stderr
+    key = json.loads(made.stdout)
+    with serve(Gateway.from_config(config)) as served:
+        client = served.client(api_key=key["key"])
+        hello = [{"role": "user", "content": "hi"}]
+        assert client.chat.completions.create(model="smart", messages=hello).choices
+        revoked = switchyard("keys", "revoke", key["id"], "-c", str(config))
+        assert revoked.returncode == 0, revoked.stderr
+        refused_at = None
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            status = httpx.get(
+                f"{served.url}/v1/models", headers={"Authorization": f"Bearer {key['key']}"}
+            ).status_code
+            if status == 401:
+                refused_at = time.monotonic()
+                break
+            time.sleep(0.02)
+        assert refused_at is not None, "the running gateway still accepts the revoked key"

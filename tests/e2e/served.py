@@ -6,9 +6,9 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Coroutine, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import openai
 import uvicorn
@@ -16,13 +16,24 @@ import uvicorn
 from switchyard import Gateway
 from switchyard.server.app import create_app
 
+T = TypeVar("T")
+
 
 class ServedGateway:
-    def __init__(self, gateway: Gateway, port: int) -> None:
+    def __init__(
+        self, gateway: Gateway, port: int, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
         self.gateway = gateway
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.base_url = f"{self.url}/v1"
+        self.loop = loop
+
+    def call(self, work: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        """Run ``work`` on the server's event loop (where the gateway's database pool and
+        tasks live), e.g. ``served.call(served.gateway.accounts.create_key(spec))``."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)
 
     def client(self, api_key: str = "none") -> openai.OpenAI:
         """The official OpenAI SDK pointed at the gateway, without the SDK's own retries."""
@@ -45,7 +56,13 @@ def serve(config: Mapping[str, Any] | Gateway) -> Iterator[ServedGateway]:
         )
     )
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def main() -> None:
+        loops.append(asyncio.get_running_loop())
+        await server.serve(sockets=[sock])
+
+    thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
@@ -53,7 +70,7 @@ def serve(config: Mapping[str, Any] | Gateway) -> Iterator[ServedGateway]:
             raise RuntimeError("the gateway did not start")
         time.sleep(0.01)
     try:
-        yield ServedGateway(gateway, port)
+        yield ServedGateway(gateway, port, loops[0])
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -116,45 +116,64 @@ def check_model_name(name: str) -> None:
         )
 
 
-class Authenticator:
-    """Who a request's credentials say is calling. Today: the master key (the admin), or,
-    without one, everybody as the anonymous admin. Virtual keys plug in here."""
+KeyCheck = Callable[[bytes, str], Awaitable[Principal]]
 
-    def __init__(self, master_key: str | None) -> None:
+
+class Authenticator:
+    """Who a request's credentials say is calling: the token of ``Authorization: Bearer`` (else
+    ``x-api-key``) is the master key (the admin), a virtual key (``sk-sy-...``: its tenant, via
+    ``keys``, usually :meth:`~switchyard.gateway.Gateway.authenticate_key`), or neither: 401.
+
+    Without a master key (a server on loopback only) a caller with no token, or one that is not
+    a virtual key, is the anonymous admin; a virtual key must still be valid (401 otherwise),
+    and is used, so the request is the key's (its grant, its usage row). Only the headers'
+    credentials decide: never ``Host``, ``X-Forwarded-*`` or the peer address.
+    """
+
+    def __init__(self, master_key: str | None, keys: KeyCheck | None = None) -> None:
         self._key = master_key.encode() if master_key else None
+        self._keys = keys
 
     @property
     def enabled(self) -> bool:
         return self._key is not None
 
     def allows(self, headers: Mapping[str, str]) -> bool:
-        """Whether the headers carry the key (always, when none is set)."""
+        """Whether the headers carry the master key (always true when none is set)."""
+        if self._key is None:
+            return True
         raw = [
             None if v is None else v.encode("latin-1")
             for v in (headers.get("authorization"), headers.get("x-api-key"))
         ]
-        try:
-            self.authenticate(raw[0], raw[1], "")
-        except AuthenticationError:
-            return False
-        return True
+        token = _token(raw[0], raw[1])
+        return token is not None and hmac.compare_digest(token, self._key)
 
-    def authenticate(
+    async def authenticate(
         self, authorization: bytes | None, api_key: bytes | None, rid: str
     ) -> Principal:
         """The caller of a request with these ``Authorization`` and ``x-api-key`` header
-        values (raw, as ASGI has them), or 401."""
+        values (raw, as ASGI has them), or 401 (503 when a key needs the database and it is
+        down)."""
+        token = _token(authorization, api_key)
+        if token is not None:
+            if self._key is not None and hmac.compare_digest(token, self._key):
+                return Principal(request_id=rid, admin=True)
+            if token.startswith(b"sk-sy-"):
+                if self._keys is None:
+                    raise AuthenticationError("invalid API key: this server has no virtual keys")
+                return await self._keys(token, rid)
         if self._key is None:
             return Principal(request_id=rid, admin=True)
-        if authorization is not None and authorization[:7].lower() == b"bearer ":
-            token: bytes | None = authorization[7:].strip() or None
-        else:
-            token = api_key.strip() if api_key else None
-        if token is None or not hmac.compare_digest(token, self._key):
-            raise AuthenticationError(
-                "missing or invalid API key: send 'Authorization: Bearer <key>'"
-            )
-        return Principal(request_id=rid, admin=True)
+        raise AuthenticationError(
+            "missing or invalid API key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'"
+        )
+
+
+def _token(authorization: bytes | None, api_key: bytes | None) -> bytes | None:
+    if authorization is not None and authorization[:7].lower() == b"bearer ":
+        return authorization[7:].strip() or None
+    return api_key.strip() or None if api_key else None
 
 
 def principal_of(request: Request) -> Principal:
@@ -265,6 +284,7 @@ __all__ = [
     "REQUEST_ID_KEY",
     "Authenticator",
     "ClientDisconnected",
+    "KeyCheck",
     "RequestContext",
     "check_model_name",
     "header_value",

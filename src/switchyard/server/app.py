@@ -92,7 +92,9 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     """Build the service around a gateway; the app owns the gateway's lifecycle."""
     settings = settings or gateway.config.server
     master_key = settings.master_key.get_secret_value() if settings.master_key else None
-    auth = Authenticator(master_key)
+    # the key ring itself when there is one (one coroutine less per request)
+    keys = gateway.keyring.authenticate if gateway.keyring else gateway.authenticate_key
+    auth = Authenticator(master_key, keys)
     drain = Drain()
     openai = OpenAIDoor(gateway, settings, drain)
     operations = OperationsDoor(gateway)

@@ -4,7 +4,10 @@
   Bearer <key>`` or ``x-api-key``) become the request's
   :class:`~switchyard.types.Principal`, left in the ASGI scope for the handler to pass to the
   Gateway (see :func:`switchyard.doors.http.principal_of`); a request without valid ones gets
-  401 here and reaches no door. ``/healthz``, ``/readyz`` and ``/metrics`` need none.
+  401 here and reaches no door. ``/healthz``, ``/readyz`` and ``/metrics`` need none. A
+  virtual key (a tenant's caller) is refused with 403 ``admin_required`` on the admin routes
+  (:data:`ADMIN_PATHS`): ``/api/v1/admin/*``, ``/api/v1/providers*``,
+  ``/api/v1/circuit-breakers*``.
 - **Admission**: at most ``server.max_concurrent_requests`` requests in flight (streams count
   until their last byte); past it a request gets 503 ``server_overloaded`` with
   ``Retry-After: 1`` at once. ``/healthz``, ``/readyz`` and ``/metrics`` are always
@@ -37,10 +40,12 @@ from switchyard.doors.http import (
     report_unexpected,
     request_id,
 )
-from switchyard.errors import SwitchyardError
+from switchyard.errors import AdminRequired, SwitchyardError
 from switchyard.formats.openai_chat import error_to_openai
 
-EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # no key, never refused
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# routes only the admin (the master key, or anybody on a server without one) may call
+ADMIN_PATHS = ("/api/v1/admin", "/api/v1/providers", "/api/v1/circuit-breakers")
 
 
 class Guard:
@@ -78,10 +83,13 @@ class Guard:
                 None if incoming is None else incoming.decode("latin-1")
             )
             try:
-                scope[PRINCIPAL_KEY] = self.auth.authenticate(authorization, api_key, rid)
+                principal = await self.auth.authenticate(authorization, api_key, rid)
+                if not principal.admin and scope["path"].startswith(ADMIN_PATHS):
+                    raise AdminRequired("this route needs the master key")
             except SwitchyardError as refused:
                 await _send_error(scope, receive, send, refused, rid)
                 return
+            scope[PRINCIPAL_KEY] = principal
         started = False
 
         async def watched_send(message: Message) -> None:
@@ -130,4 +138,4 @@ async def _send_error(
     await json_error(error, error_to_openai(error), context)(scope, receive, send)
 
 
-__all__ = ["EXEMPT_PATHS", "Guard", "report_unexpected"]
+__all__ = ["ADMIN_PATHS", "EXEMPT_PATHS", "Guard", "report_unexpected"]

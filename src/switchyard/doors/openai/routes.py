@@ -111,16 +111,42 @@ class OpenAIDoor:
         )
 
     async def models(self, request: Request) -> Response:
+        """The models the caller may use; in Anthropic's shape when the request carries
+        ``anthropic-version`` (the ``anthropic`` SDK's ``models.list()``)."""
         context = new_context(request)
-        data = [
-            {"id": m.id, "object": "model", "created": 0, "owned_by": m.owned_by}
-            for m in self.gateway.models()
-        ]
-        return Response(
-            orjson.dumps({"object": "list", "data": data}),
-            media_type=JSON,
-            headers=context.headers(),
-        )
+        try:
+            listing = self.gateway.models(principal_of(request))
+        except SwitchyardError as error:
+            return error_response(error, context)
+        if "anthropic-version" in request.headers:
+            body = _anthropic_models([m.id for m in listing])
+        else:
+            data = [
+                {"id": m.id, "object": "model", "created": 0, "owned_by": m.owned_by}
+                for m in listing
+            ]
+            body = {"object": "list", "data": data}
+        return Response(orjson.dumps(body), media_type=JSON, headers=context.headers())
+
+
+def _anthropic_models(ids: list[str]) -> dict[str, object]:
+    """Anthropic's ``GET /v1/models`` page: every model at once (``has_more`` false)."""
+    data = [
+        {
+            "type": "model",
+            "id": model,
+            "display_name": model,
+            "created_at": "1970-01-01T00:00:00Z",  # unknown: the epoch, as Anthropic allows
+            "lifecycle": "active",
+        }
+        for model in ids
+    ]
+    return {
+        "data": data,
+        "has_more": False,
+        "first_id": ids[0] if ids else None,
+        "last_id": ids[-1] if ids else None,
+    }
 
 
 async def _sse(
