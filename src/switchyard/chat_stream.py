@@ -20,7 +20,15 @@ from typing import Protocol
 from switchyard.errors import DeadlineExceeded, SwitchyardError, Timeout
 from switchyard.midstream import Transcript
 from switchyard.routing.candidate import Candidate
-from switchyard.types import ChatChunk, ChatRequest, Cost, ServedBy, StreamFailover, Usage
+from switchyard.types import (
+    CacheStatus,
+    ChatChunk,
+    ChatRequest,
+    Cost,
+    ServedBy,
+    StreamFailover,
+    Usage,
+)
 
 
 @dataclass(slots=True)
@@ -85,6 +93,7 @@ class ChatStream:
         self._ended = False
         self.usage: Usage | None = None
         self.failovers: list[StreamFailover] = []
+        self.cache_status: CacheStatus | None = None  # the Gateway's cache lookup, if any
 
     @property
     def served_by(self) -> ServedBy | None:

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import ValidationError
 
 from switchyard.accounting import cost_of, served_by
+from switchyard.cache.service import SKIP, CacheLookup, ResponseCache
+from switchyard.cached_stream import CachingStream
 from switchyard.catalog.catalog import Catalog
 from switchyard.chat_stream import ChatStream
 from switchyard.config.load import load_config
@@ -146,6 +148,13 @@ class Gateway:
             sleep,
         )
         self._clock = clock
+        # the response cache (None: no cache section, nothing is cached); its TTLs run on
+        # the Gateway's clock in memory, on Redis's own expiry in Redis
+        self.cache: ResponseCache | None = None
+        if config.cache is not None:
+            self.cache = ResponseCache.build(
+                config.cache, {alias.name: alias.cache for alias in config.models}, clock=clock
+            )
         self._started = False
         self._status = GatewayStatus(
             self.router,
@@ -179,6 +188,8 @@ class Gateway:
         await asyncio.gather(*(p.aclose() for p in self.providers.values()))
         if self._owns_breakers:
             await self.breakers.aclose()
+        if self.cache is not None:
+            await self.cache.aclose()
         if self.ledger is not None:
             await self.ledger.aclose()  # after the drain: every answered request is written
 
@@ -235,7 +246,13 @@ class Gateway:
         chat = _coerce(ChatRequest, request, fields)
         record = self._begin(principal, "chat", chat.model)
         try:
-            # authorize, admit, cache lookup: here, once built
+            # authorize, admit: here, once built
+            lookup = await self._cache_lookup(chat, record)
+            if lookup.hit is not None:
+                assert self.cache is not None
+                response = self.cache.answer(lookup, record)
+                self._end(record)
+                return response
             route = self.router.route(chat.model)
             deadline = self._deadline(chat.timeout)
 
@@ -254,7 +271,9 @@ class Gateway:
             self._end(record, error)
             raise
         self._end(record)
-        # cache store: here, once built
+        if self.cache is not None:  # cache store
+            response.cache_status = lookup.status
+            await self.cache.store_response(lookup, response)
         return response
 
     def stream(
@@ -273,7 +292,7 @@ class Gateway:
             chat = chat.model_copy(update={"stream": True})
         record = self._begin(principal, "stream", chat.model)
         try:
-            # authorize, admit, cache lookup: here, once built
+            # authorize, admit: here, once built
             route = self.router.route(chat.model)
         except BaseException as error:
             self._end(record, error)
@@ -289,7 +308,17 @@ class Gateway:
             tokens=self.router.tokens,
             clock=self._clock,
         )
-        return ChatStream(lifecycle, clock=self._clock)
+        if self.cache is None:
+            return ChatStream(lifecycle, clock=self._clock)
+        # the cache lookup runs when the stream starts (then a hit replays; else the chunks
+        # are kept and stored once the stream ended normally and was recorded)
+        return CachingStream(
+            lifecycle,
+            cache=self.cache,
+            lookup=lambda: self._cache_lookup(chat, record),
+            record=record,
+            clock=self._clock,
+        )
 
     async def embed(
         self,
@@ -317,6 +346,12 @@ class Gateway:
             raise
         self._end(record)
         return response
+
+    async def _cache_lookup(self, chat: ChatRequest, record: RequestRecord) -> CacheLookup:
+        """The cache lookup stage (after authorize and admit): a hit, a miss, or a skip."""
+        if self.cache is None:
+            return SKIP
+        return await self.cache.lookup(chat, record.principal)
 
     async def _route_and_attempt(
         self,

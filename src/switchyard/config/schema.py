@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from switchyard.cache.settings import AliasCacheSettings, CacheSettings
 from switchyard.catalog.settings import CatalogSettings
 from switchyard.providers.base import Timeouts
 from switchyard.providers.registry import ProviderConfig
@@ -118,6 +117,10 @@ class ModelAlias(_Section):
         default=False,
         description="continue a stream that broke after its first chunk on the next deployment",
     )
+    cache: AliasCacheSettings | None = Field(
+        default=None,
+        description="the response cache for this alias (with a cache section: on, global TTL)",
+    )
 
 
 class BackoffSettings(_Section):
@@ -151,13 +154,6 @@ class RouterSettings(_Section):
     breaker_store: BreakerStoreSettings = Field(default_factory=BreakerStoreSettings)
 
 
-# Sections DESIGN.md describes whose features are not built yet. Naming one is an error at
-# start-up (a Redis URL that points nowhere must not start fine), never a silent no-op.
-_NOT_BUILT = {
-    "cache": "response caching is not built yet; remove the cache section",
-}
-
-
 class SwitchyardConfig(BaseSettings):
     """The whole config. Environment variables ``SWITCHYARD_<SECTION>__<KEY>`` override the file
     (``SWITCHYARD_SERVER__PORT=9000``, ``SWITCHYARD_PROVIDERS__OPENAI__API_KEY=...``)."""
@@ -172,8 +168,8 @@ class SwitchyardConfig(BaseSettings):
     )
     models: list[ModelAlias] = Field(default_factory=list)
     router: RouterSettings = Field(default_factory=RouterSettings)
-    # declared only to be refused by name (from the file or from SWITCHYARD_CACHE__...)
-    cache: dict[str, Any] | None = Field(default=None, validate_default=False)
+    # the response cache; None: nothing is cached
+    cache: CacheSettings | None = None
     # the usage ledger's and the keys' database; None: no ledger, no virtual keys
     storage: StorageSettings | None = None
     tenants: list[TenantSettings] = Field(default_factory=list)
@@ -190,12 +186,6 @@ class SwitchyardConfig(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # the environment wins over the file, which wins over the defaults
         return (env_settings, init_settings)
-
-    @field_validator("cache", mode="before")
-    @classmethod
-    def _not_built(cls, value: object, info: ValidationInfo) -> object:
-        # called only when the key is given, even empty (the default is not validated)
-        raise PydanticCustomError("not_built", _NOT_BUILT[str(info.field_name)])
 
     @model_validator(mode="after")
     def _references_resolve(self) -> SwitchyardConfig:

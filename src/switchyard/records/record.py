@@ -66,6 +66,7 @@ class RequestRecord:
     error_type: str | None = None  # the taxonomy code of the error the request ended with
     http_status: int = 200
     cache_hit: bool = False  # answered from the response cache
+    cost_saved: Cost | None = None  # a cache hit: what the stored answer had cost
 
     @property
     def request_id(self) -> str:

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from switchyard.config.schema import ServerSettings
 from switchyard.doors.drain import Drain
 from switchyard.doors.http import Authenticator
+from switchyard.doors.native.cache import CacheDoor
 from switchyard.doors.native.operations import OperationsDoor
 from switchyard.doors.openai.routes import OpenAIDoor
 from switchyard.gateway import Gateway
@@ -70,6 +71,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     drain = Drain()
     openai = OpenAIDoor(gateway, settings, drain)
     operations = OperationsDoor(gateway)
+    cache = CacheDoor(gateway, settings.body_timeout_seconds)
     health = Health(gateway, auth, drain)
 
     @asynccontextmanager
@@ -101,6 +103,8 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
             operations.reset_breaker,
             methods=["POST"],
         ),
+        Route("/api/v1/cache/stats", cache.stats, methods=["GET"]),
+        Route("/api/v1/cache/clear", cache.clear, methods=["POST"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
     ]
