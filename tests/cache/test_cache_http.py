@@ -268,7 +268,7 @@ async def test_a_tenant_sees_its_own_stats_and_may_not_clear() -> None:
             assert answer.json()["error"]["code"] == "not_configured"
 
 
-async def test_a_hits_usage_row_costs_nothing_and_records_the_saving(sqlite_url: str) -> None:
+async def test_a_hits_usage_row_costs_nothing_and_records_the_saving(storage_url: str) -> None:
     config = {
         "providers": {"f": {"type": "fake", "reply": "four words of reply"}},
         "models": [
@@ -279,7 +279,7 @@ async def test_a_hits_usage_row_costs_nothing_and_records_the_saving(sqlite_url:
                 ],
             }
         ],
-        "storage": {"url": sqlite_url, "flush_seconds": 0.05},
+        "storage": {"url": storage_url, "flush_seconds": 0.05},
         "cache": {},
     }
     async with Gateway.from_config(config) as gateway:
@@ -288,7 +288,7 @@ async def test_a_hits_usage_row_costs_nothing_and_records_the_saving(sqlite_url:
         stream = gateway.stream(model="smart", messages=HELLO)
         async for _chunk in stream:
             pass
-    (miss, hit, streamed_hit), _ = await read_usage(sqlite_url)
+    (miss, hit, streamed_hit), _ = await read_usage(storage_url)
     expected = (Decimal(3 * 1.5) + Decimal(4 * 2.25)) / 10**6
     assert not miss["cache_hit"] and miss["cost_saved_usd"] is None
     assert miss["cost_usd"] == expected.quantize(Decimal("1e-10"))
