@@ -113,3 +113,10 @@ async def test_clear_by_alias_and_by_tenant() -> None:
     assert (await store.stats("globex", every=False)).entries == 1
     assert await store.clear(alias=None, tenant=None, every=True) == 2
     assert len(store) == 0 and store.bytes == 0
+
+
+def test_the_embedded_defaults_cache_in_memory() -> None:
+    from switchyard.config.load import load_config
+
+    cache = load_config(None, env={}).cache
+    assert cache is not None and (cache.backend, cache.ttl_seconds) == ("memory", 3600)
