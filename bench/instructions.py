@@ -2,6 +2,7 @@
 
     bash bench/setup.sh                                   # nginx, valgrind
     .venv/bin/python bench/instructions.py --baseline REF [--requests 200] [--log]
+    .venv/bin/python bench/instructions.py --cache-miss [--requests 200]
 
 The wall-clock CPU per request of ``bench/run.py`` moves by 10-30 % between runs on a shared
 virtual machine; the number of instructions executed per request does not (the same count
@@ -12,7 +13,9 @@ instructions one request costs, start-up and warm-up cancelled out. The driver c
 app in-process (the guard, the OpenAI door, the Gateway, the openai adapter, aiohttp to the
 bench nginx on 127.0.0.1:18081): uvicorn's HTTP parsing is left out, as it is the same for
 both. ``--log`` serves with the per-request log line on, as ``switchyard serve`` does at
-``info``. Not a test: it takes about a minute per tree and variant.
+``info``. ``--cache-miss`` compares this checkout with itself instead: without a ``cache``
+section and with the in-memory response cache on, every request a new prompt (so every one is
+a cache miss: a lookup, then a store). Not a test: it takes about a minute per tree and variant.
 """
 
 from __future__ import annotations
@@ -79,10 +82,18 @@ async def _one(app: Any, body: bytes) -> None:
         raise SystemExit(f"the gateway answered {sent[0]['status']}")
 
 
-def build_app(log: bool) -> tuple[Any, Any]:
-    """The served app on the bench config, and its log handler when ``log``."""
+def build_app(log: bool, cache: bool = False) -> tuple[Any, Any]:
+    """The served app on the bench config, and its log handler when ``log``; with ``cache``,
+    the in-memory response cache on."""
     from switchyard.gateway import Gateway
     from switchyard.server.app import create_app
+
+    config: Any = CONFIG
+    if cache:
+        from switchyard.cache.settings import CacheSettings
+        from switchyard.config.load import load_config
+
+        config = load_config(CONFIG).model_copy(update={"cache": CacheSettings()})
 
     try:
         from switchyard.records.sinks import LogSink
@@ -90,27 +101,34 @@ def build_app(log: bool) -> tuple[Any, Any]:
     except ImportError:  # a tree from before request records had no log line to turn on
         log = False
     if not log:
-        return create_app(Gateway.from_config(CONFIG)), None
+        return create_app(Gateway.from_config(config)), None
 
     handler = configure_logging("info", open(os.devnull, "w"))
-    return create_app(Gateway.from_config(CONFIG, sinks=[LogSink(lines=handler)])), handler
+    return create_app(Gateway.from_config(config, sinks=[LogSink(lines=handler)])), handler
 
 
-async def drive(app: Any, handler: Any, requests: int, stream: bool) -> None:
-    """WARM_UP requests, then ``requests`` more, through ``app``."""
+async def drive(app: Any, handler: Any, requests: int, stream: bool, unique: bool = False) -> None:
+    """WARM_UP requests, then ``requests`` more, through ``app``; ``unique``: each with a
+    prompt of its own (of the same length)."""
     extra = b',"stream":true' if stream else b""
     model = b"bench-stream" if stream else b"bench"
-    body = b'{"model":"%s","messages":[{"role":"user","content":"hi"}]%s}' % (model, extra)
     async with app.router.lifespan_context(app):
-        for _ in range(WARM_UP + requests):
+        for n in range(WARM_UP + requests):
+            prompt = b"hi %06d" % n if unique else b"hi 000000"
+            body = b'{"model":"%s","messages":[{"role":"user","content":"%s"}]%s}' % (
+                model,
+                prompt,
+                extra,
+            )
             await _one(app, body)
     if handler is not None:
         handler.close()
 
 
-def count(src: Path, requests: int, stream: bool, log: bool) -> int:
-    """Instructions of one run of the driver on ``src`` under callgrind."""
-    args = [str(requests), "stream" if stream else "plain", "log" if log else "nolog"]
+def count(src: Path, requests: int, stream: bool, log: bool, cache: str = "nocache") -> int:
+    """Instructions of one run of the driver on ``src`` under callgrind (``cache``:
+    ``nocache``, or ``miss`` for the memory cache with a new prompt every request)."""
+    args = [str(requests), "stream" if stream else "plain", "log" if log else "nolog", cache]
     done = subprocess.run(
         [
             "valgrind",
@@ -132,8 +150,9 @@ def count(src: Path, requests: int, stream: bool, log: bool) -> int:
     return int(found[-1])
 
 
-def per_request(src: Path, requests: int, stream: bool, log: bool) -> float:
-    return (count(src, requests, stream, log) - count(src, 0, stream, log)) / requests
+def per_request(src: Path, requests: int, stream: bool, log: bool, cache: str = "nocache") -> float:
+    start = count(src, 0, stream, log, cache)
+    return (count(src, requests, stream, log, cache) - start) / requests
 
 
 def main() -> int:
@@ -141,33 +160,56 @@ def main() -> int:
     ap.add_argument("--baseline", metavar="REF", help="the git commit, tag or branch to compare")
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--log", action="store_true", help="with the per-request log line on")
-    ap.add_argument("--drive", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--cache-miss",
+        action="store_true",
+        help="compare this checkout without a cache and with the memory cache, all misses",
+    )
+    ap.add_argument("--drive", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.drive:
-        n, kind, log = args.drive
-        app, handler = build_app(log == "log")
-        asyncio.run(drive(app, handler, int(n), kind == "stream"))
+        n, kind, log, cache = args.drive
+        app, handler = build_app(log == "log", cache == "miss")
+        unique = cache != "nocache-same"
+        asyncio.run(drive(app, handler, int(n), kind == "stream", unique=unique))
         return 0
-    if not args.baseline:
-        ap.error("--baseline REF is required")
     if not 10 <= args.requests <= 2000:
         ap.error("--requests must be in [10, 2000]")
+    if args.cache_miss:
+        return cache_miss(BENCH_DIR.parent / "src", args.requests, args.log)
+    if not args.baseline:
+        ap.error("--baseline REF (or --cache-miss) is required")
     trees = {
         "this checkout": BENCH_DIR.parent / "src",
         args.baseline: baseline_tree(args.baseline) / "src",
     }
+    # a baseline may predate the cache: both trees get the same single prompt, as before
+    cache = "nocache-same"
     print("| tree | request | instructions per request | ratio to " + args.baseline + " |")
     print("|---|---|---:|---:|")
     with Nginx():
         for stream in (False, True):
             counts = {
-                name: per_request(src, args.requests, stream, args.log)
+                name: per_request(src, args.requests, stream, args.log, cache)
                 for name, src in trees.items()
             }
             base = counts[args.baseline]
             for name, value in counts.items():
                 kind = "stream (13 chunks)" if stream else "plain"
                 print(f"| {name} | {kind} | {value:,.0f} | {value / base:.3f} |")
+    return 0
+
+
+def cache_miss(src: Path, requests: int, log: bool) -> int:
+    print("| response cache | request | instructions per request | ratio to no cache |")
+    print("|---|---|---:|---:|")
+    with Nginx():
+        for stream in (False, True):
+            off = per_request(src, requests, stream, log, "nocache")
+            on = per_request(src, requests, stream, log, "miss")
+            kind = "stream (13 chunks)" if stream else "plain"
+            print(f"| off | {kind} | {off:,.0f} | 1.000 |")
+            print(f"| memory, every request a miss | {kind} | {on:,.0f} | {on / off:.3f} |")
     return 0
 
 
