@@ -57,7 +57,7 @@ class CachingStream(ChatStream):
                 self._started = True
                 self._end(error)
                 raise
-            self.cache_status = lookup.status
+            self.cache_status, self.cache_similarity = lookup.status, lookup.similarity
             if lookup.hit is not None:
                 self._started = True
                 self._replay = self._cache.replay(lookup, self._record)

@@ -94,6 +94,7 @@ class ChatStream:
         self.usage: Usage | None = None
         self.failovers: list[StreamFailover] = []
         self.cache_status: CacheStatus | None = None  # the Gateway's cache lookup, if any
+        self.cache_similarity: float | None = None  # a semantic cache hit's
 
     @property
     def served_by(self) -> ServedBy | None:

@@ -153,7 +153,10 @@ class Gateway:
         self.cache: ResponseCache | None = None
         if config.cache is not None:
             self.cache = ResponseCache.build(
-                config.cache, {alias.name: alias.cache for alias in config.models}, clock=clock
+                config.cache,
+                {alias.name: alias.cache for alias in config.models},
+                clock=clock,
+                embed=self._embed_for_cache,
             )
         self._started = False
         self._status = GatewayStatus(
@@ -352,6 +355,14 @@ class Gateway:
         if self.cache is None:
             return SKIP
         return await self.cache.lookup(chat, record.principal)
+
+    async def _embed_for_cache(
+        self, model: str, text: str, principal: Principal
+    ) -> Sequence[float]:
+        """The semantic cache's embedding of ``text``: a request of its own through
+        :meth:`embed` (recorded like any, same caller and request id)."""
+        response = await self.embed(model=model, input=[text], principal=principal)
+        return response.data[0]
 
     async def _route_and_attempt(
         self,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from switchyard import Gateway
-from switchyard.errors import ProviderUnavailable
+from switchyard.errors import ConfigError, ProviderUnavailable
 from switchyard.providers.fake import FakeFailure, FakeProvider
 from switchyard.records.record import RequestRecord
 from switchyard.types import ChatChunk, Principal
@@ -233,6 +233,11 @@ async def test_a_hit_abandoned_by_its_caller_is_recorded_as_cancelled() -> None:
 async def test_without_a_cache_section_nothing_is_cached() -> None:
     cfg = config()
     del cfg["cache"]
+    with pytest.raises(ConfigError) as caught:  # an alias's cache: needs the backend
+        Gateway.from_config(cfg)
+    assert caught.value.problems == [("models[1].cache", "needs a cache section (the backend)")]
+    for alias in cfg["models"]:
+        alias.pop("cache", None)
     async with Gateway.from_config(cfg) as gateway:
         for _ in range(2):
             assert (await gateway.chat(model="smart", messages=HELLO)).cache_status is None

@@ -1,6 +1,5 @@
 """What DESIGN.md describes but is not built yet is refused by name, never silently ignored: the
-semantic cache (``models[].cache.semantic``) at start-up, the ``tags`` request control with a
-400."""
+``tags`` request control with a 400."""
 
 from __future__ import annotations
 
@@ -13,22 +12,12 @@ from tests.e2e.served import ServedGateway, serve
 
 from switchyard import Gateway, InvalidRequest
 from switchyard.config.load import load_config
-from switchyard.errors import ConfigError
 
 CONFIG: dict[str, Any] = {
     "providers": {"f": {"type": "fake", "reply": "hi"}},
     "models": [{"name": "smart", "deployments": [{"provider": "f", "model": "m"}]}],
 }
 HELLO: Any = [{"role": "user", "content": "hello"}]
-SEMANTIC = "the semantic cache is not built yet; remove cache.semantic"
-
-
-@pytest.mark.parametrize("semantic", [{"threshold": 0.95, "embedding_model": "e"}, {}, None])
-def test_the_semantic_cache_fails_start_up_naming_it(semantic: Any) -> None:
-    alias = {**CONFIG["models"][0], "cache": {"semantic": semantic}}
-    with pytest.raises(ConfigError) as caught:
-        Gateway.from_config({**CONFIG, "cache": {}, "models": [alias]})
-    assert caught.value.problems == [("models[0].cache.semantic", SEMANTIC)]
 
 
 def test_without_those_sections_the_config_loads() -> None:

@@ -8,6 +8,7 @@ nothing here awaits, so concurrent requests of one event loop never see a half-m
 from __future__ import annotations
 
 import time
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,21 +44,66 @@ class MemoryStore:
         self._entries: OrderedDict[CacheKey, _Entry] = OrderedDict()
         self._bytes = 0
         self._counters: dict[str | None, StoreStats] = {}
+        # the semantic cache: scope -> entry digest -> (unit vector, expires); scopes in
+        # order of their last addition, max_entries vectors in all
+        self._vectors: OrderedDict[CacheKey, OrderedDict[str, tuple[array[float], float]]] = (
+            OrderedDict()
+        )
+        self._vector_count = 0
 
-    async def fetch(self, key: CacheKey) -> bytes | None:
-        counters = self._counter(key.tenant)
+    async def fetch(self, key: CacheKey, *, count: bool = True) -> bytes | None:
         entry = self._entries.get(key)
         if entry is not None and entry.expires <= self._clock():
             self._drop(key)
             entry = None
-        if entry is None:
+        if entry is not None:
+            self._entries.move_to_end(key)
+        if count:
+            await self.count(
+                key.tenant, hit=entry is not None, saved=None if entry is None else entry.cost
+            )
+        return None if entry is None else entry.blob
+
+    async def count(self, tenant: str | None, *, hit: bool, saved: float | None) -> None:
+        counters = self._counter(tenant)
+        if not hit:
             counters.misses += 1
-            return None
-        self._entries.move_to_end(key)
+            return
         counters.hits += 1
-        if entry.cost is not None:
-            counters.saved_usd += entry.cost
-        return entry.blob
+        if saved is not None:
+            counters.saved_usd += saved
+
+    async def vectors(self, scope: CacheKey) -> list[tuple[str, array[float]]]:
+        kept = self._vectors.get(scope)
+        if not kept:
+            return []
+        now = self._clock()
+        for digest in [d for d, (_, expires) in kept.items() if expires <= now]:
+            del kept[digest]
+            self._vector_count -= 1
+        return [(digest, vector) for digest, (vector, _) in kept.items()]
+
+    async def add_vector(
+        self, scope: CacheKey, digest: str, vector: array[float], ttl: float, limit: int
+    ) -> None:
+        kept = self._vectors.get(scope)
+        if kept is None:
+            kept = self._vectors[scope] = OrderedDict()
+        self._vectors.move_to_end(scope)
+        if digest in kept:
+            del kept[digest]
+            self._vector_count -= 1
+        kept[digest] = (vector, self._clock() + ttl)
+        self._vector_count += 1
+        while len(kept) > limit:
+            kept.popitem(last=False)
+            self._vector_count -= 1
+        while self._vector_count > self.max_entries:
+            oldest_scope, oldest = next(iter(self._vectors.items()))
+            oldest.popitem(last=False)
+            self._vector_count -= 1
+            if not oldest:
+                del self._vectors[oldest_scope]
 
     async def put(self, key: CacheKey, blob: bytes, cost: float | None, ttl: float) -> None:
         size = len(blob) + len(key.alias) + _KEY_OVERHEAD
@@ -90,11 +136,19 @@ class MemoryStore:
         ]
         for key in doomed:
             self._drop(key)
+        for scope in [
+            s
+            for s in self._vectors
+            if (every or s.tenant == tenant) and (alias is None or s.alias == alias)
+        ]:
+            self._vector_count -= len(self._vectors.pop(scope))
         return len(doomed)
 
     async def aclose(self) -> None:
         self._entries.clear()
         self._bytes = 0
+        self._vectors.clear()
+        self._vector_count = 0
 
     def __len__(self) -> int:
         return len(self._entries)

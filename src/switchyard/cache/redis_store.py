@@ -4,7 +4,11 @@ Keys (``prefix`` is ``cache.prefix``, ``switchyard:cache:`` by default):
 
 - ``{prefix}e:{ns}:{alias}:{digest}``: an entry, a hash (``b`` the answer, ``c`` its cost),
   expiring after its TTL (Redis's own expiry: no clock of ours is involved);
-- ``{prefix}s:{ns}``: a namespace's counters, a hash (``hits``, ``misses``, ``saved``).
+- ``{prefix}s:{ns}``: a namespace's counters, a hash (``hits``, ``misses``, ``saved``);
+- ``{prefix}v:{ns}:{alias}:{context}``: the semantic cache's vectors of one conversation
+  context, a hash (entry digest -> its expiry time and float32 unit vector), at most the
+  alias's ``semantic.max_entries`` of them (a search reads them all: a bounded scan; the
+  RediSearch module is not used).
 
 ``ns`` is ``-`` for the admin's namespace and the tenant's name in hex otherwise, ``alias`` the
 first 16 hex digits of the alias's sha256: neither can hold a glob character, so clearing an
@@ -24,7 +28,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import struct
 import time
+from array import array
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,8 +43,10 @@ from switchyard.errors import StorageUnavailable
 
 logger = logging.getLogger("switchyard.cache")
 
+# ARGV[1]: '1' counts the hit or miss
 _FETCH = """
 local r = redis.call('HMGET', KEYS[1], 'b', 'c')
+if ARGV[1] ~= '1' then return r[1] end
 if r[1] then
   redis.call('HINCRBY', KEYS[2], 'hits', 1)
   if r[2] and r[2] ~= '' then redis.call('HINCRBYFLOAT', KEYS[2], 'saved', r[2]) end
@@ -47,6 +55,7 @@ end
 redis.call('HINCRBY', KEYS[2], 'misses', 1)
 return false
 """
+_EXPIRY = struct.Struct("<d")  # a vector's expiry (unix seconds), before its float32 values
 
 _SCAN_BATCH = 500
 _SCAN_LIMIT = 1_000_000  # keys looked at by one stats or clear call at most
@@ -94,15 +103,71 @@ class RedisStore:
 
     # -- the request path (fails open) ----------------------------------------------------------
 
-    async def fetch(self, key: CacheKey) -> bytes | None:
+    def _vector_key(self, scope: CacheKey) -> str:
+        return f"{self.prefix}v:{_namespace(scope.tenant)}:{_alias_tag(scope.alias)}:{scope.digest}"
+
+    async def fetch(self, key: CacheKey, *, count: bool = True) -> bytes | None:
         if self._skipping():
             return None
+        keys = [self.entry_key(key), self._stats_key(key.tenant)]
         try:
-            blob = await self._fetch([self.entry_key(key), self._stats_key(key.tenant)], [])
+            blob = await self._fetch(keys, ["1" if count else "0"])
         except (RedisError, OSError) as exc:
             self._unreachable(exc)
             return None
         return blob if isinstance(blob, bytes) else None
+
+    async def count(self, tenant: str | None, *, hit: bool, saved: float | None) -> None:
+        if self._skipping():
+            return
+        name = self._stats_key(tenant)
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.hincrby(name, "hits" if hit else "misses", 1)
+                if hit and saved:
+                    pipe.hincrbyfloat(name, "saved", saved)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._unreachable(exc)
+
+    async def vectors(self, scope: CacheKey) -> list[tuple[str, array[float]]]:
+        if self._skipping():
+            return []
+        try:
+            rows: dict[Any, Any] = await self.client.hgetall(self._vector_key(scope))
+        except (RedisError, OSError) as exc:
+            self._unreachable(exc)
+            return []
+        now, found = time.time(), []
+        for digest, value in rows.items():
+            if len(value) > _EXPIRY.size and _EXPIRY.unpack_from(value)[0] > now:
+                vector = array("f")
+                vector.frombytes(value[_EXPIRY.size :])
+                found.append((digest.decode(), vector))
+        return found
+
+    async def add_vector(
+        self, scope: CacheKey, digest: str, vector: array[float], ttl: float, limit: int
+    ) -> None:
+        if self._skipping():
+            return
+        name, ms = self._vector_key(scope), max(int(ttl * 1000), 1)
+        value = _EXPIRY.pack(time.time() + ttl) + vector.tobytes()
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.hset(name, digest, value)
+                pipe.pexpire(name, ms, nx=True)
+                pipe.pexpire(name, ms, gt=True)
+                pipe.hlen(name)
+                *_, size = await pipe.execute()
+            if int(size) > limit:  # the oldest (soonest to expire) go first
+                rows: dict[Any, Any] = await self.client.hgetall(name)
+                by_expiry = sorted(rows, key=lambda d: _EXPIRY.unpack_from(rows[d])[0])
+                surplus = by_expiry[: len(rows) - limit]
+                if surplus:
+                    await self.client.hdel(name, *surplus)
+        except (RedisError, OSError) as exc:
+            self._unreachable(exc)
 
     async def put(self, key: CacheKey, blob: bytes, cost: float | None, ttl: float) -> None:
         if self._skipping():
@@ -147,6 +212,9 @@ class RedisStore:
             removed = 0
             for start in range(0, len(names), _SCAN_BATCH):
                 removed += int(await self.client.unlink(*names[start : start + _SCAN_BATCH]))
+            vectors = await self._scan(f"{self.prefix}v:{ns}:{tag}:*")
+            for start in range(0, len(vectors), _SCAN_BATCH):
+                await self.client.unlink(*vectors[start : start + _SCAN_BATCH])
         except (RedisError, OSError) as exc:
             raise self._unavailable(exc) from exc
         return removed

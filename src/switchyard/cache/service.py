@@ -6,6 +6,13 @@ not say ``cache: {enabled: false}``, it asks for one choice (``n`` unset or 1), 
 request did not say ``no_cache`` (then it is still stored, unless ``no_store``). The TTL of a
 stored answer is the request's ``ttl``, else the alias's ``ttl_seconds``, else the global one.
 
+**Semantic cache** (``cache: {semantic: ...}`` on an alias): after an exact miss, the last user
+message(s) are embedded through the Gateway's own embed path (``embed``: the configured
+embedding alias, its usage recorded like any request's) and compared with the vectors of the
+answers stored for the same context (see :mod:`switchyard.cache.vectors`) in the caller's
+namespace only; the most similar at or above ``threshold`` answers, with its similarity. An
+embedding that fails is logged (at most once a minute) and the request goes on as a miss.
+
 A hit is an answer like any other for the caller, and for the record: ``cache_hit`` true,
 provider and model of the stored answer, cost 0, ``cost_saved`` what the answer had cost, no
 tokens used (nothing was asked of any upstream, so no limit's token count and no budget is
@@ -15,19 +22,26 @@ charged) and the gateway's own latency.
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from switchyard.cache.entry import CachedAnswer
 from switchyard.cache.keys import CacheKey, cache_key
 from switchyard.cache.memory import MemoryStore
-from switchyard.cache.settings import AliasCacheSettings, CacheSettings
+from switchyard.cache.settings import AliasCacheSettings, CacheSettings, SemanticSettings
 from switchyard.cache.store import CacheStore, StoreStats
+from switchyard.cache.vectors import Vector, best_match, scope_of, semantic_text, unit
+from switchyard.errors import SwitchyardError
 from switchyard.records.record import RequestRecord
 from switchyard.types import CacheStatus, ChatChunk, ChatRequest, ChatResponse, Cost, Principal
 
 log = logging.getLogger("switchyard.cache")
+
+# (embedding model, text, the caller) -> the text's embedding, through the Gateway's embed path
+Embed = Callable[[str, str, Principal], Awaitable[Sequence[float]]]
+_LOG_INTERVAL = 60.0
 
 
 @dataclass(slots=True)
@@ -38,6 +52,10 @@ class CacheLookup:
     key: CacheKey | None = None
     hit: CachedAnswer | None = None
     ttl: float = 0.0  # seconds a stored answer is kept; 0: do not store
+    similarity: float | None = None  # a semantic hit's
+    vector: Vector | None = None  # the semantic cache's: stored with the answer
+    scope: CacheKey | None = None
+    semantic: SemanticSettings | None = None
 
     @property
     def stores(self) -> bool:
@@ -67,10 +85,14 @@ class ResponseCache:
         settings: CacheSettings,
         store: CacheStore,
         aliases: Mapping[str, AliasCacheSettings | None] | None = None,
+        *,
+        embed: Embed | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self._aliases = dict(aliases or {})
+        self._embed = embed
+        self._embed_logged_at = -math.inf
 
     @classmethod
     def build(
@@ -79,6 +101,7 @@ class ResponseCache:
         aliases: Mapping[str, AliasCacheSettings | None] | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        embed: Embed | None = None,
     ) -> ResponseCache:
         store: CacheStore
         if settings.backend == "redis":
@@ -92,7 +115,7 @@ class ResponseCache:
             store = MemoryStore(
                 max_entries=settings.max_entries, max_bytes=settings.max_bytes, clock=clock
             )
-        return cls(settings, store, aliases)
+        return cls(settings, store, aliases, embed=embed)
 
     @property
     def backend(self) -> str:
@@ -110,9 +133,57 @@ class ResponseCache:
             ttl = 0.0
         if control is not None and control.no_cache:
             return CacheLookup("skip", key, None, ttl)
-        blob = await self.store.fetch(key)
+        alias = self._aliases.get(request.model)
+        semantic = alias.semantic if alias is not None else None
+        blob = await self.store.fetch(key, count=semantic is None)
         hit = CachedAnswer.decode(blob) if blob is not None else None
-        return CacheLookup("hit" if hit is not None else "miss", key, hit, ttl)
+        if semantic is None:
+            return CacheLookup("hit" if hit is not None else "miss", key, hit, ttl)
+        lookup = CacheLookup("miss", key, hit, ttl, semantic=semantic)
+        if hit is None:
+            await self._semantic(request, principal, lookup, semantic)
+        if lookup.hit is not None:
+            lookup.status = "hit"
+        saved = None if lookup.hit is None else lookup.hit.cost
+        await self.store.count(key.tenant, hit=lookup.hit is not None, saved=saved)
+        return lookup
+
+    async def _semantic(
+        self,
+        request: ChatRequest,
+        principal: Principal,
+        lookup: CacheLookup,
+        semantic: SemanticSettings,
+    ) -> None:
+        """Look for a similar request's answer; note the vector for the store stage."""
+        compared = semantic_text(request)
+        if compared is None or self._embed is None:
+            return
+        text, context = compared
+        try:
+            vector = unit(await self._embed(semantic.embedding_model, text, principal))
+        except SwitchyardError as exc:
+            now = time.monotonic()
+            if now - self._embed_logged_at >= _LOG_INTERVAL:
+                self._embed_logged_at = now
+                log.warning(
+                    "semantic cache: embedding with %r failed (%s); looked up exactly only",
+                    semantic.embedding_model,
+                    exc.code,
+                )
+            return
+        if vector is None:
+            return
+        lookup.vector, lookup.scope = vector, scope_of(context, principal.tenant)
+        found = best_match(vector, await self.store.vectors(lookup.scope), semantic.threshold)
+        if found is None:
+            return
+        digest, similarity = found
+        assert lookup.key is not None
+        blob = await self.store.fetch(lookup.key._replace(digest=digest), count=False)
+        hit = CachedAnswer.decode(blob) if blob is not None else None
+        if hit is not None:
+            lookup.hit, lookup.similarity = hit, similarity
 
     def _ttl(self, request: ChatRequest) -> float | None:
         """The TTL of this request's answer; None: the cache is off for it."""
@@ -134,7 +205,9 @@ class ResponseCache:
         """A plain reply from the hit; notes the hit on ``record``."""
         assert lookup.hit is not None
         note_hit(lookup.hit, record)
-        return lookup.hit.response(_response_id(record), int(time.time()))
+        response = lookup.hit.response(_response_id(record), int(time.time()))
+        response.cache_similarity = lookup.similarity
+        return response
 
     def replay(self, lookup: CacheLookup, record: RequestRecord) -> list[ChatChunk]:
         """A stream's chunks from the hit; notes the hit on ``record``."""
@@ -165,6 +238,14 @@ class ResponseCache:
         if len(blob) > self.settings.max_entry_bytes:
             return
         await self.store.put(lookup.key, blob, answer.cost, lookup.ttl)
+        if lookup.vector is not None and lookup.scope is not None and lookup.semantic:
+            await self.store.add_vector(
+                lookup.scope,
+                lookup.key.digest,
+                lookup.vector,
+                lookup.ttl,
+                lookup.semantic.max_entries,
+            )
 
     # -- operations -----------------------------------------------------------------------------
 

@@ -3,10 +3,9 @@ money"): where answers are kept, for how long, and how much of them."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class CacheSettings(BaseModel):
@@ -43,23 +42,37 @@ class CacheSettings(BaseModel):
         return self
 
 
+class SemanticSettings(BaseModel):
+    """``cache: {semantic: ...}`` on an alias: a request whose exact answer is not cached may be
+    answered with the cached answer of a request that differs only in its last user
+    message(s), when their embeddings are at least ``threshold`` alike (cosine similarity)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: float = Field(default=0.95, gt=0, le=1)
+    embedding_model: str = Field(
+        default="local-embed",
+        min_length=1,
+        description="an embedding alias (or provider/model) of this config",
+    )
+    max_entries: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="vectors searched per tenant and conversation at most (oldest out first)",
+    )
+
+
 class AliasCacheSettings(BaseModel):
     """A model alias's ``cache:``: ``enabled: false`` leaves the alias out of the cache;
-    ``ttl_seconds`` overrides the global TTL for its answers."""
+    ``ttl_seconds`` overrides the global TTL for its answers; ``semantic`` turns on the
+    semantic cache for it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
     ttl_seconds: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-    # declared only to be refused by name until the semantic cache is built
-    semantic: dict[str, Any] | None = Field(default=None, validate_default=False)
-
-    @field_validator("semantic", mode="before")
-    @classmethod
-    def _not_built(cls, value: object) -> object:
-        raise PydanticCustomError(
-            "not_built", "the semantic cache is not built yet; remove cache.semantic"
-        )
+    semantic: SemanticSettings | None = None
 
 
-__all__ = ["AliasCacheSettings", "CacheSettings"]
+__all__ = ["AliasCacheSettings", "CacheSettings", "SemanticSettings"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,7 +32,18 @@ class CacheStore(Protocol):
     backend: str
     errors: int  # operations that failed and were skipped (fail open)
 
-    async def fetch(self, key: CacheKey) -> bytes | None: ...
+    async def fetch(self, key: CacheKey, *, count: bool = True) -> bytes | None:
+        """The entry's bytes; ``count`` False leaves the counting to :meth:`count`."""
+
+    async def count(self, tenant: str | None, *, hit: bool, saved: float | None) -> None: ...
+
+    async def vectors(self, scope: CacheKey) -> list[tuple[str, array[float]]]:
+        """The semantic cache's live vectors in ``scope``: (entry digest, unit vector)."""
+
+    async def add_vector(
+        self, scope: CacheKey, digest: str, vector: array[float], ttl: float, limit: int
+    ) -> None:
+        """Keep at most ``limit`` vectors in ``scope`` (the oldest go first)."""
 
     async def put(self, key: CacheKey, blob: bytes, cost: float | None, ttl: float) -> None: ...
 
@@ -39,8 +51,8 @@ class CacheStore(Protocol):
         """One tenant's namespace (None: the admin's), or ``every`` namespace together."""
 
     async def clear(self, *, alias: str | None, tenant: str | None, every: bool) -> int:
-        """Remove entries (of ``alias`` only, when given) in one namespace or in ``every``
-        one; the number removed. Counters are history and stay."""
+        """Remove entries and their vectors (of ``alias`` only, when given) in one namespace
+        or in ``every`` one; the number of entries removed. Counters are history and stay."""
 
     async def aclose(self) -> None: ...
 

@@ -206,6 +206,18 @@ class SwitchyardConfig(BaseSettings):
                         f"models[{i}].deployments[{j}].provider: unknown provider "
                         f"{deployment.provider!r} (configured: {known})"
                     )
+        for i, alias in enumerate(self.models):
+            cache = alias.cache
+            if cache is not None and self.cache is None:
+                raise ValueError(f"models[{i}].cache: needs a cache section (the backend)")
+            semantic = cache.semantic if cache is not None else None
+            if semantic is not None:
+                embedder = semantic.embedding_model
+                provider = embedder.split("/", 1)[0] if "/" in embedder else None
+                if embedder not in seen and provider not in self.providers:
+                    raise ValueError(
+                        f"models[{i}].cache.semantic.embedding_model: unknown alias {embedder!r}"
+                    )
         if self.tenants and self.storage is None:
             raise ValueError("tenants: need a storage section (their keys are stored there)")
         names: set[str] = set()

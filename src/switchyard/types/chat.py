@@ -210,6 +210,7 @@ class ChatResponse(_Model):
     system_fingerprint: str | None = None
     served_by: ServedBy | None = None
     cache_status: CacheStatus | None = None  # None: no response cache configured
+    cache_similarity: float | None = None  # a semantic cache hit's cosine similarity
 
     @property
     def message(self) -> Message:

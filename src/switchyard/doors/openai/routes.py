@@ -77,6 +77,8 @@ class OpenAIDoor:
         headers = context.headers(response.served_by)
         if response.cache_status is not None:
             headers["x-switchyard-cache"] = response.cache_status
+        if response.cache_similarity is not None:
+            headers["x-switchyard-cache-similarity"] = f"{response.cache_similarity:.4f}"
         return Response(
             orjson.dumps(response_to_openai(response)), media_type=JSON, headers=headers
         )
@@ -92,6 +94,8 @@ class OpenAIDoor:
         headers = {**_SSE_HEADERS, **context.headers(stream.served_by)}
         if stream.cache_status is not None:
             headers["x-switchyard-cache"] = stream.cache_status
+        if stream.cache_similarity is not None:
+            headers["x-switchyard-cache-similarity"] = f"{stream.cache_similarity:.4f}"
         return StreamingResponse(
             _sse(stream, include_usage, context, self.drain),
             media_type="text/event-stream",
