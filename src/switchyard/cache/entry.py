@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from pydantic import TypeAdapter
 
 from switchyard.types import (
     ChatChunk,
@@ -24,12 +25,13 @@ from switchyard.types import (
     Message,
     ServedBy,
     ToolCall,
-    ToolCallDelta,
     Usage,
 )
 
 _VERSION = 1
 _CHUNK_FIELDS = {"id", "created", "cost", "failover"}  # per request, never stored
+_CHUNKS = TypeAdapter(list[ChatChunk])
+_STORED = {"__all__": _CHUNK_FIELDS}
 
 
 @dataclass(slots=True)
@@ -41,50 +43,48 @@ class CachedAnswer:
 
     # -- from an answer ---------------------------------------------------------------------
 
-    @classmethod
-    def of_response(cls, response: ChatResponse) -> CachedAnswer:
+    @staticmethod
+    def encode_response(response: ChatResponse) -> bytes:
+        """A plain answer's bytes: the one chunk a stream of it would carry (what
+        :meth:`decode` reads back), built without a :class:`ChatChunk` on the way."""
         choice = response.choices[0]
         message = choice.message
-        calls = message.tool_calls or []
-        chunk = ChatChunk(
-            id=response.id,
-            created=response.created,
-            model=response.model,
-            role="assistant",
-            text=message.text() if message.content is not None else None,
-            reasoning=message.reasoning,
-            refusal=message.refusal,
-            tool_calls=[
-                ToolCallDelta(index=n, id=call.id, name=call.name, arguments=call.arguments)
-                for n, call in enumerate(calls)
+        chunk: dict[str, Any] = {"model": response.model, "role": "assistant"}
+        if message.content is not None:
+            chunk["text"] = message.text()
+        if message.reasoning is not None:
+            chunk["reasoning"] = message.reasoning
+        if message.refusal is not None:
+            chunk["refusal"] = message.refusal
+        if message.tool_calls:
+            chunk["tool_calls"] = [
+                {"index": n, "id": call.id, "name": call.name, "arguments": call.arguments}
+                for n, call in enumerate(message.tool_calls)
             ]
-            or None,
-            finish_reason=choice.finish_reason,
-            usage=response.usage,
-            system_fingerprint=response.system_fingerprint,
-        )
+        if choice.finish_reason is not None:
+            chunk["finish_reason"] = choice.finish_reason
+        chunk["usage"] = response.usage.model_dump()
+        if response.system_fingerprint is not None:
+            chunk["system_fingerprint"] = response.system_fingerprint
         served = response.served_by
-        return cls(
-            provider=response.provider,
-            model=served.model if served is not None else response.model,
-            cost=None if response.cost is None else response.cost.total,
-            chunks=[chunk],
+        return orjson.dumps(
+            {
+                "v": _VERSION,
+                "provider": response.provider,
+                "model": served.model if served is not None else response.model,
+                "cost": None if response.cost is None else response.cost.total,
+                "chunks": [chunk],
+            }
         )
 
     # -- bytes ------------------------------------------------------------------------------
 
     def encode(self) -> bytes:
-        return orjson.dumps(
-            {
-                "v": _VERSION,
-                "provider": self.provider,
-                "model": self.model,
-                "cost": self.cost,
-                "chunks": [
-                    c.model_dump(exclude=_CHUNK_FIELDS, exclude_none=True) for c in self.chunks
-                ],
-            }
+        head = orjson.dumps(
+            {"v": _VERSION, "provider": self.provider, "model": self.model, "cost": self.cost}
         )
+        chunks = _CHUNKS.dump_json(self.chunks, exclude=_STORED, exclude_none=True)
+        return head[:-1] + b',"chunks":' + chunks + b"}"
 
     @classmethod
     def decode(cls, blob: bytes) -> CachedAnswer | None:

@@ -14,8 +14,6 @@ from __future__ import annotations
 import hashlib
 from typing import NamedTuple
 
-import orjson
-
 from switchyard.types import ChatRequest
 
 # the request fields that make the answer (ChatRequest field names)
@@ -51,15 +49,16 @@ class CacheKey(NamedTuple):
 
 
 def cache_key(request: ChatRequest, tenant: str | None) -> CacheKey:
-    fields = request.model_dump(include=ANSWER_FIELDS, exclude_none=True, by_alias=True)
-    extra = fields.get("extra")
-    if extra is not None:
-        extra = {k: v for k, v in extra.items() if k not in _NOT_ANSWER_EXTRA}
-        if extra:
-            fields["extra"] = extra
-        else:
-            del fields["extra"]
-    blob = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    """The fields are serialized in their declared order (objects inside them, such as a
+    tool's parameters, in the order the client sent them: a reordered object is another key,
+    a miss, never a wrong answer)."""
+    extra = request.extra
+    if extra is not None and not _NOT_ANSWER_EXTRA.isdisjoint(extra):
+        kept = {k: v for k, v in extra.items() if k not in _NOT_ANSWER_EXTRA}
+        request = request.model_copy(update={"extra": kept or None})
+    blob = request.__pydantic_serializer__.to_json(
+        request, include=ANSWER_FIELDS, exclude_none=True
+    )
     return CacheKey(tenant, request.model, hashlib.sha256(blob).hexdigest())
 
 

@@ -219,7 +219,8 @@ class ResponseCache:
 
     async def store_response(self, lookup: CacheLookup, response: ChatResponse) -> None:
         if lookup.stores and len(response.choices) == 1:
-            await self._put(lookup, CachedAnswer.of_response(response))
+            cost = None if response.cost is None else response.cost.total
+            await self._put(lookup, CachedAnswer.encode_response(response), cost)
 
     async def store_chunks(
         self, lookup: CacheLookup, chunks: Sequence[ChatChunk], record: RequestRecord
@@ -228,16 +229,14 @@ class ResponseCache:
         if not lookup.stores or not chunks or record.provider is None:
             return
         cost = None if record.cost is None else record.cost.total
-        await self._put(
-            lookup, CachedAnswer(record.provider, record.model or "", cost, list(chunks))
-        )
+        answer = CachedAnswer(record.provider, record.model or "", cost, list(chunks))
+        await self._put(lookup, answer.encode(), cost)
 
-    async def _put(self, lookup: CacheLookup, answer: CachedAnswer) -> None:
+    async def _put(self, lookup: CacheLookup, blob: bytes, cost: float | None) -> None:
         assert lookup.key is not None
-        blob = answer.encode()
         if len(blob) > self.settings.max_entry_bytes:
             return
-        await self.store.put(lookup.key, blob, answer.cost, lookup.ttl)
+        await self.store.put(lookup.key, blob, cost, lookup.ttl)
         if lookup.vector is not None and lookup.scope is not None and lookup.semantic:
             await self.store.add_vector(
                 lookup.scope,
