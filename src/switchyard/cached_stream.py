@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from switchyard.cache.service import CacheLookup, ResponseCache
-from switchyard.chat_stream import ChatStream, StreamLifecycle, close_stream
+from switchyard.chat_stream import ChatStream, Leg, StreamLifecycle, close_stream
 from switchyard.records.record import RequestRecord
 from switchyard.types import ChatChunk, ServedBy
 
@@ -69,21 +69,32 @@ class CachingStream(ChatStream):
                 self._kept = []
         await super().start()
 
-    async def _relay(self) -> AsyncIterator[ChatChunk]:
-        await self.start()
+    def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        if self._lookup is None:  # not started yet: start, then relay or replay
+            return self._start_then_relay()
         if self._replay is not None:
-            async for chunk in self._replayed(self._replay):
-                yield chunk
-            return
-        relay = super()._relay()
+            return self._replayed(self._replay)
+        return self._relay()  # the plain relay: chunks are kept by _account
+
+    async def _start_then_relay(self) -> AsyncIterator[ChatChunk]:
+        """For a caller that iterates without calling :meth:`start` first (the doors call it,
+        so they iterate the relay or the replay itself, without this extra layer)."""
+        await self.start()
+        inner = self.__aiter__()
         try:
-            async for chunk in relay:
-                if self._kept is not None:
-                    self._keep(chunk)
+            async for chunk in inner:
                 yield chunk
         finally:
-            await close_stream(relay)
-        # only reached when the stream ended normally: the record stage has run
+            await close_stream(inner)
+
+    def _account(self, leg: Leg, chunk: ChatChunk) -> ChatChunk:
+        chunk = super()._account(leg, chunk)
+        if self._kept is not None:
+            self._keep(chunk)
+        return chunk
+
+    async def _completed(self) -> None:
+        """The stream ended normally and was recorded (record, then cache store)."""
         if self._kept is not None and self._lookup is not None:
             if self._record.status == "success":
                 await self._cache.store_chunks(self._lookup, self._kept, self._record)

@@ -135,6 +135,11 @@ class ChatStream:
         finally:
             self._end(error)
             await self.aclose()
+        await self._completed()  # only reached when the stream ended normally
+
+    async def _completed(self) -> None:
+        """The stream ended normally and its record was written (a subclass's hook: the
+        response cache stores the stream here)."""
 
     def _current(self) -> Leg:
         assert self._leg is not None, "start() opens the first leg"
