@@ -2,7 +2,7 @@
 
     bash bench/setup.sh                                   # nginx, valgrind
     .venv/bin/python bench/instructions.py --baseline REF [--requests 200] [--log]
-    .venv/bin/python bench/instructions.py --cache-miss [--requests 200]
+    .venv/bin/python bench/instructions.py --cache [--requests 200]
 
 The wall-clock CPU per request of ``bench/run.py`` moves by 10-30 % between runs on a shared
 virtual machine; the number of instructions executed per request does not (the same count
@@ -13,9 +13,10 @@ instructions one request costs, start-up and warm-up cancelled out. The driver c
 app in-process (the guard, the OpenAI door, the Gateway, the openai adapter, aiohttp to the
 bench nginx on 127.0.0.1:18081): uvicorn's HTTP parsing is left out, as it is the same for
 both. ``--log`` serves with the per-request log line on, as ``switchyard serve`` does at
-``info``. ``--cache-miss`` compares this checkout with itself instead: without a ``cache``
-section and with the in-memory response cache on, every request a new prompt (so every one is
-a cache miss: a lookup, then a store). Not a test: it takes about a minute per tree and variant.
+``info``. ``--cache`` compares this checkout with itself instead: without a ``cache`` section
+and with the in-memory response cache on, every request a new prompt (so every one is a cache
+miss: a lookup, then a store), then every request the same prompt (all hits after the first).
+Not a test: it takes about a minute per tree and variant.
 """
 
 from __future__ import annotations
@@ -161,24 +162,24 @@ def main() -> int:
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--log", action="store_true", help="with the per-request log line on")
     ap.add_argument(
-        "--cache-miss",
+        "--cache",
         action="store_true",
-        help="compare this checkout without a cache and with the memory cache, all misses",
+        help="this checkout without a cache and with the memory cache: all misses, all hits",
     )
     ap.add_argument("--drive", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.drive:
         n, kind, log, cache = args.drive
-        app, handler = build_app(log == "log", cache == "miss")
-        unique = cache != "nocache-same"
+        app, handler = build_app(log == "log", cache in ("miss", "hit"))
+        unique = cache not in ("nocache-same", "hit")
         asyncio.run(drive(app, handler, int(n), kind == "stream", unique=unique))
         return 0
     if not 10 <= args.requests <= 2000:
         ap.error("--requests must be in [10, 2000]")
-    if args.cache_miss:
-        return cache_miss(BENCH_DIR.parent / "src", args.requests, args.log)
+    if args.cache:
+        return cache_rows(BENCH_DIR.parent / "src", args.requests, args.log)
     if not args.baseline:
-        ap.error("--baseline REF (or --cache-miss) is required")
+        ap.error("--baseline REF (or --cache) is required")
     trees = {
         "this checkout": BENCH_DIR.parent / "src",
         args.baseline: baseline_tree(args.baseline) / "src",
@@ -200,16 +201,20 @@ def main() -> int:
     return 0
 
 
-def cache_miss(src: Path, requests: int, log: bool) -> int:
+def cache_rows(src: Path, requests: int, log: bool) -> int:
     print("| response cache | request | instructions per request | ratio to no cache |")
     print("|---|---|---:|---:|")
     with Nginx():
         for stream in (False, True):
-            off = per_request(src, requests, stream, log, "nocache")
-            on = per_request(src, requests, stream, log, "miss")
             kind = "stream (13 chunks)" if stream else "plain"
-            print(f"| off | {kind} | {off:,.0f} | 1.000 |")
-            print(f"| memory, every request a miss | {kind} | {on:,.0f} | {on / off:.3f} |")
+            for prompts, cached, label in (
+                ("nocache", "miss", "every request a miss"),
+                ("nocache-same", "hit", "every request a hit"),
+            ):
+                off = per_request(src, requests, stream, log, prompts)
+                on = per_request(src, requests, stream, log, cached)
+                print(f"| off | {kind} | {off:,.0f} | 1.000 |")
+                print(f"| memory, {label} | {kind} | {on:,.0f} | {on / off:.3f} |")
     return 0
 
 
