@@ -3,6 +3,7 @@
     bash bench/setup.sh                                   # nginx, valgrind
     .venv/bin/python bench/instructions.py --baseline REF [--requests 200] [--log]
     .venv/bin/python bench/instructions.py --key [--requests 200]   # the cost of a virtual key
+    .venv/bin/python bench/instructions.py --cache [--requests 200]
 
 The wall-clock CPU per request of ``bench/run.py`` moves by 10-30 % between runs on a shared
 virtual machine; the number of instructions executed per request does not (the same count
@@ -22,6 +23,10 @@ master key, then the same with a virtual key (created in the driver before the w
 cache TTL raised so the measured requests take the key cache's hit path, as all but one request
 per key per ``key_cache_seconds`` do in service). The last two rows differ only in the
 credential: their difference is what a virtual key costs per request.
+``info``. ``--cache`` compares this checkout with itself instead: without a ``cache`` section
+and with the in-memory response cache on, every request a new prompt (so every one is a cache
+miss: a lookup, then a store), then every request the same prompt (all hits after the first).
+Not a test: it takes about a minute per tree and variant.
 """
 
 from __future__ import annotations
@@ -95,12 +100,15 @@ async def _one(app: Any, body: bytes, key: bytes = KEY) -> None:
         raise SystemExit(f"the gateway answered {sent[0]['status']}")
 
 
-def build_app(log: bool, auth: str = "master") -> tuple[Any, Any]:
+def build_app(log: bool, auth: str = "master", cache: bool = False) -> tuple[Any, Any]:
     """The served app on the bench config, and its log handler when ``log``; with ``storage``
-    on (a fresh SQLite file, one tenant) unless ``auth`` is ``master``."""
+    on (a fresh SQLite file, one tenant) unless ``auth`` is ``master``; with ``cache``, the
+    in-memory response cache on."""
+    from switchyard.config.load import load_config
     from switchyard.gateway import Gateway
     from switchyard.server.app import create_app
 
+    config: Any = CONFIG
     if auth != "master":
         import tempfile
 
@@ -112,6 +120,10 @@ def build_app(log: bool, auth: str = "master") -> tuple[Any, Any]:
         config["storage"] = {"url": f"sqlite+aiosqlite:///{database}", "flush_seconds": 3600}
         config["tenants"] = [{"name": "bench"}]
         return create_app(Gateway.from_config(config)), None
+    if cache:
+        from switchyard.cache.settings import CacheSettings
+
+        config = load_config(CONFIG).model_copy(update={"cache": CacheSettings()})
 
     try:
         from switchyard.records.sinks import LogSink
@@ -119,18 +131,19 @@ def build_app(log: bool, auth: str = "master") -> tuple[Any, Any]:
     except ImportError:  # a tree from before request records had no log line to turn on
         log = False
     if not log:
-        return create_app(Gateway.from_config(CONFIG)), None
+        return create_app(Gateway.from_config(config)), None
 
     handler = configure_logging("info", open(os.devnull, "w"))
-    return create_app(Gateway.from_config(CONFIG, sinks=[LogSink(lines=handler)])), handler
+    return create_app(Gateway.from_config(config, sinks=[LogSink(lines=handler)])), handler
 
 
-async def drive(app: Any, handler: Any, requests: int, stream: bool, auth: str = "master") -> None:
+async def drive(
+    app: Any, handler: Any, requests: int, stream: bool, auth: str = "master", unique: bool = False
+) -> None:
     """WARM_UP requests, then ``requests`` more, through ``app`` (with a virtual key made
-    first when ``auth`` is ``key``)."""
+    first when ``auth`` is ``key``); ``unique``: each with a prompt of its own (same length)."""
     extra = b',"stream":true' if stream else b""
     model = b"bench-stream" if stream else b"bench"
-    body = b'{"model":"%s","messages":[{"role":"user","content":"hi"}]%s}' % (model, extra)
     async with app.router.lifespan_context(app):
         key = KEY
         if auth == "key":
@@ -142,15 +155,24 @@ async def drive(app: Any, handler: Any, requests: int, stream: bool, auth: str =
             # one lookup in the warm-up, then the cache's hit path: a callgrind run is slower
             # than any key_cache_seconds, whose refreshes would make the count depend on time
             gateway.keyring.ttl = 3600.0
-        for _ in range(WARM_UP + requests):
+        for n in range(WARM_UP + requests):
+            prompt = b"hi %06d" % n if unique else b"hi 000000"
+            body = b'{"model":"%s","messages":[{"role":"user","content":"%s"}]%s}' % (
+                model,
+                prompt,
+                extra,
+            )
             await _one(app, body, key)
     if handler is not None:
         handler.close()
 
 
-def count(src: Path, requests: int, stream: bool, log: bool, auth: str = "master") -> int:
-    """Instructions of one run of the driver on ``src`` under callgrind."""
-    args = [str(requests), "stream" if stream else "plain", "log" if log else "nolog", auth]
+def count(
+    src: Path, requests: int, stream: bool, log: bool, auth: str = "master", cache: str = "nocache"
+) -> int:
+    """Instructions of one run of the driver on ``src`` under callgrind (``cache``:
+    ``nocache``, or ``miss`` for the memory cache with a new prompt every request)."""
+    args = [str(requests), "stream" if stream else "plain", "log" if log else "nolog", auth, cache]
     done = subprocess.run(
         [
             "valgrind",
@@ -172,8 +194,11 @@ def count(src: Path, requests: int, stream: bool, log: bool, auth: str = "master
     return int(found[-1])
 
 
-def per_request(src: Path, requests: int, stream: bool, log: bool, auth: str = "master") -> float:
-    return (count(src, requests, stream, log, auth) - count(src, 0, stream, log, auth)) / requests
+def per_request(
+    src: Path, requests: int, stream: bool, log: bool, auth: str = "master", cache: str = "nocache"
+) -> float:
+    start = count(src, 0, stream, log, auth, cache)
+    return (count(src, requests, stream, log, auth, cache) - start) / requests
 
 
 def main() -> int:
@@ -184,29 +209,39 @@ def main() -> int:
     ap.add_argument(
         "--key", action="store_true", help="measure a virtual key against the master key"
     )
-    ap.add_argument("--drive", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--cache",
+        action="store_true",
+        help="this checkout without a cache and with the memory cache: all misses, all hits",
+    )
+    ap.add_argument("--drive", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.drive:
-        n, kind, log, auth = args.drive
-        app, handler = build_app(log == "log", auth)
-        asyncio.run(drive(app, handler, int(n), kind == "stream", auth))
+        n, kind, log, auth, cache = args.drive
+        app, handler = build_app(log == "log", auth, cache in ("miss", "hit"))
+        unique = cache not in ("nocache-same", "hit")
+        asyncio.run(drive(app, handler, int(n), kind == "stream", auth, unique=unique))
         return 0
     if not 10 <= args.requests <= 2000:
         ap.error("--requests must be in [10, 2000]")
     if args.key:
         return authentication(args.requests)
+    if args.cache:
+        return cache_rows(BENCH_DIR.parent / "src", args.requests, args.log)
     if not args.baseline:
-        ap.error("--baseline REF (or --key) is required")
+        ap.error("--baseline REF (or --key, or --cache) is required")
     trees = {
         "this checkout": BENCH_DIR.parent / "src",
         args.baseline: baseline_tree(args.baseline) / "src",
     }
+    # a baseline may predate the cache: both trees get the same single prompt, as before
+    cache = "nocache-same"
     print("| tree | request | instructions per request | ratio to " + args.baseline + " |")
     print("|---|---|---:|---:|")
     with Nginx():
         for stream in (False, True):
             counts = {
-                name: per_request(src, args.requests, stream, args.log)
+                name: per_request(src, args.requests, stream, args.log, cache=cache)
                 for name, src in trees.items()
             }
             base = counts[args.baseline]
@@ -228,6 +263,23 @@ def authentication(requests: int) -> int:
             step = "" if previous is None else f"{value - previous:+,.0f}"
             print(f"| {label} | {value:,.0f} | {step} |")
             previous = value
+    return 0
+
+
+def cache_rows(src: Path, requests: int, log: bool) -> int:
+    print("| response cache | request | instructions per request | ratio to no cache |")
+    print("|---|---|---:|---:|")
+    with Nginx():
+        for stream in (False, True):
+            kind = "stream (13 chunks)" if stream else "plain"
+            for prompts, cached, label in (
+                ("nocache", "miss", "every request a miss"),
+                ("nocache-same", "hit", "every request a hit"),
+            ):
+                off = per_request(src, requests, stream, log, cache=prompts)
+                on = per_request(src, requests, stream, log, cache=cached)
+                print(f"| off | {kind} | {off:,.0f} | 1.000 |")
+                print(f"| memory, {label} | {kind} | {on:,.0f} | {on / off:.3f} |")
     return 0
 
 

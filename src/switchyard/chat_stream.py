@@ -20,7 +20,15 @@ from typing import Protocol
 from switchyard.errors import DeadlineExceeded, SwitchyardError, Timeout
 from switchyard.midstream import Transcript
 from switchyard.routing.candidate import Candidate
-from switchyard.types import ChatChunk, ChatRequest, Cost, ServedBy, StreamFailover, Usage
+from switchyard.types import (
+    CacheStatus,
+    ChatChunk,
+    ChatRequest,
+    Cost,
+    ServedBy,
+    StreamFailover,
+    Usage,
+)
 
 
 @dataclass(slots=True)
@@ -85,6 +93,8 @@ class ChatStream:
         self._ended = False
         self.usage: Usage | None = None
         self.failovers: list[StreamFailover] = []
+        self.cache_status: CacheStatus | None = None  # the Gateway's cache lookup, if any
+        self.cache_similarity: float | None = None  # a semantic cache hit's
 
     @property
     def served_by(self) -> ServedBy | None:
@@ -125,6 +135,11 @@ class ChatStream:
         finally:
             self._end(error)
             await self.aclose()
+        await self._completed()  # only reached when the stream ended normally
+
+    async def _completed(self) -> None:
+        """The stream ended normally and its record was written (a subclass's hook: the
+        response cache stores the stream here)."""
 
     def _current(self) -> Leg:
         assert self._leg is not None, "start() opens the first leg"

@@ -27,6 +27,8 @@ from pydantic import ValidationError
 
 from switchyard.accounting import cost_of, served_by
 from switchyard.admission import Admission, Ticket, build_admission
+from switchyard.cache.service import SKIP, CacheLookup, ResponseCache
+from switchyard.cached_stream import CachingStream
 from switchyard.catalog.catalog import Catalog
 from switchyard.chat_stream import ChatStream
 from switchyard.config.load import load_config
@@ -199,6 +201,16 @@ class Gateway:
             else None,
         )
         self._clock = clock
+        # the response cache (None: no cache section, nothing is cached); its TTLs run on
+        # the Gateway's clock in memory, on Redis's own expiry in Redis
+        self.cache: ResponseCache | None = None
+        if config.cache is not None:
+            self.cache = ResponseCache.build(
+                config.cache,
+                {alias.name: alias.cache for alias in config.models},
+                clock=clock,
+                embed=self._embed_for_cache,
+            )
         self._started = False
         self._status = GatewayStatus(
             self.router,
@@ -238,6 +250,8 @@ class Gateway:
             await self.admission.limiter.aclose()  # pending corrections applied first
         if self.revocations is not None:
             await self.revocations.aclose()
+        if self.cache is not None:
+            await self.cache.aclose()
         if self.ledger is not None:
             await self.ledger.aclose()  # after the drain: every answered request is written
 
@@ -375,9 +389,14 @@ class Gateway:
         record = self._begin(principal, "chat", chat.model)
         try:
             _authorize(record.principal, chat.model)
-            # cache lookup: here, once built (after the limits and budget admission)
             route = self.router.route(chat.model)
             tokens = await self._admit(record, route, chat)  # limits and budget
+            lookup = await self._cache_lookup(chat, record)  # after the limits, never before
+            if lookup.hit is not None:
+                assert self.cache is not None
+                response = self.cache.answer(lookup, record)
+                self._end(record)  # a hit settles no tokens and no cost against the limits
+                return response
             deadline = self._deadline(chat.timeout)
 
             async def attempt(candidates: Sequence[Candidate]) -> Outcome[ChatResponse]:
@@ -396,7 +415,9 @@ class Gateway:
             self._end(record, error)
             raise
         self._end(record)
-        # cache store: here, once built
+        if self.cache is not None:  # cache store
+            response.cache_status = lookup.status
+            await self.cache.store_response(lookup, response)
         return response
 
     def stream(
@@ -416,16 +437,19 @@ class Gateway:
         record = self._begin(principal, "stream", chat.model)
         try:
             _authorize(record.principal, chat.model)
-            # admit (when the stream opens, below), cache lookup: here, once built
+            # admit, then the cache lookup: when the stream starts (below)
             route = self.router.route(chat.model)
         except BaseException as error:
             self._end(record, error)
             raise
         admit = None
         if self.admission is not None or self._build_admission(record.principal) is not None:
+            admitted: list[int] = []
 
-            async def admit() -> int:
-                return await self._admit(record, route, chat)
+            async def admit() -> int:  # once, whichever asks first: the cache or the stream
+                if not admitted:
+                    admitted.append(await self._admit(record, route, chat))
+                return admitted[0]
 
         lifecycle = GatewayStream(
             chat,
@@ -439,7 +463,17 @@ class Gateway:
             clock=self._clock,
             admit=admit,
         )
-        return ChatStream(lifecycle, clock=self._clock)
+        if self.cache is None:
+            return ChatStream(lifecycle, clock=self._clock)
+        # the cache lookup runs when the stream starts (then a hit replays; else the chunks
+        # are kept and stored once the stream ended normally and was recorded)
+        return CachingStream(
+            lifecycle,
+            cache=self.cache,
+            lookup=lambda: self._cache_lookup(chat, record, admit),
+            record=record,
+            clock=self._clock,
+        )
 
     async def embed(
         self,
@@ -474,6 +508,29 @@ class Gateway:
             raise
         self._end(record)
         return response
+
+    async def _cache_lookup(
+        self,
+        chat: ChatRequest,
+        record: RequestRecord,
+        admit: Callable[[], Awaitable[int]] | None = None,
+    ) -> CacheLookup:
+        """The cache lookup stage: a hit, a miss, or a skip. Always after authorize and the
+        limits (a stream's ``admit`` runs here first): a request a limit refuses is refused
+        even when the cache could have answered it."""
+        if admit is not None:
+            await admit()
+        if self.cache is None:
+            return SKIP
+        return await self.cache.lookup(chat, record.principal)
+
+    async def _embed_for_cache(
+        self, model: str, text: str, principal: Principal
+    ) -> Sequence[float]:
+        """The semantic cache's embedding of ``text``: a request of its own through
+        :meth:`embed` (recorded like any, same caller and request id)."""
+        response = await self.embed(model=model, input=[text], principal=principal)
+        return response.data[0]
 
     async def _route_and_attempt(
         self,

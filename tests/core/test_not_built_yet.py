@@ -1,6 +1,5 @@
 """What DESIGN.md describes but is not built yet is refused by name, never silently ignored: the
-``cache`` config section at start-up, the ``cache`` and ``tags`` request
-controls with a 400."""
+``tags`` request control with a 400."""
 
 from __future__ import annotations
 
@@ -13,39 +12,12 @@ from tests.e2e.served import ServedGateway, serve
 
 from switchyard import Gateway, InvalidRequest
 from switchyard.config.load import load_config
-from switchyard.errors import ConfigError
 
 CONFIG: dict[str, Any] = {
     "providers": {"f": {"type": "fake", "reply": "hi"}},
     "models": [{"name": "smart", "deployments": [{"provider": "f", "model": "m"}]}],
 }
 HELLO: Any = [{"role": "user", "content": "hello"}]
-CACHE = "response caching is not built yet; remove the cache section"
-
-
-@pytest.mark.parametrize(
-    ("section", "value", "problem"),
-    [
-        ("cache", {"backend": "redis", "url": "redis://127.0.0.1:1/0"}, CACHE),  # points nowhere
-        ("cache", {"backend": "memory", "ttl_seconds": 3600}, CACHE),
-        ("cache", None, CACHE),  # a bare `cache:` names it too
-    ],
-)
-def test_a_config_section_not_built_yet_fails_start_up_naming_it(
-    section: str, value: Any, problem: str
-) -> None:
-    with pytest.raises(ConfigError) as caught:
-        Gateway.from_config({**CONFIG, section: value})
-    assert caught.value.problems == [(section, problem)]
-
-
-def test_a_section_not_built_yet_is_refused_from_the_environment_too(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("SWITCHYARD_CACHE__URL", "redis://127.0.0.1:1/0")
-    with pytest.raises(ConfigError) as caught:
-        load_config(CONFIG)
-    assert caught.value.problems == [("cache", CACHE)]
 
 
 def test_without_those_sections_the_config_loads() -> None:
@@ -62,8 +34,6 @@ def served() -> Iterator[ServedGateway]:
 @pytest.mark.parametrize(
     ("control", "value", "problem"),
     [
-        ("cache", True, "response caching is not built yet"),
-        ("cache", False, "response caching is not built yet"),
         ("tags", ["team-a"], "request tags are not recorded yet"),
     ],
 )

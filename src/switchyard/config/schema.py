@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from switchyard.cache.settings import AliasCacheSettings, CacheSettings
 from switchyard.catalog.settings import CatalogSettings
 from switchyard.limits.settings import LimitsSettings
 from switchyard.providers.base import Timeouts
@@ -136,6 +135,10 @@ class ModelAlias(_Section):
     budget: Budget | None = Field(
         default=None, description="US dollars per period for this alias, whoever calls it"
     )
+    cache: AliasCacheSettings | None = Field(
+        default=None,
+        description="the response cache for this alias (with a cache section: on, global TTL)",
+    )
 
 
 class BackoffSettings(_Section):
@@ -169,13 +172,6 @@ class RouterSettings(_Section):
     breaker_store: BreakerStoreSettings = Field(default_factory=BreakerStoreSettings)
 
 
-# Sections DESIGN.md describes whose features are not built yet. Naming one is an error at
-# start-up (a Redis URL that points nowhere must not start fine), never a silent no-op.
-_NOT_BUILT = {
-    "cache": "response caching is not built yet; remove the cache section",
-}
-
-
 class SwitchyardConfig(BaseSettings):
     """The whole config. Environment variables ``SWITCHYARD_<SECTION>__<KEY>`` override the file
     (``SWITCHYARD_SERVER__PORT=9000``, ``SWITCHYARD_PROVIDERS__OPENAI__API_KEY=...``)."""
@@ -190,8 +186,8 @@ class SwitchyardConfig(BaseSettings):
     )
     models: list[ModelAlias] = Field(default_factory=list)
     router: RouterSettings = Field(default_factory=RouterSettings)
-    # declared only to be refused by name (from the file or from SWITCHYARD_CACHE__...)
-    cache: dict[str, Any] | None = Field(default=None, validate_default=False)
+    # the response cache; None: nothing is cached
+    cache: CacheSettings | None = None
     # the usage ledger's and the keys' database; None: no ledger, no virtual keys
     storage: StorageSettings | None = None
     tenants: list[TenantSettings] = Field(default_factory=list)
@@ -209,12 +205,6 @@ class SwitchyardConfig(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # the environment wins over the file, which wins over the defaults
         return (env_settings, init_settings)
-
-    @field_validator("cache", mode="before")
-    @classmethod
-    def _not_built(cls, value: object, info: ValidationInfo) -> object:
-        # called only when the key is given, even empty (the default is not validated)
-        raise PydanticCustomError("not_built", _NOT_BUILT[str(info.field_name)])
 
     @model_validator(mode="after")
     def _references_resolve(self) -> SwitchyardConfig:
@@ -234,6 +224,18 @@ class SwitchyardConfig(BaseSettings):
                     raise ValueError(
                         f"models[{i}].deployments[{j}].provider: unknown provider "
                         f"{deployment.provider!r} (configured: {known})"
+                    )
+        for i, alias in enumerate(self.models):
+            cache = alias.cache
+            if cache is not None and self.cache is None:
+                raise ValueError(f"models[{i}].cache: needs a cache section (the backend)")
+            semantic = cache.semantic if cache is not None else None
+            if semantic is not None:
+                embedder = semantic.embedding_model
+                provider = embedder.split("/", 1)[0] if "/" in embedder else None
+                if embedder not in seen and provider not in self.providers:
+                    raise ValueError(
+                        f"models[{i}].cache.semantic.embedding_model: unknown alias {embedder!r}"
                     )
         if self.tenants and self.storage is None:
             raise ValueError("tenants: need a storage section (their keys are stored there)")

@@ -57,8 +57,8 @@ def request_from_openai(body: dict[str, Any]) -> ChatRequest:
     """An OpenAI ``POST /chat/completions`` body as a canonical :class:`ChatRequest`.
 
     Unknown top-level keys (``logit_bias``, ``service_tier``, ``reasoning_effort``, ...) go to
-    ``extra`` verbatim; gateway controls come from a nested ``"switchyard": {timeout, fallbacks,
-    prefer}`` object (``cache`` and ``tags`` are refused until they are built). Raises
+    ``extra`` verbatim; gateway controls come from a nested ``"switchyard": {cache, timeout,
+    fallbacks, prefer}`` object (``tags`` is refused until it is built). Raises
     :class:`InvalidRequest` whose ``param`` is the OpenAI-style path of the offending field.
     """
     if not isinstance(body, dict):

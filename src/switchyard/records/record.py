@@ -70,6 +70,7 @@ class RequestRecord:
     # the limits-and-budget stage's ticket (switchyard.admission.Ticket), settled at the end
     admission: object | None = None
     rate_limits: RateLimitStatus | None = None  # the tightest limit met, for the headers
+    cost_saved: Cost | None = None  # a cache hit: what the stored answer had cost
 
     @property
     def request_id(self) -> str:

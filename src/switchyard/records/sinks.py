@@ -85,6 +85,8 @@ def describe(record: RequestRecord) -> str:
         line += " hedged=true"
     if record.failovers:
         line += f" failovers={len(record.failovers)}"
+    if record.cache_hit:
+        line += " cache_hit=true"
     line += f" latency_ms={record.latency_ms:.1f}"
     if record.ttft_ms is not None:
         line += f" ttft_ms={record.ttft_ms:.1f}"

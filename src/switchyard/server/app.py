@@ -17,6 +17,7 @@ from switchyard.config.schema import ServerSettings
 from switchyard.doors.drain import Drain
 from switchyard.doors.http import Authenticator
 from switchyard.doors.native.admin import AdminDoor
+from switchyard.doors.native.cache import CacheDoor
 from switchyard.doors.native.operations import OperationsDoor
 from switchyard.doors.native.usage import UsageDoor
 from switchyard.doors.openai.routes import OpenAIDoor
@@ -100,6 +101,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     operations = OperationsDoor(gateway)
     admin = AdminDoor(gateway, settings)
     usage = UsageDoor(gateway)
+    cache = CacheDoor(gateway, settings.body_timeout_seconds)
     health = Health(gateway, auth, drain)
 
     @asynccontextmanager
@@ -140,6 +142,8 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/api/v1/admin/keys/{id}", admin.revoke_key, methods=["DELETE"]),
         Route("/api/v1/usage/summary", usage.summary, methods=["GET"]),
         Route("/api/v1/monitoring/health", health.monitoring, methods=["GET"]),
+        Route("/api/v1/cache/stats", cache.stats, methods=["GET"]),
+        Route("/api/v1/cache/clear", cache.clear, methods=["POST"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", MetricsEndpoint(gateway).scrape, methods=["GET"]),

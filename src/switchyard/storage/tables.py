@@ -83,6 +83,7 @@ usage = Table(
     Column("error_type", String(64)),
     Column("http_status", Integer, nullable=False),
     Column("cache_hit", Boolean, nullable=False, server_default=false()),
+    Column("cost_saved_usd", ExactDecimal()),
     Index("ix_usage_created_at", "created_at"),
     Index("ix_usage_tenant_created_at", "tenant", "created_at"),
 )

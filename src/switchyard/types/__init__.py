@@ -2,6 +2,8 @@
 
 from switchyard.types.chat import (
     AbandonedAttempt,
+    CacheControl,
+    CacheStatus,
     ChatChunk,
     ChatRequest,
     ChatResponse,
@@ -30,6 +32,8 @@ from switchyard.types.usage import Cost, Prices, Usage
 __all__ = [
     "AbandonedAttempt",
     "Budget",
+    "CacheControl",
+    "CacheStatus",
     "ChatChunk",
     "ChatRequest",
     "ChatResponse",

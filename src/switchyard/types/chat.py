@@ -92,8 +92,21 @@ class ResponseFormat(_Model):
     json_schema: JsonSchemaFormat | None = None
 
 
+CacheStatus = Literal["hit", "miss", "skip"]
+
+
+class CacheControl(_Model):
+    """A request's say over the response cache (``"switchyard": {"cache": {...}}``, or the
+    ``Cache-Control: no-cache | no-store`` request header at the OpenAI door): ``no_cache``
+    does not look the answer up (it is still stored, unless ``no_store``), ``no_store`` keeps
+    this answer out of the cache, ``ttl`` (seconds) is how long this answer is kept."""
+
+    ttl: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    no_cache: bool = False
+    no_store: bool = False
+
+
 _NOT_BUILT = {
-    "cache": "response caching is not built yet; leave it out",
     "tags": "request tags are not recorded yet; leave them out",
 }
 
@@ -128,13 +141,13 @@ class ChatRequest(_Model):
     include_usage: bool = False
     extra: dict[str, Any] | None = None
     # gateway controls
-    cache: bool | None = None  # not built yet: refused when set (see _not_built)
+    cache: CacheControl | None = None
     timeout: float | None = Field(default=None, ge=0, allow_inf_nan=False)  # seconds
     fallbacks: list[str] | None = None
     tags: list[str] | None = None  # not built yet: refused when set
     prefer: str | None = None  # a provider name to try first
 
-    @field_validator("cache", "tags", mode="before")
+    @field_validator("tags", mode="before")
     @classmethod
     def _not_built(cls, value: object, info: ValidationInfo) -> object:
         """Controls DESIGN.md names whose features are not built yet: a request that sets one
@@ -199,6 +212,8 @@ class ChatResponse(_Model):
     latency_ms: float | None = None
     system_fingerprint: str | None = None
     served_by: ServedBy | None = None
+    cache_status: CacheStatus | None = None  # None: no response cache configured
+    cache_similarity: float | None = None  # a semantic cache hit's cosine similarity
 
     @property
     def message(self) -> Message:
@@ -249,6 +264,8 @@ class ChatChunk(_Model):
 
 __all__ = [
     "AbandonedAttempt",
+    "CacheControl",
+    "CacheStatus",
     "ChatChunk",
     "ChatRequest",
     "ChatResponse",

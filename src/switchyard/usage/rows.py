@@ -18,6 +18,13 @@ def exact_cost(record: RequestRecord) -> Decimal | None:
     return Decimal(0) if record.priced and record.usage is None else None
 
 
+def saved_cost(record: RequestRecord) -> Decimal | None:
+    """A cache hit's saving in USD (None for a request the cache did not answer, or an
+    answer that was unpriced when it was made)."""
+    saved = record.cost_saved
+    return None if saved is None else Decimal(repr(saved.total))
+
+
 def usage_row(record: RequestRecord, row_id: str) -> dict[str, Any]:
     principal, usage = record.principal, record.usage
     return {
@@ -47,6 +54,7 @@ def usage_row(record: RequestRecord, row_id: str) -> dict[str, Any]:
         "error_type": record.error_type,
         "http_status": record.http_status,
         "cache_hit": record.cache_hit,
+        "cost_saved_usd": saved_cost(record),
     }
 
 
@@ -75,4 +83,4 @@ def rows(batch: list[RequestRecord]) -> tuple[list[dict[str, Any]], list[dict[st
     return usages, attempts
 
 
-__all__ = ["attempt_rows", "exact_cost", "rows", "usage_row"]
+__all__ = ["attempt_rows", "exact_cost", "rows", "saved_cost", "usage_row"]

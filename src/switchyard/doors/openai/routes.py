@@ -39,6 +39,7 @@ from switchyard.formats.openai_chat import (
     response_to_openai,
 )
 from switchyard.gateway import Gateway
+from switchyard.types import CacheControl
 
 JSON = "application/json"
 _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
@@ -60,6 +61,9 @@ class OpenAIDoor:
             check_model_name(chat.model)
             if chat.prefer is None:
                 chat.prefer = request.headers.get("x-switchyard-prefer")
+            cache_control = request.headers.get("cache-control")
+            if cache_control is not None:
+                chat.cache = with_cache_control(chat.cache, cache_control)
             if chat.stream:
                 stream = self.gateway.stream(chat, principal=principal)
                 return await self._stream(request, chat.include_usage, stream, context)
@@ -70,10 +74,13 @@ class OpenAIDoor:
             return error_response(error, context)
         except ClientDisconnected:
             return Response(status_code=499, headers=context.headers())
+        headers = context.headers(response.served_by, response.cost)
+        if response.cache_status is not None:
+            headers["x-switchyard-cache"] = response.cache_status
+        if response.cache_similarity is not None:
+            headers["x-switchyard-cache-similarity"] = f"{response.cache_similarity:.4f}"
         return Response(
-            orjson.dumps(response_to_openai(response)),
-            media_type=JSON,
-            headers=context.headers(response.served_by, response.cost),
+            orjson.dumps(response_to_openai(response)), media_type=JSON, headers=headers
         )
 
     async def _stream(
@@ -84,10 +91,15 @@ class OpenAIDoor:
         except BaseException:
             await stream.aclose()
             raise
+        headers = {**_SSE_HEADERS, **context.headers(stream.served_by)}
+        if stream.cache_status is not None:
+            headers["x-switchyard-cache"] = stream.cache_status
+        if stream.cache_similarity is not None:
+            headers["x-switchyard-cache-similarity"] = f"{stream.cache_similarity:.4f}"
         return StreamingResponse(
             _sse(stream, include_usage, context, self.drain),
             media_type="text/event-stream",
-            headers={**_SSE_HEADERS, **context.headers(stream.served_by)},
+            headers=headers,
         )
 
     async def embeddings(self, request: Request) -> Response:
@@ -179,8 +191,21 @@ async def _sse(
         yield b"data: [DONE]\n\n"
 
 
+def with_cache_control(control: CacheControl | None, header: str) -> CacheControl | None:
+    """The request's ``Cache-Control`` directives ``no-cache`` and ``no-store`` (the others
+    mean nothing to a response cache in front of a model), added to its cache controls."""
+    directives = {part.strip().lower() for part in header.split(",")}
+    no_cache, no_store = "no-cache" in directives, "no-store" in directives
+    if not (no_cache or no_store):
+        return control
+    control = control.model_copy() if control is not None else CacheControl()
+    control.no_cache = control.no_cache or no_cache
+    control.no_store = control.no_store or no_store
+    return control
+
+
 def error_response(error: SwitchyardError, context: RequestContext) -> Response:
     return json_error(error, error_to_openai(error), context)
 
 
-__all__ = ["OpenAIDoor", "error_response"]
+__all__ = ["OpenAIDoor", "error_response", "with_cache_control"]
