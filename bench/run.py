@@ -72,12 +72,19 @@ LITELLM_ENV = {
     "DISABLE_ADMIN_UI": "True",
 }
 BARE = "switchyard+bare"  # metrics off and no per-request log line: what observability costs
+# the bench config with one feature on, each compared with "switchyard" in the same run
+FEATURES = {
+    "switchyard+limits": BENCH_DIR / "limits.yaml",  # Redis limits and a budget (issue 10)
+    "switchyard+cache-hit": BENCH_DIR / "cache.yaml",  # every answer from the memory cache
+}
+MAX_LIMITS_RATIO = 1.5  # Redis limits + budget: CPU µs/req at c=16 vs the bare gateway
 ALL_TARGETS = (
     "direct",
     BARE,
     "switchyard",
     "switchyard+keys-sqlite",
     "switchyard+keys-pg",
+    *FEATURES,
     "litellm",
 )
 
@@ -152,7 +159,7 @@ def make_server(
             startup_timeout=60,
             log_path=logs,
         )
-    if target == "switchyard" or target == BARE or target in DATABASES:
+    if target == "switchyard" or target == BARE or target in DATABASES or target in FEATURES:
         return Server(
             target,
             [SWITCHYARD_BIN, "serve", "--config", str(config or BENCH_DIR / "switchyard.yaml")],
@@ -281,7 +288,7 @@ def main() -> int:
                     "startup_s": None,
                 }
                 continue
-            if target == "switchyard" or target == BARE or target in DATABASES:
+            if target in ("switchyard", BARE) or target in DATABASES or target in FEATURES:
                 ok, why = switchyard_available()
                 if not ok:
                     log(f"{target}: skipped: {why}")
@@ -296,7 +303,13 @@ def main() -> int:
             try:
                 if target in DATABASES:
                     keyed = prepare(target, stamp)
-                config = keyed.config if keyed else bare_config(stamp) if target == BARE else None
+                config = (
+                    keyed.config
+                    if keyed
+                    else bare_config(stamp)
+                    if target == BARE
+                    else FEATURES.get(target)
+                )
                 srv = make_server(target, stamp, baseline, config)
             except Exception as e:
                 log(f"{target}: FAILED to prepare: {e}")
@@ -436,6 +449,24 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{rows.get('not_attributed', 0)} not attributed to the key's tenant",
                 lost == 0 and not rows.get("not_attributed"),
             )
+    limited, bare = _run(results, "switchyard+limits", "c=16"), _run(results, "switchyard", "c=16")
+    if limited and bare and limited["cpu_us_per_req"] and bare["cpu_us_per_req"]:
+        ratio = limited["cpu_us_per_req"] / bare["cpu_us_per_req"]
+        add(
+            f"switchyard+limits: CPU µs/req ≤ {MAX_LIMITS_RATIO}x the bare gateway (c=16)",
+            f"{limited['cpu_us_per_req']:.0f} vs {bare['cpu_us_per_req']:.0f} µs "
+            f"(ratio {ratio:.3f})",
+            ratio <= MAX_LIMITS_RATIO,
+        )
+    for load in ("c=1", "c=16"):
+        hit, direct = _run(results, "switchyard+cache-hit", load), _run(results, "direct", load)
+        if hit and direct:
+            add(
+                f"cache hits vs the direct upstream ({load}): p50 latency",
+                f"{hit['lat_p50_us'] / 1000:.3f} vs {direct['lat_p50_us'] / 1000:.3f} ms, "
+                f"{hit['rps']:.0f} vs {direct['rps']:.0f} req/s",
+                None,
+            )
     base = next((t for t in results if t.startswith("switchyard@")), None)
     for load in ("c=1", "c=16", "c=64", "stream c=16"):
         s, b = _run(results, "switchyard", load), _run(results, base or "", load)
@@ -463,6 +494,8 @@ def render(
         "switchyard": "Switchyard",
         "switchyard+keys-sqlite": "Switchyard + key + ledger (SQLite)",
         "switchyard+keys-pg": "Switchyard + key + ledger (PostgreSQL)",
+        "switchyard+limits": "Switchyard + Redis limits + budget",
+        "switchyard+cache-hit": "Switchyard, every answer a cache hit",
         "litellm": "LiteLLM proxy",
     }
     names.update({t: f"Switchyard at {t.split('@', 1)[1]}" for t in results if "@" in t})
