@@ -386,7 +386,7 @@ class Gateway:
     ) -> ChatResponse:
         """One chat completion, failing over across the alias's deployments."""
         chat = _coerce(ChatRequest, request, fields)
-        record = self._begin(principal, "chat", chat.model)
+        record = self._begin(principal, "chat", chat.model, chat.tags)
         try:
             _authorize(record.principal, chat.model)
             route = self.router.route(chat.model)
@@ -434,7 +434,7 @@ class Gateway:
         chat = _coerce(ChatRequest, request, fields)
         if not chat.stream:
             chat = chat.model_copy(update={"stream": True})
-        record = self._begin(principal, "stream", chat.model)
+        record = self._begin(principal, "stream", chat.model, chat.tags)
         try:
             _authorize(record.principal, chat.model)
             # admit, then the cache lookup: when the stream starts (below)
@@ -589,8 +589,16 @@ class Gateway:
 
     # -- records --------------------------------------------------------------------------
 
-    def _begin(self, principal: Principal | None, kind: RequestKind, alias: str) -> RequestRecord:
+    def _begin(
+        self,
+        principal: Principal | None,
+        kind: RequestKind,
+        alias: str,
+        tags: Sequence[str] | None = None,
+    ) -> RequestRecord:
         principal = principal or Principal.anonymous_admin()
+        if tags:  # the request's own labels join the caller's, once each, for the usage row
+            principal = principal._replace(tags=tuple(dict.fromkeys((*principal.tags, *tags))))
         current_request_id.set(principal.request_id)  # for log lines written on its behalf
         return RequestRecord(
             principal=principal,

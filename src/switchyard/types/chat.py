@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
 
 from switchyard.types.ratelimits import RateLimitStatus
 from switchyard.types.usage import Cost, Usage
@@ -106,9 +105,8 @@ class CacheControl(_Model):
     no_store: bool = False
 
 
-_NOT_BUILT = {
-    "tags": "request tags are not recorded yet; leave them out",
-}
+MAX_TAGS, MAX_TAG_LENGTH = 16, 64
+Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH, pattern=r"^[\x21-\x7e]+$")]
 
 
 class ChatRequest(_Model):
@@ -144,17 +142,9 @@ class ChatRequest(_Model):
     cache: CacheControl | None = None
     timeout: float | None = Field(default=None, ge=0, allow_inf_nan=False)  # seconds
     fallbacks: list[str] | None = None
-    tags: list[str] | None = None  # not built yet: refused when set
+    # free labels for accounting, kept on the usage row (printable, no spaces; bounded)
+    tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
     prefer: str | None = None  # a provider name to try first
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _not_built(cls, value: object, info: ValidationInfo) -> object:
-        """Controls DESIGN.md names whose features are not built yet: a request that sets one
-        is refused (a 400 naming it), never served as if it had been honoured."""
-        if value is not None:
-            raise PydanticCustomError("not_built", _NOT_BUILT[str(info.field_name)])
-        return value
 
 
 class Choice(_Model):
