@@ -66,6 +66,7 @@ def test_redis_and_the_database_up(storage_url: str) -> None:
     assert answer.status_code == 200 and ready.status_code == 200
     body = answer.json()
     assert body["status"] == "ok"
+    assert body["info"]["redis"]["details"]["uses"] == ["breakers"]
     for name in ("redis", "database"):
         section = body["info"][name]
         assert section["status"] == "up"
@@ -92,7 +93,8 @@ async def test_redis_and_the_database_down_fail_the_check_and_readiness() -> Non
     body = answer.json()
     assert body["status"] == "error"
     down = {"status": "down", "details": {"connection": False, "latency": None}}
-    assert body["info"]["redis"] == down and body["info"]["database"] == down
+    assert body["info"]["database"] == down
+    assert body["info"]["redis"] == {**down, "details": {**down["details"], "uses": ["breakers"]}}
     assert str(refused) not in answer.text  # no host or port in the answer
     assert ready.json()["status"] == "not_ready"
     assert took < 3  # short timeouts, and /readyz reused the cached check
@@ -125,3 +127,20 @@ async def test_the_answer_is_cached_for_a_few_seconds() -> None:
     finally:
         server.terminate()
         await asyncio.wait_for(server.wait(), 10)
+
+
+async def test_the_limits_and_the_cache_redis_are_checked_too() -> None:
+    """Every Redis the gateway leans on is in the answer: one that answers (the limits') and
+    one that does not (the cache's) make the section down, naming both uses."""
+    refused = free_port()
+    config = {
+        **BASE,
+        "limits": {"backend": "redis", "url": "redis://127.0.0.1:6379/0"},
+        "cache": {"backend": "redis", "url": f"redis://127.0.0.1:{refused}/0"},
+    }
+    health = DependencyHealth(Gateway.from_config(config))
+    redis = (await health.report())["info"]["redis"]
+    assert redis["status"] == "down" and redis["details"]["uses"] == ["cache", "limits"]
+    config["cache"] = {"backend": "redis", "url": "redis://127.0.0.1:6379/0"}
+    redis = (await DependencyHealth(Gateway.from_config(config)).report())["info"]["redis"]
+    assert redis["status"] == "up" and redis["details"]["uses"] == ["cache", "limits"]

@@ -9,8 +9,10 @@ The answer has the shape existing health checks expect (NestJS Terminus's)::
               "providers": {"status": "up" | "down",
                             "details": {name: {"status": ..., "latency": ms | null}}}}}
 
-Each dependency appears only when configured: ``redis`` when the breaker store or
-``storage.redis_url`` uses one, ``database`` when there is a ``storage`` section. Providers are
+Each dependency appears only when configured: ``redis`` when the breaker store, the key
+revocations (``storage.redis_url``), the limits or the response cache use one (every distinct
+URL is checked; ``up`` only when all answer, ``details.uses`` says what for), ``database``
+when there is a ``storage`` section. Providers are
 not called here: their status and latency are the health prober's last verdict (see
 :mod:`switchyard.routing.probes`), so this endpoint cannot be used to hammer them. Redis and the
 database get one trivial command each with a short timeout, and the whole answer is kept for
@@ -31,13 +33,27 @@ TTL_SECONDS = 5.0
 TIMEOUT_SECONDS = 1.0
 
 
-def redis_url(gateway: Gateway) -> str | None:
-    """The Redis the gateway uses: the shared breaker store's, else ``storage.redis_url``."""
+def redis_urls(gateway: Gateway) -> dict[str, list[str]]:
+    """Every Redis the gateway uses, each with what it is used for."""
     config = gateway.config
-    store = config.router.breaker_store
-    if store.backend == "redis":
-        return store.url
-    return config.storage.redis_url if config.storage is not None else None
+    uses: list[tuple[str, str | None]] = [
+        ("breakers", config.router.breaker_store.url)
+        if config.router.breaker_store.backend == "redis"
+        else ("breakers", None),
+        ("keys", config.storage.redis_url if config.storage is not None else None),
+        ("limits", config.limits.url if config.limits.backend == "redis" else None),
+        (
+            "cache",
+            config.cache.url
+            if config.cache is not None and config.cache.backend == "redis"
+            else None,
+        ),
+    ]
+    urls: dict[str, list[str]] = {}
+    for use, url in uses:
+        if url is not None:
+            urls.setdefault(url, []).append(use)
+    return urls
 
 
 class DependencyHealth:
@@ -81,10 +97,10 @@ class DependencyHealth:
 
     async def _check(self) -> dict[str, Any]:
         info: dict[str, Any] = {}
-        url = redis_url(self.gateway)
+        urls = redis_urls(self.gateway)
         checks: dict[str, asyncio.Task[float]] = {}
-        if url is not None:
-            checks["redis"] = asyncio.ensure_future(_ping_redis(url, self.timeout))
+        if urls:
+            checks["redis"] = asyncio.ensure_future(_ping_all(list(urls), self.timeout))
         if self.gateway.config.storage is not None:
             checks["database"] = asyncio.ensure_future(self.gateway.storage_health(self.timeout))
         for name, task in checks.items():
@@ -97,6 +113,8 @@ class DependencyHealth:
                     "status": "up",
                     "details": {"connection": True, "latency": round(latency, 2)},
                 }
+        if "redis" in info:
+            info["redis"]["details"]["uses"] = sorted(u for uses in urls.values() for u in uses)
         info["providers"] = await self._providers()
         up = all(section["status"] == "up" for section in info.values())
         return {"status": "ok" if up else "error", "info": info}
@@ -114,6 +132,11 @@ class DependencyHealth:
         return {"status": "down" if all_down else "up", "details": details}
 
 
+async def _ping_all(urls: list[str], within: float) -> float:
+    """The slowest PING of them all; raises when any does not answer."""
+    return max(await asyncio.gather(*(_ping_redis(url, within) for url in urls)))
+
+
 async def _ping_redis(url: str, within: float) -> float:
     """Milliseconds a PING took (the ``redis`` extra; without it Redis counts as down)."""
     try:
@@ -129,4 +152,4 @@ async def _ping_redis(url: str, within: float) -> float:
         await client.aclose()
 
 
-__all__ = ["TTL_SECONDS", "DependencyHealth", "redis_url"]
+__all__ = ["TTL_SECONDS", "DependencyHealth", "redis_urls"]
