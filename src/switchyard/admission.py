@@ -321,19 +321,32 @@ def _status(rules: Sequence[Rule], verdict: Verdict) -> RateLimitStatus | None:
     )
 
 
+_LEVELS = {"g": "global", "t": "tenant", "k": "key", "tenant": "tenant", "key_id": "key"}
+
+
+def _level(rule: Rule) -> str:
+    """Whose limit or budget a rule is: global, tenant, key or alias (bounded, for metrics)."""
+    if rule.scope is not None:
+        return _LEVELS.get(rule.scope.column, rule.scope.column)
+    return _LEVELS.get(rule.key.split(":", 1)[0], "deployment")
+
+
 def _refusal(rule: Rule, verdict: Verdict) -> LimitExceeded | QuotaExceeded:
+    level = _level(rule)
     if rule.kind == BUDGET:
         usd = Decimal(rule.limit) / USD_UNITS
         when = "for this period" if rule.span else "(it never resets)"
         return QuotaExceeded(
             f"the {rule.name} of ${usd.normalize():f} is spent {when}",
             retry_after=rule.span or None,
+            level=level,
         )
     if rule.amount > rule.limit:
         return LimitExceeded(
             f"this request needs about {rule.amount} {rule.unit}, more than the {rule.name} "
             f"limit of {rule.limit} allows at all",
             param="max_tokens" if rule.unit == "tokens" else None,
+            level=level,
         )
     wait = verdict.retry_after
     if rule.unit == "requests":
@@ -344,6 +357,7 @@ def _refusal(rule: Rule, verdict: Verdict) -> LimitExceeded | QuotaExceeded:
         f"rate limit exceeded: {rule.name} ({rule.limit}); retry in {wait:.3g}s",
         retry_after=wait,
         rate_limits=status,
+        level=level,
     )
 
 

@@ -172,9 +172,12 @@ class LimitExceeded(RateLimited):
 
     retryable = False
 
-    def __init__(self, message: str, *, rate_limits: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, message: str, *, rate_limits: Any = None, level: str = "global", **kwargs: Any
+    ) -> None:
         super().__init__(message, **kwargs)
         self.rate_limits = rate_limits
+        self.level = level  # whose limit: global, tenant or key (a bounded metrics label)
 
 
 class QuotaExceeded(SwitchyardError):
@@ -183,6 +186,10 @@ class QuotaExceeded(SwitchyardError):
     status_code = 429
     code = "insufficient_quota"
     error_type = "insufficient_quota"
+
+    def __init__(self, message: str, *, level: str = "tenant", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.level = level  # whose budget: key, tenant or alias (a bounded metrics label)
 
 
 class ModelUnpriced(PermissionDenied):

@@ -522,7 +522,9 @@ class Gateway:
             await admit()
         if self.cache is None:
             return SKIP
-        return await self.cache.lookup(chat, record.principal)
+        lookup = await self.cache.lookup(chat, record.principal)
+        record.cache_result = lookup.status
+        return lookup
 
     async def _embed_for_cache(
         self, model: str, text: str, principal: Principal

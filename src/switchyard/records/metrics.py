@@ -33,6 +33,8 @@ MAX_CACHED = 4096  # raw label tuples remembered; past it, folded on every call 
 
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
 TTFT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+LIMIT_LEVELS = ("global", "tenant", "key")  # llm_rate_limited_total{level}
+BUDGET_LEVELS = ("key", "tenant", "alias")  # llm_budget_rejections_total{level}
 OVERHEAD_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 BREAKER_STATES = {"closed": 0, "half_open": 1, "open": 2}
 
@@ -48,6 +50,9 @@ METRIC_NAMES = (  # what GET /metrics exposes (the dashboard test checks against
     "llm_requests_in_flight",
     "llm_queue_depth",
     "llm_queue_dropped_total",
+    "llm_cache_requests_total",
+    "llm_rate_limited_total",
+    "llm_budget_rejections_total",
     "switchyard_overhead_seconds",
 )
 
@@ -167,6 +172,27 @@ class Metrics:
             buckets=OVERHEAD_BUCKETS,
             registry=r,
         )
+        cache = Counter(
+            "llm_cache_requests_total",
+            "Chat requests by response-cache result: hit, miss, or skip (not looked up)",
+            ["result"],
+            registry=r,
+        )
+        self._cache = {result: cache.labels(result) for result in ("hit", "miss", "skip")}
+        limited = Counter(
+            "llm_rate_limited_total",
+            "Requests refused by one of the gateway's own limits, by whose limit it was",
+            ["level"],
+            registry=r,
+        )
+        self._limited = {level: limited.labels(level) for level in LIMIT_LEVELS}
+        budget = Counter(
+            "llm_budget_rejections_total",
+            "Requests refused because a dollar budget was spent, by whose budget it was",
+            ["level"],
+            registry=r,
+        )
+        self._budget = {level: budget.labels(level) for level in BUDGET_LEVELS}
         self._slots: dict[tuple[str, str], _Deployment] = {}  # by folded labels
         self._by_deployment: dict[tuple[str | None, str | None], _Deployment] = {}  # raw
         self._by_key: dict[str, _Deployment] = {}
@@ -205,6 +231,13 @@ class Metrics:
             slot.cost.inc(spent)
         for attempt in record.attempts:
             spent += self._count_attempt(attempt)
+        if record.cache_result is not None:
+            self._cache[record.cache_result].inc()
+        if record.refused_by is not None:
+            budget = record.error_type == "insufficient_quota"
+            refusals = (self._budget if budget else self._limited).get(record.refused_by)
+            if refusals is not None:
+                refusals.inc()
         tenant = record.principal.tenant
         if tenant is not None and spent:
             child = self._tenants.get(tenant)

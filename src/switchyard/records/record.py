@@ -67,6 +67,8 @@ class RequestRecord:
     error_type: str | None = None  # the taxonomy code of the error the request ended with
     http_status: int = 200
     cache_hit: bool = False  # answered from the response cache
+    cache_result: Literal["hit", "miss", "skip"] | None = None  # None: not a cached kind
+    refused_by: str | None = None  # a limit's or budget's level (global, tenant, key, alias)
     # the limits-and-budget stage's ticket (switchyard.admission.Ticket), settled at the end
     admission: object | None = None
     rate_limits: RateLimitStatus | None = None  # the tightest limit met, for the headers
@@ -81,6 +83,7 @@ class RequestRecord:
         if isinstance(error, SwitchyardError):
             self.status = "error"
             self.error_type = error.code
+            self.refused_by = getattr(error, "level", None)
             self.http_status = error.status_code
             self.attempts.extend(AttemptRecord.failed(e) for e in error.attempts)
         elif isinstance(error, asyncio.CancelledError | GeneratorExit):
