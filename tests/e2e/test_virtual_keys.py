@@ -228,3 +228,20 @@ def test_without_a_master_key_a_virtual_key_is_still_checked_and_used(sqlite_url
         ("acme", key_id, "cy", "success"),
         ("acme", key_id, "cy", "error"),
     ]
+
+
+def test_a_request_without_a_model_gets_the_tenants_default(sqlite_url: str) -> None:
+    """``tenants[].default_model``: a chat request that names no model is served by it; one
+    without a default stays a 400 naming ``model``."""
+    settings = config(sqlite_url)
+    settings["tenants"][0]["default_model"] = "smart"
+    with serve(settings) as served:
+        _, with_default = make_key(served)
+        _, without = make_key(served, tenant="globex")
+        url = f"{served.base_url}/chat/completions"
+        body = {"messages": HELLO}
+        answered = httpx.post(url, json=body, headers={"authorization": f"Bearer {with_default}"})
+        assert answered.status_code == 200, answered.text
+        assert answered.headers["x-switchyard-model"] == "m"  # smart's deployment
+        refused = httpx.post(url, json=body, headers={"authorization": f"Bearer {without}"})
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == "model"

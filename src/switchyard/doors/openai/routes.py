@@ -57,6 +57,10 @@ class OpenAIDoor:
         try:
             principal = principal_of(request)
             body = await read_json(request, self.max_body_bytes, self.body_timeout)
+            if "model" not in body and principal.grant is not None:  # the tenant's default
+                default = principal.grant.default_model
+                if default is not None:
+                    body["model"] = default
             chat = request_from_openai(body)
             check_model_name(chat.model)
             if chat.prefer is None:
