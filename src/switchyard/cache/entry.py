@@ -21,12 +21,10 @@ from switchyard.types import (
     ChatResponse,
     Choice,
     Cost,
-    FinishReason,
-    Message,
     ServedBy,
-    ToolCall,
     Usage,
 )
+from switchyard.types.assembly import assemble
 
 _VERSION = 1
 _CHUNK_FIELDS = {"id", "created", "cost", "failover"}  # per request, never stored
@@ -124,45 +122,16 @@ class CachedAnswer:
         return chunks
 
     def response(self, response_id: str, created: int) -> ChatResponse:
-        text: list[str] = []
-        reasoning: list[str] = []
-        refusal: list[str] = []
-        calls: dict[int, dict[str, str]] = {}
-        finish: FinishReason | None = None
-        fingerprint: str | None = None
-        model = self.model
-        for chunk in self.chunks:
-            model = chunk.model or model
-            text.append(chunk.text or "")
-            reasoning.append(chunk.reasoning or "")
-            refusal.append(chunk.refusal or "")
-            for delta in chunk.tool_calls or []:
-                call = calls.setdefault(delta.index, {"id": "", "name": "", "arguments": ""})
-                call["id"] = delta.id or call["id"]
-                call["name"] = delta.name or call["name"]
-                call["arguments"] += delta.arguments or ""
-            finish = chunk.finish_reason or finish
-            fingerprint = chunk.system_fingerprint or fingerprint
-        tool_calls = [
-            ToolCall(id=c["id"] or f"call_{i}", name=c["name"], arguments=c["arguments"])
-            for i, c in sorted(calls.items())
-        ]
-        message = Message(
-            role="assistant",
-            content="".join(text) or (None if tool_calls else ""),
-            tool_calls=tool_calls or None,
-            reasoning="".join(reasoning) or None,
-            refusal="".join(refusal) or None,
-        )
+        whole = assemble(self.chunks)
         return ChatResponse(
             id=response_id,
             created=created,
-            model=model,
+            model=whole.model or self.model,
             provider=self.provider,
-            choices=[Choice(message=message, finish_reason=finish or "stop")],
+            choices=[Choice(message=whole.message, finish_reason=whole.finish_reason or "stop")],
             usage=self.usage,
             cost=Cost(),
-            system_fingerprint=fingerprint,
+            system_fingerprint=whole.system_fingerprint,
             served_by=self.served_by(),
             cache_status="hit",
         )

@@ -26,10 +26,10 @@ from switchyard.types import (
     ImagePart,
     Message,
     ResponseFormat,
-    ToolCall,
     ToolCallDelta,
     Usage,
 )
+from switchyard.types.assembly import assemble
 
 # Keys the adapter owns: ``extra`` may add llama.cpp sampling options (top_k, min_p,
 # repeat_penalty, ...) but not replace these.
@@ -222,37 +222,16 @@ def _tool_call_delta(raw: dict[str, Any]) -> ToolCallDelta:
 
 def collect(chunks: Iterable[ChatChunk], *, model: str, provider: str) -> ChatResponse:
     """One response from a whole stream of canonical chunks (the last carries finish/usage)."""
-    text: list[str] = []
-    reasoning: list[str] = []
-    calls: dict[int, dict[str, str]] = {}
-    last: ChatChunk | None = None
-    for chunk in chunks:
-        last = chunk
-        text.append(chunk.text or "")
-        reasoning.append(chunk.reasoning or "")
-        for delta in chunk.tool_calls or []:
-            call = calls.setdefault(delta.index, {"id": "", "name": "", "arguments": ""})
-            call["id"] = delta.id or call["id"]
-            call["name"] = delta.name or call["name"]
-            call["arguments"] += delta.arguments or ""
+    whole = assemble(chunks)
+    last = whole.last
     if last is None:
         raise UpstreamProtocolError("llama.cpp returned no chunks")
-    tool_calls = [
-        ToolCall(id=c["id"] or f"call_{i}", name=c["name"], arguments=c["arguments"])
-        for i, c in sorted(calls.items())
-    ]
-    message = Message(
-        role="assistant",
-        content="".join(text) or (None if tool_calls else ""),
-        tool_calls=tool_calls or None,
-        reasoning="".join(reasoning) or None,
-    )
     return ChatResponse(
         id=last.id,
         created=last.created,
         model=model,
         provider=provider,
-        choices=[Choice(message=message, finish_reason=last.finish_reason or "stop")],
+        choices=[Choice(message=whole.message, finish_reason=last.finish_reason or "stop")],
         usage=last.usage or Usage(),
         system_fingerprint=last.system_fingerprint,
     )
