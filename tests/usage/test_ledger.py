@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from switchyard import Gateway
+from switchyard.records.record import AttemptRecord
 from switchyard.storage.settings import StorageSettings
 from switchyard.types import Usage
 from switchyard.usage.ledger import UsageLedger
@@ -224,3 +225,23 @@ async def test_a_write_in_progress_survives_the_writer_being_cancelled(sqlite_ur
     await engine.dispose()
     rows, _ = await read_usage(sqlite_url)
     assert sorted(r["request_id"] for r in rows) == ["r0", "r1", "r2"]
+
+
+async def test_values_longer_than_their_columns_are_cut_to_fit_never_a_stuck_batch(
+    storage_url: str,
+) -> None:
+    """A 256-character model name passes the door's check; its row must still be written on
+    PostgreSQL (whose VARCHAR(255) refuses longer values) rather than retried forever."""
+    ledger = UsageLedger(StorageSettings(url=storage_url, flush_seconds=0.01))
+    record = a_record("r" * 128)
+    record.alias = "f/" + "x" * 254
+    record.provider, record.model = "p" * 300, "m" * 300
+    record.error_type = "e" * 100
+    record.attempts.append(AttemptRecord("d" * 600, "error", "e" * 100))
+    ledger.emit(record)
+    await ledger.start()
+    await asyncio.wait_for(ledger.aclose(), 10)
+    (row,), (attempt,) = await read_usage(storage_url)
+    assert row["alias"] == record.alias[:255] and row["model"] == "m" * 255
+    assert row["provider"] == "p" * 255 and row["error_type"] == "e" * 64
+    assert attempt["deployment"] == "d" * 512 and attempt["error_type"] == "e" * 64

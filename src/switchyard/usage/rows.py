@@ -8,6 +8,25 @@ from decimal import Decimal
 from typing import Any
 
 from switchyard.records.record import RequestRecord
+from switchyard.storage.tables import usage, usage_attempts
+
+
+def _lengths(table: Any) -> dict[str, int]:
+    return {c.name: c.type.length for c in table.columns if getattr(c.type, "length", None)}
+
+
+# Every text column's length, from the table itself: a value is cut to fit, because a value the
+# database refuses (PostgreSQL's VARCHAR does) would fail its whole batch again on every retry.
+_USAGE_LENGTHS = _lengths(usage)
+_ATTEMPT_LENGTHS = _lengths(usage_attempts)
+
+
+def _fit(row: dict[str, Any], lengths: dict[str, int]) -> dict[str, Any]:
+    for name, length in lengths.items():
+        value = row.get(name)
+        if isinstance(value, str) and len(value) > length:
+            row[name] = value[:length]
+    return row
 
 
 def exact_cost(record: RequestRecord) -> Decimal | None:
@@ -26,8 +45,8 @@ def saved_cost(record: RequestRecord) -> Decimal | None:
 
 
 def usage_row(record: RequestRecord, row_id: str) -> dict[str, Any]:
-    principal, usage = record.principal, record.usage
-    return {
+    principal, used = record.principal, record.usage
+    row = {
         "id": row_id,
         "created_at": datetime.fromtimestamp(record.started_at, UTC),
         "request_id": record.request_id,
@@ -39,10 +58,10 @@ def usage_row(record: RequestRecord, row_id: str) -> dict[str, Any]:
         "alias": record.alias,
         "provider": record.provider,
         "model": record.model,
-        "input_tokens": usage.input_tokens if usage else 0,
-        "output_tokens": usage.output_tokens if usage else 0,
-        "cached_tokens": usage.cached_input_tokens if usage else 0,
-        "reasoning_tokens": usage.reasoning_tokens if usage else 0,
+        "input_tokens": used.input_tokens if used else 0,
+        "output_tokens": used.output_tokens if used else 0,
+        "cached_tokens": used.cached_input_tokens if used else 0,
+        "reasoning_tokens": used.reasoning_tokens if used else 0,
         "cost_usd": exact_cost(record),
         "priced": record.priced,
         "usage_estimated": record.usage_estimated,
@@ -56,18 +75,22 @@ def usage_row(record: RequestRecord, row_id: str) -> dict[str, Any]:
         "cache_hit": record.cache_hit,
         "cost_saved_usd": saved_cost(record),
     }
+    return _fit(row, _USAGE_LENGTHS)
 
 
 def attempt_rows(record: RequestRecord, row_id: str) -> list[dict[str, Any]]:
     return [
-        {
-            "usage_id": row_id,
-            "position": position,
-            "deployment": attempt.deployment,
-            "outcome": attempt.outcome,
-            "error_type": attempt.error_type,
-            "status": attempt.status,
-        }
+        _fit(
+            {
+                "usage_id": row_id,
+                "position": position,
+                "deployment": attempt.deployment,
+                "outcome": attempt.outcome,
+                "error_type": attempt.error_type,
+                "status": attempt.status,
+            },
+            _ATTEMPT_LENGTHS,
+        )
         for position, attempt in enumerate(record.attempts)
     ]
 
