@@ -78,6 +78,7 @@ from switchyard.types import (
 )
 
 log = logging.getLogger("switchyard.gateway")
+MAX_ALIAS = 256  # what a refused request's record keeps of the model name it sent
 T = TypeVar("T")
 RequestT = TypeVar("RequestT", ChatRequest, EmbeddingRequest)
 ConfigSource = SwitchyardConfig | str | Path | Mapping[str, Any] | None
@@ -385,7 +386,7 @@ class Gateway:
         **fields: Any,
     ) -> ChatResponse:
         """One chat completion, failing over across the alias's deployments."""
-        chat = _coerce(ChatRequest, request, fields)
+        chat = self._valid(ChatRequest, request, fields, principal, "chat")
         record = self._begin(principal, "chat", chat.model, chat.tags)
         try:
             _authorize(record.principal, chat.model)
@@ -431,7 +432,7 @@ class Gateway:
         """A streamed chat completion: ``async for chunk in gateway.stream(...)``. The stream
         takes the same stages as :meth:`chat`; it reports its first chunk and its end back
         through a :class:`~switchyard.stream_lifecycle.GatewayStream`."""
-        chat = _coerce(ChatRequest, request, fields)
+        chat = self._valid(ChatRequest, request, fields, principal, "stream")
         if not chat.stream:
             chat = chat.model_copy(update={"stream": True})
         record = self._begin(principal, "stream", chat.model, chat.tags)
@@ -483,7 +484,7 @@ class Gateway:
         principal: Principal | None = None,
         **fields: Any,
     ) -> EmbeddingResponse:
-        embedding = _coerce(EmbeddingRequest, request, fields)
+        embedding = self._valid(EmbeddingRequest, request, fields, principal, "embed")
         record = self._begin(principal, "embed", embedding.model)
         try:
             _authorize(record.principal, embedding.model)
@@ -610,6 +611,29 @@ class Gateway:
             started=time.perf_counter(),
         )
 
+    def refused(
+        self, principal: Principal | None, kind: RequestKind, model: object, error: BaseException
+    ) -> None:
+        """The record of a request refused before it could take the stages (a body that did
+        not parse, a field that failed validation): one record, so one usage row, like any."""
+        alias = model[:MAX_ALIAS] if isinstance(model, str) else ""
+        self._end(self._begin(principal, kind, alias), error)
+
+    def _valid(
+        self,
+        model: type[RequestT],
+        request: RequestT | Mapping[str, Any] | None,
+        fields: dict[str, Any],
+        principal: Principal | None,
+        kind: RequestKind,
+    ) -> RequestT:
+        try:
+            return _coerce(model, request, fields)
+        except InvalidRequest as error:
+            asked = fields.get("model", None if request is None else _field(request, "model"))
+            self.refused(principal, kind, asked, error)
+            raise
+
     def _end(self, record: RequestRecord, error: BaseException | None = None) -> None:
         """The record stage: finish ``record`` and hand it to every sink."""
         record.latency_ms = (time.perf_counter() - record.started) * 1000.0
@@ -678,6 +702,10 @@ def _limited(grant: Grant) -> bool:
         part is not None
         for part in (grant.limits, grant.budget, grant.key_limits, grant.key_budget)
     )
+
+
+def _field(request: object, name: str) -> object:
+    return request.get(name) if isinstance(request, Mapping) else getattr(request, name, None)
 
 
 def _coerce(

@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import openai
 import pytest
 from sqlalchemy import event
@@ -245,3 +246,29 @@ async def test_values_longer_than_their_columns_are_cut_to_fit_never_a_stuck_bat
     assert row["alias"] == record.alias[:255] and row["model"] == "m" * 255
     assert row["provider"] == "p" * 255 and row["error_type"] == "e" * 64
     assert attempt["deployment"] == "d" * 512 and attempt["error_type"] == "e" * 64
+
+
+def test_a_request_refused_before_the_gateway_is_a_usage_row_too(sqlite_url: str) -> None:
+    """DESIGN: every request is one usage row, failed ones included: a body that is not JSON,
+    a field that fails validation and an over-long model name are rows with their 400."""
+    with serve(config(sqlite_url)) as served:
+        url = f"{served.base_url}/chat/completions"
+        assert httpx.post(url, content=b"{not json").status_code == 400
+        bad = {"model": "smart", "messages": HELLO, "temperature": "hot"}
+        assert httpx.post(url, json=bad).status_code == 400
+        long = {"model": "m" * 300, "messages": HELLO, "stream": True}
+        assert httpx.post(url, json=long).status_code == 400
+        embeddings = f"{served.base_url}/embeddings"
+        assert httpx.post(embeddings, json={"model": "smart"}).status_code == 400
+        assert served.client().chat.completions.create(model="smart", messages=HELLO).choices
+    rows, _ = asyncio.run(read_usage(sqlite_url))
+    refused = [r for r in rows if r["status"] == "error"]
+    assert len(rows) == 5 and len(refused) == 4
+    assert {r["http_status"] for r in refused} == {400}
+    assert {r["error_type"] for r in refused} == {"invalid_request"}
+    assert sorted((r["kind"], r["alias"][:5]) for r in refused) == [
+        ("chat", ""),
+        ("chat", "smart"),
+        ("embed", "smart"),
+        ("stream", "mmmmm"),
+    ]

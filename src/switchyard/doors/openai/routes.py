@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import orjson
 from starlette.requests import Request
@@ -39,7 +40,7 @@ from switchyard.formats.openai_chat import (
     response_to_openai,
 )
 from switchyard.gateway import Gateway
-from switchyard.types import CacheControl
+from switchyard.types import CacheControl, Principal
 
 JSON = "application/json"
 _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
@@ -54,6 +55,9 @@ class OpenAIDoor:
 
     async def chat_completions(self, request: Request) -> Response:
         context = new_context(request)
+        principal: Principal | None = None
+        body: dict[str, Any] = {}
+        handed = False  # to the Gateway, which records the request from then on
         try:
             principal = principal_of(request)
             body = await read_json(request, self.max_body_bytes, self.body_timeout)
@@ -68,6 +72,7 @@ class OpenAIDoor:
             cache_control = request.headers.get("cache-control")
             if cache_control is not None:
                 chat.cache = with_cache_control(chat.cache, cache_control)
+            handed = True
             if chat.stream:
                 stream = self.gateway.stream(chat, principal=principal)
                 return await self._stream(request, chat.include_usage, stream, context)
@@ -75,6 +80,11 @@ class OpenAIDoor:
                 request, self.gateway.chat(chat, principal=principal)
             )
         except SwitchyardError as error:
+            if not handed and principal is not None:  # refused here: still one usage row
+                streamed = body.get("stream") is True
+                self.gateway.refused(
+                    principal, "stream" if streamed else "chat", body.get("model"), error
+                )
             return error_response(error, context)
         except ClientDisconnected:
             return Response(status_code=499, headers=context.headers())
@@ -108,15 +118,21 @@ class OpenAIDoor:
 
     async def embeddings(self, request: Request) -> Response:
         context = new_context(request)
+        principal: Principal | None = None
+        body: dict[str, Any] = {}
+        handed = False
         try:
             principal = principal_of(request)
             body = await read_json(request, self.max_body_bytes, self.body_timeout)
             embedding = embedding_request_from_openai(body)
             check_model_name(embedding.model)
+            handed = True
             response = await unless_disconnected(
                 request, self.gateway.embed(embedding, principal=principal)
             )
         except SwitchyardError as error:
+            if not handed and principal is not None:  # refused here: still one usage row
+                self.gateway.refused(principal, "embed", body.get("model"), error)
             return error_response(error, context)
         except ClientDisconnected:
             return Response(status_code=499, headers=context.headers())
