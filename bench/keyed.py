@@ -111,20 +111,18 @@ async def _count(url: str) -> dict[str, int]:
 
 
 async def _create(admin_url: str, name: str) -> None:
-    import asyncpg
-
-    connection: Any = await asyncpg.connect(admin_url, timeout=5)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
+    await _as_admin(admin_url, f'CREATE DATABASE "{name}"')
 
 
 async def _drop(admin_url: str, name: str) -> None:
+    await _as_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _as_admin(admin_url: str, statement: str) -> None:
     import asyncpg
 
     connection: Any = await asyncpg.connect(admin_url, timeout=5)
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(statement)
     finally:
         await connection.close()

@@ -494,8 +494,7 @@ class Gateway:
                 route = self.router.route(embedding.model)
                 ticket = await admission.admit_embed(record.principal, embedding, route)
                 tokens = self._admitted(record, ticket)
-            if self.ledger is not None and self.ledger.full:  # back-pressure, briefly
-                await self.ledger.wait_for_room()
+            await self._room_for_the_record()
             outcome = await self._runner.run(
                 self.router.resolve_embedding(embedding.model),
                 lambda c: c.provider.embed(embedding.model_copy(update={"model": c.model})),
@@ -544,8 +543,7 @@ class Gateway:
         """Route (resolve the ordered candidates), then run the attempts on them. When a
         provider says the request is too long, the alias's ``context_window_fallbacks`` with a
         larger window than the one that refused get their turn."""
-        if self.ledger is not None and self.ledger.full:  # back-pressure, briefly
-            await self.ledger.wait_for_room()
+        await self._room_for_the_record()
         candidates: Sequence[Candidate] = self.router.resolve(chat, chat.prefer)
         try:
             return await attempt(candidates), candidates
@@ -581,6 +579,12 @@ class Gateway:
             return 0
         record.admission, record.rate_limits = ticket, ticket.status
         return ticket.estimate
+
+    async def _room_for_the_record(self) -> None:
+        """Back-pressure, briefly: with the usage queue full, wait (``full_wait_seconds`` at
+        most) for the ledger to make room before the request goes upstream."""
+        if self.ledger is not None and self.ledger.full:
+            await self.ledger.wait_for_room()
 
     def _deadline(self, seconds: float | None) -> float:
         """When the request must be over: ``router.deadline_seconds`` from now, or sooner when

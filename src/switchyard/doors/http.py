@@ -23,6 +23,7 @@ from switchyard.errors import (
     PayloadTooLarge,
     SwitchyardError,
 )
+from switchyard.tenancy.secrets import looks_like_key
 from switchyard.types import Cost, Principal, ServedBy
 from switchyard.types.principal import new_request_id
 from switchyard.types.usage import usd_text
@@ -159,7 +160,7 @@ class Authenticator:
         if token is not None:
             if self._key is not None and hmac.compare_digest(token, self._key):
                 return Principal(request_id=rid, admin=True)
-            if token.startswith(b"sk-sy-"):
+            if looks_like_key(token):
                 if self._keys is None:
                     raise AuthenticationError("invalid API key: this server has no virtual keys")
                 return await self._keys(token, rid)

@@ -29,13 +29,16 @@ def key_hash(key: bytes) -> str:
     return hashlib.sha256(key).hexdigest()
 
 
+_PREFIX_BYTES = PREFIX.encode()
+
+
 def looks_like_key(token: bytes) -> bool:
-    return token.startswith(b"sk-sy-")
+    return token.startswith(_PREFIX_BYTES)
 
 
 def key_id_of(token: bytes) -> str | None:
     """The id inside a well-formed key, else None."""
-    if len(token) != KEY_LENGTH or not token.startswith(b"sk-sy-"):
+    if len(token) != KEY_LENGTH or not looks_like_key(token):
         return None
     ident = token[len(PREFIX) : len(PREFIX) + ID_HEX]
     return ident.decode() if _HEX.issuperset(ident) else None
