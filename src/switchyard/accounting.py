@@ -11,10 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from switchyard.records.record import AttemptRecord, RequestRecord
 from switchyard.routing.attempts import Outcome
 from switchyard.routing.candidate import Candidate
 from switchyard.routing.hedging import Abandoned
-from switchyard.types import AbandonedAttempt, Cost, Prices, ServedBy, Usage
+from switchyard.types import (
+    AbandonedAttempt,
+    ChatResponse,
+    Cost,
+    EmbeddingResponse,
+    Prices,
+    ServedBy,
+    Usage,
+)
 
 T = TypeVar("T")
 
@@ -86,4 +95,32 @@ class StreamAccount:
         return self.usage + usage, add_costs(self.cost, leg_cost)
 
 
-__all__ = ["StreamAccount", "add_costs", "cost_of", "served_by"]
+ResponseT = TypeVar("ResponseT", ChatResponse, EmbeddingResponse)
+
+
+def settle(outcome: Outcome[ResponseT], record: RequestRecord) -> ResponseT:
+    """Say who answered, after how many attempts, and what it cost; note it on the record."""
+    response, candidate = outcome.value, outcome.candidate
+    response.provider = candidate.provider.name
+    if response.cost is None:
+        response.cost = cost_of(candidate.prices, response.usage)
+    response.served_by = served = served_by(outcome, lambda answer: answer.usage)
+    served.rate_limits = record.rate_limits
+    record.provider, record.model = candidate.provider.name, candidate.model
+    record.usage, record.cost = response.usage, response.cost
+    record.priced = candidate.prices is not None or response.cost is not None
+    record.upstream_ms = served.upstream_ms
+    record.hedged = served.hedged
+    attempts = record.attempts
+    if outcome.errors:
+        attempts.extend(AttemptRecord.failed(e) for e in outcome.errors)
+    if served.abandoned:
+        attempts.extend(
+            AttemptRecord(f"{a.provider}/{a.model}", "abandoned", usage=a.usage, cost=a.cost)
+            for a in served.abandoned
+        )
+    attempts.append(AttemptRecord(candidate.key, "ok"))
+    return response
+
+
+__all__ = ["StreamAccount", "add_costs", "cost_of", "served_by", "settle"]

@@ -46,7 +46,15 @@ from switchyard.records.record import RequestRecord
 from switchyard.routing.candidate import Candidate
 from switchyard.routing.router import AliasRoute, deployment_key
 from switchyard.routing.tokens import TokenCounter
-from switchyard.types import Budget, ChatRequest, EmbeddingRequest, Limits, Prices, Principal
+from switchyard.types import (
+    Budget,
+    ChatRequest,
+    EmbeddingRequest,
+    Grant,
+    Limits,
+    Prices,
+    Principal,
+)
 from switchyard.types.ratelimits import RateLimitStatus
 
 # a deployment's prices in budget units per token: (the prices they came from, input, output)
@@ -361,6 +369,25 @@ def _refusal(rule: Rule, verdict: Verdict) -> LimitExceeded | QuotaExceeded:
     )
 
 
+def limits_configured(config: SwitchyardConfig) -> bool:
+    """Whether any limit or budget is configured (without storage, no key can carry one)."""
+    return (
+        config.limits.global_ is not None
+        or any(t.limits is not None or t.budget is not None for t in config.tenants)
+        or any(
+            a.budget is not None or any(d.limits is not None for d in a.deployments)
+            for a in config.models
+        )
+    )
+
+
+def limited(grant: Grant) -> bool:
+    return any(
+        part is not None
+        for part in (grant.limits, grant.budget, grant.key_limits, grant.key_budget)
+    )
+
+
 def build_admission(
     config: SwitchyardConfig,
     tokens: TokenCounter,
@@ -370,4 +397,11 @@ def build_admission(
     return Admission(config, Limiter(config.limits, spend=spend), tokens, routes)
 
 
-__all__ = ["DEFAULT_MAX_OUTPUT", "Admission", "Ticket", "build_admission"]
+__all__ = [
+    "DEFAULT_MAX_OUTPUT",
+    "Admission",
+    "Ticket",
+    "build_admission",
+    "limited",
+    "limits_configured",
+]

@@ -1,11 +1,12 @@
 """The Gateway: the request path every front door (and every library call) goes through.
 
-    authorize (the caller's grant) -> admit (limits, budget) -> cache lookup (to come)
+    authorize (the caller's grant) -> admit (limits, budget) -> cache lookup
     -> route: router.resolve (alias or provider/model -> ordered, eligible deployments)
     -> attempts: AttemptRunner (breaker, per-attempt timeout, failover, hedging, backoff,
        deadline), context-window fallback when a provider says the request is too long
     -> settle: who answered (``served_by``) and what it cost (:mod:`switchyard.accounting`)
     -> record: one :class:`~switchyard.records.record.RequestRecord` to every sink
+    -> cache store
 
 A streamed request takes the same stages: :class:`~switchyard.stream_lifecycle.GatewayStream`
 is the Gateway's side of it, and :class:`~switchyard.chat_stream.ChatStream` only relays.
@@ -21,59 +22,41 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from switchyard.accounting import cost_of, served_by
-from switchyard.admission import Admission, Ticket, build_admission
+from switchyard.accounting import settle
+from switchyard.admission import Admission, Ticket, build_admission, limited, limits_configured
 from switchyard.cache.service import SKIP, CacheLookup, ResponseCache
 from switchyard.cached_stream import CachingStream
 from switchyard.catalog.catalog import Catalog
 from switchyard.chat_stream import ChatStream
 from switchyard.config.load import load_config
 from switchyard.config.schema import SwitchyardConfig
-from switchyard.errors import (
-    AuthenticationError,
-    ContextLengthExceeded,
-    InvalidRequest,
-    ModelNotAllowed,
-    NotConfigured,
-    NotFound,
-    PermissionDenied,
-    StorageUnavailable,
-    SwitchyardError,
-)
+from switchyard.errors import ContextLengthExceeded, InvalidRequest, ModelNotAllowed
+from switchyard.gateway_queries import GatewayQueries
+from switchyard.gateway_wiring import wire_storage
 from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.registry import build_provider
 from switchyard.records.metrics import Metrics
-from switchyard.records.record import AttemptRecord, RequestKind, RequestRecord
+from switchyard.records.record import RequestKind, RequestRecord
 from switchyard.records.sinks import LogSink, RecordSink, current_request_id
-from switchyard.resilience.breaker import BreakerStore, BreakerView
+from switchyard.resilience.breaker import BreakerStore
 from switchyard.resilience.retry import RetryPolicy
 from switchyard.resilience.stores import build_breaker_store
 from switchyard.routing.attempts import AttemptRunner, Outcome
 from switchyard.routing.candidate import Candidate
 from switchyard.routing.health import HealthBoard
-from switchyard.routing.probes import HealthProber, ProbeResult
+from switchyard.routing.probes import HealthProber
 from switchyard.routing.router import AliasRoute, Router, configured_keys, for_candidate
-from switchyard.status import DeploymentStatus, GatewayStatus, ModelListing, ProvidersReport
+from switchyard.status import GatewayStatus
 from switchyard.stream_lifecycle import GatewayStream
-
-if TYPE_CHECKING:
-    from datetime import date, datetime
-
-    from switchyard.tenancy.accounts import Accounts
-    from switchyard.tenancy.keyring import KeyRing
-    from switchyard.tenancy.revocations import RevocationBroadcast
-    from switchyard.usage.ledger import UsageLedger
-    from switchyard.usage.report import UsageSummary
 from switchyard.types import (
     ChatRequest,
     ChatResponse,
     EmbeddingRequest,
     EmbeddingResponse,
-    Grant,
     Principal,
 )
 
@@ -84,7 +67,7 @@ RequestT = TypeVar("RequestT", ChatRequest, EmbeddingRequest)
 ConfigSource = SwitchyardConfig | str | Path | Mapping[str, Any] | None
 
 
-class Gateway:
+class Gateway(GatewayQueries):
     """Use as ``async with Gateway.from_config("switchyard.yaml") as gateway: ...``."""
 
     def __init__(
@@ -105,42 +88,12 @@ class Gateway:
         # LogSink), then any other sink the caller adds
         logged = any(isinstance(sink, LogSink) for sink in sinks)
         self.sinks: list[RecordSink] = [*([] if logged else [LogSink()]), *sinks]
-        self.ledger: UsageLedger | None = None
-        self.accounts: Accounts | None = None
-        spend = None
-        self.keyring: KeyRing | None = None
-        self.revocations: RevocationBroadcast | None = None
-        if config.storage is not None:  # one usage row per request, written off the path
-            # the storage extra's SQLAlchemy, imported only when storage is configured
-            from switchyard.storage.engine import build_engine
-            from switchyard.tenancy.accounts import Accounts
-            from switchyard.tenancy.keyring import KeyRing
-            from switchyard.tenancy.store import KeyStore
-            from switchyard.usage.ledger import UsageLedger
-
-            engine = build_engine(config.storage)
-            self.ledger = UsageLedger(config.storage, engine=engine)
-            from switchyard.limits.spend import LedgerSpend
-
-            spend = LedgerSpend(engine).units  # budgets seed their counters from the ledger
+        # the usage ledger, tenants and keys (with ``storage``), and budgets' spend
+        stored = wire_storage(config)
+        self.ledger, self.accounts = stored.ledger, stored.accounts
+        self.keyring, self.revocations = stored.keyring, stored.revocations
+        if self.ledger is not None:
             self.sinks.append(self.ledger)
-            self.accounts = Accounts(
-                config.tenants,
-                KeyStore(engine),
-                aliases={alias.name for alias in config.models},
-                providers=set(config.providers),
-            )
-            # virtual keys, looked up at most once per key_cache_seconds; a revocation made
-            # here is forgotten here at once, and (with redis_url) on every replica
-            self.keyring = KeyRing(self.accounts, ttl=config.storage.key_cache_seconds)
-            self.accounts.revoke_listeners.append(self.keyring.forget)
-            if config.storage.redis_url is not None:
-                from switchyard.tenancy.revocations import RevocationBroadcast
-
-                self.revocations = RevocationBroadcast(
-                    config.storage.redis_url, self.keyring.forget, self.keyring.clear
-                )
-                self.accounts.revoke_listeners.append(self.revocations.publish)
         self.metrics: Metrics | None = None
         if config.server.metrics:  # Prometheus counters, read by GET /metrics
             self.metrics = Metrics(
@@ -177,8 +130,8 @@ class Gateway:
         # the limits-and-budget stage: built when something can be limited (keys need storage;
         # a library caller's Principal may bring a grant with limits: built on first sight)
         self.admission: Admission | None = None
-        self._spend = spend
-        if config.storage is not None or _limits_configured(config):
+        self._spend = stored.spend
+        if config.storage is not None or limits_configured(config):
             self._build_admission()
         self.prober = HealthProber(
             self.providers, self.router.candidates(), self.health, clock=clock, sleep=probe_sleep
@@ -263,119 +216,14 @@ class Gateway:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    # -- what the doors may ask -------------------------------------------------------------
-
-    def models(self, principal: Principal | None = None) -> list[ModelListing]:
-        """The aliases, then every configured ``provider/model`` deployment: those
-        ``principal`` may use (all of them for the admin, or without a principal)."""
-        listing = self._status.models()
-        if principal is None or principal.grant is None:
-            return listing
-        return [m for m in listing if principal.may_use(m.id)]
-
-    async def authenticate_key(self, token: bytes, request_id: str) -> Principal:
-        """The caller a virtual key (``sk-sy-...``) names, or 401 (unknown, revoked, expired;
-        or no ``storage`` configured, so no keys at all); 503 when the key database is needed
-        and does not answer."""
-        if self.keyring is None:
-            raise AuthenticationError(
-                "invalid API key: this gateway has no virtual keys (no storage configured)"
-            )
-        return await self.keyring.authenticate(token, request_id)
-
-    def provider_names(self) -> list[str]:
-        return self._status.provider_names()
-
-    async def provider_status(self) -> ProvidersReport:
-        """Each provider with its deployments' health and breakers."""
-        return await self._status.providers()
-
-    async def breaker_status(self) -> list[DeploymentStatus]:
-        """Every configured deployment's circuit breaker."""
-        return await self._status.breakers()
-
-    async def reset_breaker(self, key: str) -> tuple[bool, BreakerView]:
-        """Close a deployment's breaker now and forget its history (an admin action)."""
-        return await self._status.reset_breaker(key)
-
-    async def limits_status(self) -> dict[str, Any] | None:
-        """The limits' backend as readiness reports it (None: no limits configured)."""
-        return None if self.admission is None else await self.admission.limiter.check()
-
-    async def test_provider(
-        self, name: str, mode: str = "health", model: str | None = None
-    ) -> tuple[str | None, ProbeResult]:
-        """Probe a provider now (``health`` check, or one ``chat`` token from ``model``)."""
-        return await self._status.test_provider(name, mode, model)
-
-    async def usage_summary(
-        self,
-        principal: Principal | None = None,
-        *,
-        group_by: str | Sequence[str] | None = None,
-        since: str | date | datetime | None = None,
-        until: str | date | datetime | None = None,
-        tenant: str | None = None,
-    ) -> UsageSummary:
-        """Requests, tokens, cost, errors, cache hits and latency per group of the usage rows
-        created in ``[since, until)``, plus the totals (see :mod:`switchyard.usage.summary`).
-
-        The admin (the master key, the library's default caller) sees every tenant and may
-        narrow to one with ``tenant``; a tenant's key sees its own tenant only, and naming
-        another is 404, as if it did not exist. Rows reach the database within
-        ``storage.flush_seconds`` of their request."""
-        if self.ledger is None:
-            raise NotConfigured("the usage summary needs a storage section in the config")
-        from switchyard.usage.summary import summarize
-
-        caller = principal or Principal.anonymous_admin()
-        if not caller.admin:
-            if caller.tenant is None:
-                raise PermissionDenied("this key belongs to no tenant: it has no usage to read")
-            if tenant is not None and tenant != caller.tenant:
-                raise NotFound(f"no tenant named {tenant[:64]!r}", param="tenant")
-            tenant = caller.tenant
-        return await summarize(self.ledger.engine, group_by, since, until, tenant)
-
-    async def storage_health(self, within: float = 1.0) -> float:
-        """Milliseconds one trivial query on the storage database took; raises
-        :class:`~switchyard.errors.StorageUnavailable` when it fails or takes over ``within``
-        seconds, :class:`~switchyard.errors.NotConfigured` when there is no storage."""
-        if self.ledger is None:
-            raise NotConfigured("no storage section in the config")
-        from switchyard.storage.engine import ping
-
-        started = time.perf_counter()
-        try:
-            await asyncio.wait_for(ping(self.ledger.engine), within)
-        except Exception as exc:  # the driver's errors, or the timeout
-            raise StorageUnavailable(
-                f"the database did not answer ({type(exc).__name__})"
-            ) from None
-        return (time.perf_counter() - started) * 1000.0
-
-    async def observe_metrics(self) -> None:
-        """Set the gauges read at scrape time: breakers and the usage queue (``metrics``)."""
-        metrics = self.metrics
-        if metrics is None:
-            return
-        if self.ledger is not None:
-            metrics.set_queue("usage", self.ledger.queued, self.ledger.dropped)
-        try:
-            deployments = await self._status.breakers()
-        except SwitchyardError:  # the shared breaker store is down: no breaker gauges now
-            metrics.set_breakers(None)
-            return
-        metrics.set_breakers(
-            (d.provider, d.model, d.breaker.state) for d in deployments if d.breaker is not None
-        )
-
     # -- the request path -----------------------------------------------------------------
     #
     # Every request, plain or streamed, takes the same stages in this order:
     #   authorize -> admit (limits, budget) -> cache lookup -> route -> attempts -> settle
     #   -> record -> cache store
-    # Stages not built yet are absent; each will be one call at the place its comment marks.
+    # A new feature is one call at its stage here, or a sink of the record. The doors' other
+    # questions are in switchyard.gateway_queries, the storage-backed parts' wiring in
+    # switchyard.gateway_wiring.
 
     async def chat(
         self,
@@ -411,7 +259,7 @@ class Gateway:
                 )
 
             outcome, _ = await self._route_and_attempt(chat, route, attempt)
-            response = _settle(outcome, record)
+            response = settle(outcome, record)
         except BaseException as error:
             self._end(record, error)
             raise
@@ -502,7 +350,7 @@ class Gateway:
                 attempt_timeout=lambda c: c.timeout.total,
                 tokens=tokens,
             )
-            response = _settle(outcome, record)
+            response = settle(outcome, record)
         except BaseException as error:
             self._end(record, error)
             raise
@@ -566,7 +414,7 @@ class Gateway:
 
     def _build_admission(self, principal: Principal | None = None) -> Admission | None:
         grant = None if principal is None else principal.grant
-        if principal is not None and (grant is None or not _limited(grant)):
+        if principal is not None and (grant is None or not limited(grant)):
             return None
         self.admission = build_admission(
             self.config, self.router.tokens, self.router.aliases, self._spend
@@ -653,59 +501,12 @@ class Gateway:
                 log.exception("record sink %r failed on request %s", sink, record.request_id)
 
 
-ResponseT = TypeVar("ResponseT", ChatResponse, EmbeddingResponse)
-
-
 def _authorize(principal: Principal, model: str) -> None:
     """The authorize stage: 403 ``model_not_allowed`` unless the caller's grant includes the
     model (an alias, or a ``provider/model`` name, exactly as asked)."""
     grant = principal.grant
     if grant is not None and not grant.allows(model):
         raise ModelNotAllowed(f"this API key may not use the model {model!r}", param="model")
-
-
-def _settle(outcome: Outcome[ResponseT], record: RequestRecord) -> ResponseT:
-    """Say who answered, after how many attempts, and what it cost; note it on the record."""
-    response, candidate = outcome.value, outcome.candidate
-    response.provider = candidate.provider.name
-    if response.cost is None:
-        response.cost = cost_of(candidate.prices, response.usage)
-    response.served_by = served = served_by(outcome, lambda answer: answer.usage)
-    served.rate_limits = record.rate_limits
-    record.provider, record.model = candidate.provider.name, candidate.model
-    record.usage, record.cost = response.usage, response.cost
-    record.priced = candidate.prices is not None or response.cost is not None
-    record.upstream_ms = served.upstream_ms
-    record.hedged = served.hedged
-    attempts = record.attempts
-    if outcome.errors:
-        attempts.extend(AttemptRecord.failed(e) for e in outcome.errors)
-    if served.abandoned:
-        attempts.extend(
-            AttemptRecord(f"{a.provider}/{a.model}", "abandoned", usage=a.usage, cost=a.cost)
-            for a in served.abandoned
-        )
-    attempts.append(AttemptRecord(candidate.key, "ok"))
-    return response
-
-
-def _limits_configured(config: SwitchyardConfig) -> bool:
-    """Whether any limit or budget is configured (without storage, no key can carry one)."""
-    return (
-        config.limits.global_ is not None
-        or any(t.limits is not None or t.budget is not None for t in config.tenants)
-        or any(
-            a.budget is not None or any(d.limits is not None for d in a.deployments)
-            for a in config.models
-        )
-    )
-
-
-def _limited(grant: Grant) -> bool:
-    return any(
-        part is not None
-        for part in (grant.limits, grant.budget, grant.key_limits, grant.key_budget)
-    )
 
 
 def _field(request: object, name: str) -> object:
