@@ -10,7 +10,7 @@ refuses (401) when neither happened, never assumes.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -26,9 +26,6 @@ from switchyard.records.record import RequestKind
 from switchyard.types import Principal
 from switchyard.types.principal import new_request_id
 
-# completions (mutation fields) one HTTP request may ask for: aliases could ask for thousands
-MAX_COMPLETIONS_PER_REQUEST = 8
-
 HealthReport = Callable[[], Awaitable[dict[str, Any]]]
 
 
@@ -41,7 +38,7 @@ class DoorContext:
     request_id: str
     principal: Principal | None = None
     connection_params: dict[str, Any] | None = None  # the WebSocket's connection_init payload
-    completions: int = field(default=0)
+    completions: int = 0
 
     @property
     def over_http(self) -> bool:
@@ -57,13 +54,10 @@ class DoorContext:
 
     def completion_caller(self) -> Principal:
         """The caller of one more completion: over HTTP the first has the request's id and
-        the next ones their own; each subscription on a WebSocket is a request of its own."""
+        the next ones (a document may alias ``complete``) their own; each subscription on a
+        WebSocket is a request of its own."""
         principal = self.caller()
         self.completions += 1
-        if self.over_http and self.completions > MAX_COMPLETIONS_PER_REQUEST:
-            raise InvalidRequest(
-                f"at most {MAX_COMPLETIONS_PER_REQUEST} completions per request", param="complete"
-            )
         if self.over_http and self.completions == 1:
             return principal
         return principal._replace(request_id=new_request_id())
@@ -95,4 +89,4 @@ class DoorContext:
         )
 
 
-__all__ = ["MAX_COMPLETIONS_PER_REQUEST", "DoorContext", "HealthReport"]
+__all__ = ["DoorContext", "HealthReport"]
