@@ -38,9 +38,9 @@ class Records:
         return list(self.records)
 
 
-def config(url: str, **fake: Any) -> dict[str, Any]:
+def config(url: str, server: dict[str, Any] | None = None, **fake: Any) -> dict[str, Any]:
     return {
-        "server": {"master_key": MASTER},
+        "server": {"master_key": MASTER, **(server or {})},
         "storage": {"url": url, "flush_seconds": 0.05},
         "providers": {"a": {"type": "fake", "reply": REPLY, **fake}},
         "models": [
@@ -59,9 +59,13 @@ def config(url: str, **fake: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def served_gateway(url: str, **fake: Any) -> Iterator[tuple[ServedGateway, Records]]:
+def served_gateway(
+    url: str, server: dict[str, Any] | None = None, **fake: Any
+) -> Iterator[tuple[ServedGateway, Records]]:
+    """The served gateway (``server``: more settings of that section; ``fake``: the fake
+    provider's) and its records."""
     records = Records()
-    gateway = Gateway.from_config(config(url, **fake), sinks=[records])
+    gateway = Gateway.from_config(config(url, server, **fake), sinks=[records])
     with serve(gateway) as served:
         yield served, records
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import websockets
 from gql import Client, GraphQLRequest, gql
@@ -304,3 +305,30 @@ def test_a_refused_subscription_is_an_error_with_its_code(
         "error",
         "model_not_allowed",
     )
+
+
+def test_an_open_socket_counts_against_max_concurrent_requests(sqlite_url: str) -> None:
+    with served_gateway(sqlite_url, {"max_concurrent_requests": 1}) as (gateway, _):
+
+        async def while_a_socket_is_open() -> tuple[int, int]:
+            async with websockets.connect(
+                ws_url(gateway), subprotocols=["graphql-transport-ws"]
+            ) as ws:  # type: ignore[list-item]
+                await ws.send(json.dumps({"type": "connection_init", "payload": BEARER}))
+                assert json.loads(await ws.recv())["type"] == "connection_ack"
+                async with httpx.AsyncClient() as client:
+                    reply = await client.post(
+                        f"{gateway.url}/graphql",
+                        json={"query": "{ models { id } }"},
+                        headers=BEARER,
+                    )
+                with pytest.raises(websockets.InvalidStatus) as refused:
+                    async with websockets.connect(ws_url(gateway), subprotocols=["graphql-ws"]):  # type: ignore[list-item]
+                        pass
+                return reply.status_code, refused.value.response.status_code
+
+        assert asyncio.run(while_a_socket_is_open()) == (503, 403)
+        after = httpx.post(
+            f"{gateway.url}/graphql", json={"query": "{ models { id } }"}, headers=BEARER
+        )
+        assert after.status_code == 200

@@ -11,9 +11,10 @@
   (:data:`ADMIN_PATHS`): ``/api/v1/admin/*``, ``/api/v1/providers*``,
   ``/api/v1/circuit-breakers*``.
 - **Admission**: at most ``server.max_concurrent_requests`` requests in flight (streams count
-  until their last byte); past it a request gets 503 ``server_overloaded`` with
-  ``Retry-After: 1`` at once. ``/healthz``, ``/readyz`` and ``/metrics`` are always
-  answered. One integer, no lock: everything runs on the event loop.
+  until their last byte, a WebSocket while it is open); past it a request gets 503
+  ``server_overloaded`` with ``Retry-After: 1`` at once (a WebSocket handshake: 403).
+  ``/healthz``, ``/readyz`` and ``/metrics`` are always answered. One integer, no lock:
+  everything runs on the event loop.
 - **Backstop**: an exception no handler mapped (a bug; never a :class:`SwitchyardError`, which
   the doors render themselves) is logged with its traceback and request id on the
   ``switchyard.server`` logger, and the client gets the door's error JSON (500
@@ -68,6 +69,9 @@ class Guard:
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._socket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -121,6 +125,19 @@ class Guard:
             assert task is not None
             task.uncancel()
             await _send_error(scope, receive, send, shutting_down(), _request_id(scope))
+        finally:
+            self.in_flight -= 1
+
+    async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket counts as one request in flight while it is open; past the limit its
+        handshake is refused (403). Its door authenticates it (its first message)."""
+        if self.in_flight >= self.max_concurrent:
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1013})  # "try again later"
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
 
