@@ -79,6 +79,18 @@ async def collect(
     return items
 
 
+async def closed_after(
+    served: ServedGateway, protocol: str, message: dict[str, Any]
+) -> tuple[int | None, str | None]:
+    """The close code and reason the server answers ``message`` with, on a raw socket."""
+    async with websockets.connect(ws_url(served), subprotocols=[protocol]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps(message))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_the_stream_arrives_chunk_by_chunk_then_one_item_with_the_totals(
     served: tuple[ServedGateway, Records], protocol: str
@@ -155,15 +167,9 @@ def test_graphql_transport_ws_closes_4403_on_a_bad_key(
     with pytest.raises(TransportConnectionFailed):
         asyncio.run(collect(gateway, "graphql-transport-ws", {"input": {"prompt": "a"}}, init=init))
 
-    async def raw() -> tuple[int | None, str | None]:
-        async with websockets.connect(ws_url(gateway), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-            await ws.send(json.dumps({"type": "connection_init", "payload": init}))
-            with pytest.raises(websockets.ConnectionClosed) as closed:
-                await ws.recv()
-            assert closed.value.rcvd is not None
-            return closed.value.rcvd.code, closed.value.rcvd.reason
-
-    assert asyncio.run(raw()) == (4403, "Forbidden")
+    init_message = {"type": "connection_init", "payload": init}
+    closed = asyncio.run(closed_after(gateway, "graphql-transport-ws", init_message))
+    assert closed == (4403, "Forbidden")
     assert records.records == []
 
 
@@ -196,16 +202,9 @@ def test_a_legacy_start_before_connection_init_is_refused(
 ) -> None:
     gateway, records = served
 
-    async def raw() -> tuple[int | None, str | None]:
-        async with websockets.connect(ws_url(gateway), subprotocols=["graphql-ws"]) as ws:  # type: ignore[list-item]
-            query = 'subscription { completionStream(input: {prompt: "a"}) { text } }'
-            await ws.send(json.dumps({"type": "start", "id": "1", "payload": {"query": query}}))
-            with pytest.raises(websockets.ConnectionClosed) as closed:
-                await ws.recv()
-            assert closed.value.rcvd is not None
-            return closed.value.rcvd.code, closed.value.rcvd.reason
-
-    assert asyncio.run(raw()) == (4401, "Unauthorized")
+    query = 'subscription { completionStream(input: {prompt: "a"}) { text } }'
+    start = {"type": "start", "id": "1", "payload": {"query": query}}
+    assert asyncio.run(closed_after(gateway, "graphql-ws", start)) == (4401, "Unauthorized")
     assert records.records == []
 
 
