@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from switchyard.doors.graphql.schema import MAX_ALIASES
+from switchyard.doors.graphql.documents import MAX_ALIASES
 from tests.e2e.graphql_served import (
     AUTH,
     REPLY,

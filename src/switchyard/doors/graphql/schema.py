@@ -18,11 +18,11 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from starlette.requests import Request
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
 from switchyard.doors.errors import shutting_down
 from switchyard.doors.graphql.context import DoorContext
+from switchyard.doors.graphql.documents import DocumentCache, limits
 from switchyard.doors.graphql.errors import TaxonomyErrors, log_unexpected
 from switchyard.doors.graphql.objects import (
     CompletionInput,
@@ -38,8 +38,6 @@ from switchyard.doors.http import unless_disconnected
 from switchyard.errors import AdminRequired
 
 Info = strawberry.Info[DoorContext, None]
-MAX_ALIASES = 15  # so at most 16 completions in one document
-MAX_DEPTH = 8
 
 
 async def _models(info: Info) -> list[ModelEntry]:
@@ -164,14 +162,8 @@ def build_schema() -> DoorSchema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[
-            TaxonomyErrors,
-            # a document is refused before it runs past these (each alias of ``complete`` is
-            # one more upstream call; the schema has no recursion, so depth stays small)
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        ],
+        extensions=[TaxonomyErrors, limits, DocumentCache],
     )
 
 
-__all__ = ["MAX_ALIASES", "MAX_DEPTH", "Mutation", "Query", "Subscription", "build_schema"]
+__all__ = ["Mutation", "Query", "Subscription", "build_schema"]

@@ -74,6 +74,12 @@ class _View(GraphQL[DoorContext, None]):
         self.health = health
         self.drain = drain
 
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)  # its errors are json.JSONDecodeError, as Strawberry expects
+
+    def encode_json(self, data: object) -> str:
+        return orjson.dumps(data).decode()  # str: WebSocket messages go out as text frames
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> DoorContext:
