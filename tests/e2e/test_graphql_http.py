@@ -304,3 +304,17 @@ def test_usage_is_the_callers_tenant_only_unless_master_key(
     assert [g["keys"]["tenant"] for g in everyone["groups"]] == ["acme", "globex"]
     bad = post(gateway, '{ usage(groupBy: ["planet"]) { truncated } }').json()
     assert bad["errors"][0]["extensions"]["param"] == "group_by"
+
+
+def test_a_client_that_leaves_cancels_the_mutations_upstream_call(sqlite_url: str) -> None:
+    with served_gateway(sqlite_url, latency=5) as (gateway, records):
+        upstream = fake_provider(gateway.gateway, "a")
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(
+                f"{gateway.url}/graphql",
+                json={"query": COMPLETE, "variables": {"input": {"prompt": "a"}}},
+                headers=AUTH,
+                timeout=httpx.Timeout(5, read=0.5),
+            )
+        [record] = records.wait(1, timeout=3)
+    assert record.status == "cancelled" and upstream.cancelled == 1
