@@ -204,14 +204,7 @@ def json_error(error: SwitchyardError, body: dict[str, Any], context: RequestCon
 async def read_json(request: Request, limit: int, seconds: float) -> dict[str, Any]:
     """The request body as a JSON object; 413 past ``limit`` bytes, 408 when it takes longer
     than ``seconds`` to arrive, 400 when not JSON."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"request body is larger than {limit} bytes")
-    try:
-        async with asyncio.timeout(seconds):
-            body = await _read_body(request, limit)
-    except TimeoutError:
-        raise BodyTimeout(f"the request body did not arrive within {seconds:g}s") from None
+    body = await read_body(request, limit, seconds)
     if not body:
         raise InvalidRequest("the request body is empty; expected a JSON object")
     try:
@@ -221,6 +214,19 @@ async def read_json(request: Request, limit: int, seconds: float) -> dict[str, A
     if not isinstance(data, dict):
         raise InvalidRequest("the request body must be a JSON object")
     return data
+
+
+async def read_body(request: Request, limit: int, seconds: float) -> bytes:
+    """The request body's bytes; 413 past ``limit`` bytes, 408 when it takes longer than
+    ``seconds`` to arrive (:class:`ClientDisconnected` when the client leaves mid-body)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+    try:
+        async with asyncio.timeout(seconds):
+            return await _read_body(request, limit)
+    except TimeoutError:
+        raise BodyTimeout(f"the request body did not arrive within {seconds:g}s") from None
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -292,6 +298,7 @@ __all__ = [
     "json_error",
     "new_context",
     "principal_of",
+    "read_body",
     "read_json",
     "report_unexpected",
     "request_id",

@@ -11,7 +11,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import ASGIApp
 
 from switchyard.config.schema import ServerSettings
 from switchyard.doors.drain import Drain
@@ -120,7 +121,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
             health.ready = False
             await gateway.aclose()
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/v1/chat/completions", openai.chat_completions, methods=["POST"]),
         Route("/v1/embeddings", openai.embeddings, methods=["POST"]),
         Route("/v1/models", openai.models, methods=["GET"]),
@@ -148,6 +149,10 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", MetricsEndpoint(gateway).scrape, methods=["GET"]),
     ]
+    graphql = _graphql_door(gateway, settings, auth, health, drain)
+    if graphql is not None:  # GET (GraphiQL, queries), POST, and the subscriptions' socket
+        routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
+        routes.append(WebSocketRoute("/graphql", graphql))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -164,6 +169,23 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     app.state.health = health
     app.state.drain = drain
     return app
+
+
+def _graphql_door(
+    gateway: Gateway,
+    settings: ServerSettings,
+    auth: Authenticator,
+    health: Health,
+    drain: Drain,
+) -> ASGIApp | None:
+    """The GraphQL door, when the ``graphql`` extra (Strawberry) is installed."""
+    try:
+        from switchyard.doors.graphql.view import GraphQLDoor
+    except ModuleNotFoundError as missing:
+        if missing.name is not None and missing.name.split(".")[0] in {"strawberry", "graphql"}:
+            return None
+        raise
+    return GraphQLDoor(gateway, settings, auth, health.dependencies.report, drain)
 
 
 __all__ = ["create_app"]

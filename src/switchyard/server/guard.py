@@ -4,21 +4,25 @@
   Bearer <key>`` or ``x-api-key``) become the request's
   :class:`~switchyard.types.Principal`, left in the ASGI scope for the handler to pass to the
   Gateway (see :func:`switchyard.doors.http.principal_of`); a request without valid ones gets
-  401 here and reaches no door. ``/healthz``, ``/readyz`` and ``/metrics`` need none. A
+  401 here and reaches no door. ``/healthz``, ``/readyz``, ``/metrics`` and GraphiQL (a
+  ``GET /graphql`` without a query) need none; a GraphQL WebSocket authenticates its
+  ``connection_init`` (see :mod:`switchyard.doors.graphql.view`). A
   virtual key (a tenant's caller) is refused with 403 ``admin_required`` on the admin routes
   (:data:`ADMIN_PATHS`): ``/api/v1/admin/*``, ``/api/v1/providers*``,
   ``/api/v1/circuit-breakers*``.
 - **Admission**: at most ``server.max_concurrent_requests`` requests in flight (streams count
-  until their last byte); past it a request gets 503 ``server_overloaded`` with
-  ``Retry-After: 1`` at once. ``/healthz``, ``/readyz`` and ``/metrics`` are always
-  answered. One integer, no lock: everything runs on the event loop.
+  until their last byte, a WebSocket while it is open); past it a request gets 503
+  ``server_overloaded`` with ``Retry-After: 1`` at once (a WebSocket handshake: 403).
+  ``/healthz``, ``/readyz`` and ``/metrics`` are always answered. One integer, no lock:
+  everything runs on the event loop.
 - **Backstop**: an exception no handler mapped (a bug; never a :class:`SwitchyardError`, which
   the doors render themselves) is logged with its traceback and request id on the
   ``switchyard.server`` logger, and the client gets the door's error JSON (500
   ``internal_error``) with its ``x-request-id``, never a plain-text 500 and a dropped
   keep-alive connection. A stream that has already started ends with an error event instead
   (its generator does that, see :mod:`switchyard.doors.openai.routes`). Every route answers
-  errors in OpenAI's shape today; a door with another shape needs its own renderer here.
+  errors in OpenAI's shape, but ``/graphql`` in GraphQL's; a door with another shape needs
+  its own renderer here.
 - **Drain**: a request still waiting when the server cancels it after the drain deadline gets
   503 ``server_shutting_down`` (see :mod:`switchyard.doors.drain`).
 """
@@ -26,11 +30,14 @@
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchyard.doors.drain import Drain
 from switchyard.doors.errors import Overloaded, internal_error, shutting_down
+from switchyard.doors.graphql.wire import PATH as GRAPHQL_PATH
+from switchyard.doors.graphql.wire import error_body
 from switchyard.doors.http import (
     PRINCIPAL_KEY,
     REQUEST_ID_KEY,
@@ -44,6 +51,9 @@ from switchyard.errors import AdminRequired, SwitchyardError
 from switchyard.formats.openai_chat import error_to_openai
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# pages a browser opens without credentials, holding no data: GraphiQL (a GET of /graphql
+# without a query; its queries carry the key, and the resolvers refuse any caller without one)
+PAGE_PATHS = frozenset({GRAPHQL_PATH})
 # routes only the admin (the master key, or anybody on a server without one) may call
 ADMIN_PATHS = ("/api/v1/admin", "/api/v1/providers", "/api/v1/circuit-breakers")
 
@@ -59,6 +69,9 @@ class Guard:
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._socket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -70,7 +83,7 @@ class Guard:
             )
             await _send_error(scope, receive, send, refusal, _request_id(scope))
             return
-        if scope["path"] not in EXEMPT_PATHS:
+        if scope["path"] not in EXEMPT_PATHS and not _is_page(scope):
             incoming = authorization = api_key = None
             for name, value in scope["headers"]:  # one pass over the headers, for all three
                 if name == b"authorization":
@@ -115,6 +128,26 @@ class Guard:
         finally:
             self.in_flight -= 1
 
+    async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket counts as one request in flight while it is open; past the limit its
+        handshake is refused (403). Its door authenticates it (its first message)."""
+        if self.in_flight >= self.max_concurrent:
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1013})  # "try again later"
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
+def _is_page(scope: Scope) -> bool:
+    if scope["method"] != "GET" or scope["path"] not in PAGE_PATHS:
+        return False
+    query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    return all(name != "query" for name, _ in query)
+
 
 def _request_id(scope: Scope) -> str:
     """The id the handler used, or (when it never got that far) the caller's or a new one."""
@@ -133,9 +166,11 @@ def _request_id(scope: Scope) -> str:
 async def _send_error(
     scope: Scope, receive: Receive, send: Send, error: SwitchyardError, rid: str
 ) -> None:
-    """The error as every door answers one (:func:`~switchyard.doors.http.json_error`)."""
+    """The error as the door answers one (:func:`~switchyard.doors.http.json_error`): in
+    GraphQL's shape at ``/graphql``, else in OpenAI's."""
     context = RequestContext(rid, 0.0)
-    await json_error(error, error_to_openai(error), context)(scope, receive, send)
+    body = error_body(error) if scope["path"] == GRAPHQL_PATH else error_to_openai(error)
+    await json_error(error, body, context)(scope, receive, send)
 
 
-__all__ = ["ADMIN_PATHS", "EXEMPT_PATHS", "Guard", "report_unexpected"]
+__all__ = ["ADMIN_PATHS", "EXEMPT_PATHS", "PAGE_PATHS", "Guard", "report_unexpected"]
