@@ -1,0 +1,109 @@
+"""The image's run-time conditions, emulated without a container engine: `switchyard serve` on
+the embedded defaults (the local models) as the Dockerfile's USER, on a read-only root
+filesystem with only /tmp writable (tmpfs), as the chart's securityContext and compose's
+read_only set it. A private mount namespace (``unshare``, which needs root) gives the
+read-only root; ``setpriv`` drops to the uid. Then a chat and an embedding are answered, and
+SIGTERM ends the server with status 0."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.deploy.dockerfile import parse
+from tests.deploy.files import DOCKERFILE, ROOT
+from tests.e2e.served_process import free_port
+
+MASTER_KEY = "sk-runtime-test"
+
+
+def _tools() -> None:
+    missing = [tool for tool in ("unshare", "setpriv") if shutil.which(tool) is None]
+    reason = f"needs root and {', '.join(missing) or 'unshare'}" if missing else None
+    if reason is None and os.geteuid() != 0:
+        reason = "needs root (a mount namespace with a read-only root)"
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.mark.local_model
+def test_serves_on_a_read_only_root_as_the_images_user() -> None:
+    _tools()
+    (user,) = parse(DOCKERFILE).stage("runtime").all("USER")
+    uid, _, gid = user.text.partition(":")
+    port = free_port()
+    serve = [sys.executable, "-m", "switchyard", "serve", "--host", "127.0.0.1"]
+    script = f"""
+set -e
+mount -o remount,bind,ro /
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mkdir /tmp/work && chown {uid}:{gid} /tmp/work && cd /tmp/work
+exec setpriv --reuid {uid} --regid {gid} --clear-groups {shlex.join(serve)}
+"""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HOME": "/tmp/work",
+        "SWITCHYARD_MASTER_KEY": MASTER_KEY,
+        "SWITCHYARD_SERVER__PORT": str(port),
+        "SWITCHYARD_CONFIG": "",
+    }
+    process = subprocess.Popen(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {MASTER_KEY}"}
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "the server did not become ready"
+            time.sleep(0.1)
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        assert f"\nUid:\t{uid}\t" in status, "the server does not run as the image's user"
+        mounts = Path(f"/proc/{process.pid}/mountinfo").read_text().splitlines()
+        (root,) = [line.split() for line in mounts if line.split()[4] == "/"]
+        assert "ro" in root[5].split(","), "the root filesystem is writable"
+        chat = httpx.post(
+            f"{url}/v1/chat/completions",
+            headers=auth,
+            json={
+                "model": "local",
+                "max_tokens": 4,
+                "messages": [{"role": "user", "content": "Hi"}],
+            },
+            timeout=60,
+        )
+        assert chat.status_code == 200, chat.text
+        assert chat.json()["choices"][0]["message"]["content"]
+        embedding = httpx.post(
+            f"{url}/v1/embeddings", headers=auth, json={"model": "local-embed", "input": ["hi"]}
+        )
+        assert embedding.status_code == 200, embedding.text
+        assert len(embedding.json()["data"][0]["embedding"]) == 384
+        process.terminate()
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
