@@ -188,16 +188,29 @@ def test_the_mounted_config_validates_and_shares_state(tmp_path: Path) -> None:
     assert annotations["checksum/config"] != checksum["checksum/config"], "a change rolls pods"
 
 
-def test_a_provider_key_reaches_the_config(tmp_path: Path) -> None:
+def test_a_users_providers_and_key_reach_the_config(tmp_path: Path) -> None:
+    """The README's my-values.yaml: a provider keyed from a Secret, the chart's local provider
+    dropped (null), its aliases replaced (Helm replaces lists, merges maps)."""
     documents = render(
         {
             "providerKeys": [{"name": "OPENAI_API_KEY", "secretName": "llm-keys", "key": "openai"}],
-            "config": {"providers": {"openai": {"type": "openai", "api_key": "${OPENAI_API_KEY}"}}},
+            "config": {
+                "providers": {
+                    "local": None,
+                    "openai": {"type": "openai", "api_key": "${OPENAI_API_KEY}"},
+                },
+                "models": [
+                    {"name": "smart", "deployments": [{"provider": "openai", "model": "gpt-4.1"}]}
+                ],
+            },
         }
     )
-    provider = mounted_config(documents, tmp_path).providers["openai"]
-    assert provider.api_key is not None
-    assert provider.api_key.get_secret_value() == "secret:openai"
+    config = mounted_config(documents, tmp_path)
+    assert list(config.providers) == ["openai"]
+    assert [alias.name for alias in config.models] == ["smart"]
+    api_key = config.providers["openai"].api_key
+    assert api_key is not None and api_key.get_secret_value() == "secret:openai"
+    assert config.storage is not None and config.limits.backend == "redis"  # kept from the chart
 
 
 def test_replicas_autoscaling_and_disruption_budget() -> None:
