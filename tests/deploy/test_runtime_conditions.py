@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -36,6 +37,32 @@ def _tools() -> None:
         pytest.skip(reason)
 
 
+def reachable(paths: list[Path]) -> str:
+    """Shell lines (run as root in the namespace) that let any user reach ``paths``: a
+    directory on the way that others may not enter (``/root``, where pyenv keeps this
+    interpreter) is covered by a world-enterable tmpfs, and the paths' subtrees are bound back
+    into it. In the image the interpreter is /usr/local/bin/python: nothing to do there."""
+    blocked: dict[Path, set[Path]] = {}
+    for path in paths:
+        for parent in reversed(path.parents):
+            if not parent.stat().st_mode & stat.S_IXOTH:
+                blocked.setdefault(parent, set()).add(parent / path.relative_to(parent).parts[0])
+                break
+    if not blocked:
+        return ""
+    lines = ["mount -t tmpfs tmpfs /mnt"]
+    kept = [(child, f"/mnt/{i}") for i, child in enumerate(sorted(set().union(*blocked.values())))]
+    for child, keep in kept:
+        lines.append(f"mkdir {keep} && mount --bind {shlex.quote(str(child))} {keep}")
+    for parent in blocked:
+        lines.append(f"mount -t tmpfs -o mode=755 tmpfs {shlex.quote(str(parent))}")
+    for child, keep in kept:
+        lines.append(
+            f"mkdir -p {shlex.quote(str(child))} && mount --bind {keep} {shlex.quote(str(child))}"
+        )
+    return "\n".join(lines)
+
+
 @pytest.mark.local_model
 def test_serves_on_a_read_only_root_as_the_images_user() -> None:
     _tools()
@@ -43,8 +70,10 @@ def test_serves_on_a_read_only_root_as_the_images_user() -> None:
     uid, _, gid = user.text.partition(":")
     port = free_port()
     serve = [sys.executable, "-m", "switchyard", "serve", "--host", "127.0.0.1"]
+    python = [Path(sys.base_prefix), Path(sys.prefix), ROOT / "src"]
     script = f"""
 set -e
+{reachable(python)}
 mount -o remount,bind,ro /
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mkdir /tmp/work && chown {uid}:{gid} /tmp/work && cd /tmp/work
@@ -81,6 +110,8 @@ exec setpriv --reuid {uid} --regid {gid} --clear-groups {shlex.join(serve)}
             time.sleep(0.1)
         status = Path(f"/proc/{process.pid}/status").read_text()
         assert f"\nUid:\t{uid}\t" in status, "the server does not run as the image's user"
+        maps = Path(f"/proc/{process.pid}/maps").read_text()
+        assert f"{sys.base_prefix}/lib/python3" in maps, "the interpreter's own standard library"
         mounts = Path(f"/proc/{process.pid}/mountinfo").read_text().splitlines()
         (root,) = [line.split() for line in mounts if line.split()[4] == "/"]
         assert "ro" in root[5].split(","), "the root filesystem is writable"
