@@ -39,6 +39,15 @@ def interpolate(value: str, env: Mapping[str, str]) -> str:
     return _VAR.sub(one, value)
 
 
+def interpolated(value: Any, env: Mapping[str, str]) -> Any:
+    """The whole file (or part of it) with every string interpolated, as Compose validates it."""
+    if isinstance(value, dict):
+        return {key: interpolated(item, env) for key, item in value.items()}
+    if isinstance(value, list):
+        return [interpolated(item, env) for item in value]
+    return interpolate(value, env) if isinstance(value, str) else value
+
+
 def references(value: str) -> list[tuple[str, str | None]]:
     """The variables a value refers to, each with its kind ('-', '?' or None)."""
     return [(m.group(1), m.group(2)) for m in _VAR.finditer(value)]
@@ -52,4 +61,4 @@ def seconds(duration: str) -> float:
     return sum(float(n) * units[u] for n, u in parts)
 
 
-__all__ = ["compose", "interpolate", "references", "seconds", "service"]
+__all__ = ["compose", "interpolate", "interpolated", "references", "seconds", "service"]

@@ -13,8 +13,15 @@ import yaml
 
 from switchyard.config.load import load_config, read_yaml
 from switchyard.server.run import CUT_GRACE
-from tests.deploy.compose import compose, interpolate, references, seconds, service
-from tests.deploy.files import DEPLOY, looks_secret
+from tests.deploy.compose import (
+    compose,
+    interpolate,
+    interpolated,
+    references,
+    seconds,
+    service,
+)
+from tests.deploy.files import DEPLOY, looks_secret, tool_module
 
 # what a user exports before `docker compose up` (README, "Deploying")
 USER_ENV = {"SWITCHYARD_MASTER_KEY": "mk-test", "POSTGRES_PASSWORD": "pw-test"}
@@ -41,6 +48,15 @@ def mounts(name: str) -> dict[str, Path]:
 
 def config_path() -> Path:
     return mounts("gateway")[environment("gateway")["SWITCHYARD_CONFIG"]]
+
+
+def test_the_compose_specification_accepts_the_file() -> None:
+    """The compose_spec parser (Rust, strict: unknown keys, bad durations, conditions or
+    restart policies are errors), on the file as Compose reads it: anchors merged, variables
+    interpolated with what the README says to export."""
+    spec = tool_module("compose_spec")
+    parsed = spec.PyCompose.from_yaml(yaml.safe_dump(interpolated(compose(), USER_ENV)))
+    assert sorted(parsed.service_names()) == sorted(compose()["services"])
 
 
 def test_the_default_services_and_the_optional_profiles() -> None:
