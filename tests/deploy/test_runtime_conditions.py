@@ -13,7 +13,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -21,7 +20,7 @@ import pytest
 
 from tests.deploy.dockerfile import parse
 from tests.deploy.files import DOCKERFILE, ROOT
-from tests.e2e.served_process import free_port
+from tests.e2e.served_process import free_port, wait_until_answering
 
 MASTER_KEY = "sk-runtime-test"
 
@@ -98,16 +97,7 @@ exec setpriv --reuid {uid} --regid {gid} --clear-groups {shlex.join(serve)}
     url = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {MASTER_KEY}"}
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.1)
+        wait_until_answering(process, f"{url}/readyz", seconds=30, interval=0.1)
         status = Path(f"/proc/{process.pid}/status").read_text()
         assert f"\nUid:\t{uid}\t" in status, "the server does not run as the image's user"
         maps = Path(f"/proc/{process.pid}/maps").read_text()
