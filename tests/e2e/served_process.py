@@ -32,6 +32,22 @@ class ServerProcess:
         return self.process.wait(timeout=timeout)
 
 
+def wait_until_answering(
+    process: subprocess.Popen[str], url: str, seconds: float = 20, interval: float = 0.05
+) -> None:
+    """Until ``url`` answers 200; fails with the server's stderr if it exits first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        assert time.monotonic() < deadline, f"{url} did not answer within {seconds} s"
+        time.sleep(interval)
+
+
 @contextmanager
 def serve_process(
     config: str, directory: Path, env: dict[str, str] | None = None, args: Sequence[str] = ()
@@ -51,16 +67,7 @@ def serve_process(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.05)
+        wait_until_answering(process, f"{url}/healthz")
         yield ServerProcess(process, url)
     finally:
         if process.poll() is None:
@@ -68,4 +75,4 @@ def serve_process(
             process.wait()
 
 
-__all__ = ["ServerProcess", "free_port", "serve_process"]
+__all__ = ["ServerProcess", "free_port", "serve_process", "wait_until_answering"]
