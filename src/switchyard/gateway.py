@@ -57,7 +57,14 @@ from switchyard.routing.candidate import Candidate
 from switchyard.routing.health import HealthBoard
 from switchyard.routing.probes import HealthProber, ProbeResult
 from switchyard.routing.router import AliasRoute, Router, configured_keys, for_candidate
-from switchyard.status import DeploymentStatus, GatewayStatus, ModelListing, ProvidersReport
+from switchyard.status import (
+    AliasFacts,
+    DeploymentFacts,
+    DeploymentStatus,
+    GatewayStatus,
+    ModelListing,
+    ProvidersReport,
+)
 from switchyard.stream_lifecycle import GatewayStream
 
 if TYPE_CHECKING:
@@ -220,6 +227,7 @@ class Gateway:
             self.breakers,
             self.prober,
             default_timeout=router_settings.deadline_seconds,
+            catalog=self.catalog,
         )
 
     @classmethod
@@ -272,6 +280,23 @@ class Gateway:
         if principal is None or principal.grant is None:
             return listing
         return [m for m in listing if principal.may_use(m.id)]
+
+    def model_catalog(
+        self, principal: Principal | None = None
+    ) -> tuple[list[AliasFacts], list[DeploymentFacts]]:
+        """The aliases (with their deployments) and the configured deployments ``principal``
+        may use, each with its catalog facts (context window, prices, capabilities ...)."""
+        aliases, deployments = self._status.aliases(), self._status.deployments()
+        if principal is None or principal.grant is None:
+            return aliases, deployments
+        return (
+            [a for a in aliases if principal.may_use(a.name)],
+            [d for d in deployments if principal.may_use(d.key)],
+        )
+
+    def deployment_facts(self, provider: str, model: str) -> DeploymentFacts:
+        """The catalog facts of the deployment that answered (``served_by``)."""
+        return self._status.deployment_facts(provider, model)
 
     async def authenticate_key(self, token: bytes, request_id: str) -> Principal:
         """The caller a virtual key (``sk-sy-...``) names, or 401 (unknown, revoked, expired;
