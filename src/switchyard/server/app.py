@@ -134,7 +134,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/v1/models", openai.models, methods=["GET"]),
         Route("/api/v1/complete", native.complete, methods=["POST"]),
         Route("/api/v1/complete/stream", native.stream, methods=["POST"]),
-        WebSocketRoute("/api/v1/complete/ws", native_socket),
+        WebSocketRoute("/api/v1/complete/ws", native_socket.handle),
         Route("/api/v1/models", native.models, methods=["GET"]),
         Route("/api/v1/openapi.json", openapi.openapi, methods=["GET"]),
         Route("/docs", openapi.docs, methods=["GET"]),

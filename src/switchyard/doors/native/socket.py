@@ -76,7 +76,8 @@ class CompletionSocket:
         self.max_message_bytes = door.max_body_bytes
         self.auth_timeout = door.body_timeout
 
-    async def __call__(self, websocket: WebSocket) -> None:
+    async def handle(self, websocket: WebSocket) -> None:
+        """One socket, start to end (the route's endpoint)."""
         await websocket.accept()
         principal = await self._authenticate(websocket)
         if principal is None:
