@@ -124,6 +124,8 @@ def test_messages_with_images_tools_and_tool_results_translate_whole() -> None:
         ({"prompt": "a", "unknown": 1}, "unknown"),
         ({"prompt": "a", "metadata": {"k": 1}}, "metadata.k"),
         ({"prompt": "a", "tool_choice": "sometimes"}, "tool_choice"),
+        ({"prompt": "a", "tags": ["t"] * 17}, "tags"),
+        ({"prompt": "a", "tags": ["has space"]}, "tags.0"),
     ],
 )
 def test_a_bad_request_is_a_400_naming_the_field(body: dict[str, Any], param: str | None) -> None:

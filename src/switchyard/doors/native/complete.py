@@ -28,6 +28,7 @@ from switchyard.types import (
     ToolCall,
     Usage,
 )
+from switchyard.types.chat import MAX_TAGS, Tag
 
 MAX_STOP = 16  # stop sequences a request may send
 
@@ -100,7 +101,9 @@ class CompleteRequest(_Wire):
     tool_choice: Literal["auto", "none", "required"] | ToolName | None = None
     user: str | None = Field(default=None, max_length=256)
     metadata: dict[str, str] | None = None
-    tags: list[str] | None = Field(default=None, description="labels kept on the usage row")
+    tags: list[Tag] | None = Field(
+        default=None, max_length=MAX_TAGS, description="labels kept on the usage row"
+    )
 
     @model_validator(mode="after")
     def _one_input(self) -> CompleteRequest:
@@ -245,10 +248,14 @@ def parse_request(body: dict[str, Any]) -> CompleteRequest:
     try:
         return CompleteRequest.model_validate(body)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        param = ".".join(str(part) for part in error["loc"]) or None
-        message = str(error["msg"]).removeprefix("Value error, ")
-        raise InvalidRequest(f"{param or 'body'}: {message}", param=param) from None
+        raise _invalid(exc) from None
+
+
+def _invalid(exc: ValidationError) -> InvalidRequest:
+    error = exc.errors(include_url=False)[0]
+    param = ".".join(str(part) for part in error["loc"]) or None
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return InvalidRequest(f"{param or 'body'}: {message}", param=param)
 
 
 def to_chat_request(request: CompleteRequest, model: str, *, stream: bool) -> ChatRequest:
@@ -263,22 +270,27 @@ def to_chat_request(request: CompleteRequest, model: str, *, stream: bool) -> Ch
         messages.extend(_message(m) for m in request.messages)
     stop = request.stop
     choice = request.tool_choice
-    return ChatRequest(
-        model=model,
-        messages=messages,
-        tools=None if request.tools is None else [_tool(t) for t in request.tools],
-        tool_choice=NamedToolChoice(name=choice.name) if isinstance(choice, ToolName) else choice,
-        temperature=request.temperature,
-        top_p=request.top_p,
-        max_tokens=request.max_tokens,
-        stop=[stop] if isinstance(stop, str) else stop,
-        seed=request.seed,
-        user=request.user,
-        metadata=request.metadata,
-        tags=request.tags,
-        stream=stream,
-        include_usage=stream,
-    )
+    try:
+        return ChatRequest(
+            model=model,
+            messages=messages,
+            tools=None if request.tools is None else [_tool(t) for t in request.tools],
+            tool_choice=NamedToolChoice(name=choice.name)
+            if isinstance(choice, ToolName)
+            else choice,
+            temperature=request.temperature,
+            top_p=request.top_p,
+            max_tokens=request.max_tokens,
+            stop=[stop] if isinstance(stop, str) else stop,
+            seed=request.seed,
+            user=request.user,
+            metadata=request.metadata,
+            tags=request.tags,
+            stream=stream,
+            include_usage=stream,
+        )
+    except ValidationError as exc:  # what the canonical model refuses beyond the wire
+        raise _invalid(exc) from None
 
 
 def _message(message: NativeMessage) -> Message:
