@@ -20,12 +20,6 @@ from switchyard.types import (
     ChatResponse,
     Cost,
     FinishReason,
-    ImagePart,
-    Message,
-    NamedToolChoice,
-    TextPart,
-    Tool,
-    ToolCall,
     Usage,
 )
 from switchyard.types.chat import MAX_TAGS, Tag
@@ -259,63 +253,45 @@ def _invalid(exc: ValidationError) -> InvalidRequest:
 
 
 def to_chat_request(request: CompleteRequest, model: str, *, stream: bool) -> ChatRequest:
-    """The canonical request; ``model`` is the one to ask for (the request's, or the default)."""
-    messages: list[Message] = []
+    """The canonical request; ``model`` is the one to ask for (the request's, or the default).
+
+    Built as plain data and validated once (strictly, as the OpenAI door does): the wire
+    model has checked every field already, so this costs one pass, not one per message."""
+    messages: list[dict[str, Any]] = []
     if request.system is not None:
-        messages.append(Message(role="system", content=request.system))
+        messages.append({"role": "system", "content": request.system})
     if request.prompt is not None:
-        messages.append(Message(role="user", content=request.prompt))
+        messages.append({"role": "user", "content": request.prompt})
     else:
         assert request.messages is not None
         messages.extend(_message(m) for m in request.messages)
-    stop = request.stop
+    data: dict[str, Any] = {"model": model, "messages": messages}
+    for field in _PASSED:
+        value = getattr(request, field)
+        if value is not None:
+            data[field] = value
+    if request.stop is not None:
+        data["stop"] = [request.stop] if isinstance(request.stop, str) else request.stop
+    if request.tools is not None:
+        data["tools"] = [t.model_dump(exclude_none=True) for t in request.tools]
     choice = request.tool_choice
+    if choice is not None:
+        data["tool_choice"] = {"name": choice.name} if isinstance(choice, ToolName) else choice
+    if stream:
+        data["stream"] = data["include_usage"] = True
     try:
-        return ChatRequest(
-            model=model,
-            messages=messages,
-            tools=None if request.tools is None else [_tool(t) for t in request.tools],
-            tool_choice=NamedToolChoice(name=choice.name)
-            if isinstance(choice, ToolName)
-            else choice,
-            temperature=request.temperature,
-            top_p=request.top_p,
-            max_tokens=request.max_tokens,
-            stop=[stop] if isinstance(stop, str) else stop,
-            seed=request.seed,
-            user=request.user,
-            metadata=request.metadata,
-            tags=request.tags,
-            stream=stream,
-            include_usage=stream,
-        )
+        return ChatRequest.model_validate(data, strict=True)
     except ValidationError as exc:  # what the canonical model refuses beyond the wire
         raise _invalid(exc) from None
 
 
-def _message(message: NativeMessage) -> Message:
-    content: str | list[TextPart | ImagePart] | None
-    if isinstance(message.content, list):
-        content = [
-            TextPart(text=p.text) if isinstance(p, TextContent) else ImagePart(url=p.url)
-            for p in message.content
-        ]
-    else:
-        content = message.content
-    calls = message.tool_calls
-    return Message(
-        role=message.role,
-        content=content,
-        name=message.name,
-        tool_calls=None
-        if calls is None
-        else [ToolCall(id=c.id, name=c.name, arguments=c.arguments) for c in calls],
-        tool_call_id=message.tool_call_id,
-    )
+# fields that mean the same on the wire and in the canonical request
+_PASSED = ("temperature", "top_p", "max_tokens", "seed", "user", "metadata", "tags")
 
 
-def _tool(tool: NativeTool) -> Tool:
-    return Tool(name=tool.name, description=tool.description, parameters=tool.parameters)
+def _message(message: NativeMessage) -> dict[str, Any]:
+    """The canonical message's data: the wire's parts and tool calls have its shape."""
+    return message.model_dump(exclude_none=True)
 
 
 # -- replies: canonical -> wire ------------------------------------------------------------------
