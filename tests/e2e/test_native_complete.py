@@ -3,6 +3,7 @@ the native error JSON, and the same usage record as the OpenAI door for the same
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,11 +45,18 @@ def config(upstream_url: str, **server: Any) -> dict[str, Any]:
         "providers": {
             "a": {"type": "fake", "reply": "hello from the fake"},
             "broken": {"type": "fake", "reply": "one two three four five"},
+            # 40 words at 20 a second: time to leave midway
+            "slow": {
+                "type": "fake",
+                "reply": " ".join(f"w{i}" for i in range(40)),
+                "tokens_per_second": 20,
+            },
             "mirror": {"type": "openai", "base_url": upstream_url, "api_key": "k"},
         },
         "models": [
             {"name": "smart", "deployments": [{"provider": "a", "model": "gpt-4.1"}]},
             {"name": "breaks", "deployments": [{"provider": "broken", "model": "b-model"}]},
+            {"name": "slow", "deployments": [{"provider": "slow", "model": "s-model"}]},
             {"name": "mirrored", "deployments": [{"provider": "mirror", "model": "gpt-4o-mini"}]},
             {
                 "name": "local-ish",
@@ -193,6 +201,27 @@ def test_a_stream_that_breaks_midway_ends_with_an_error_event(
     error = events[-1][1]
     ErrorBody.model_validate(error)
     assert error["error"]["type"] == "PROVIDER_ERROR"
+
+
+def test_a_client_that_leaves_a_stream_cancels_the_upstream_call(
+    served: ServedGateway, sink: Collect
+) -> None:
+    slow = fake_provider(served.gateway, "slow")
+    before = slow.cancelled
+    sink.records.clear()
+    with (
+        httpx.Client(base_url=served.url, headers=AUTH, timeout=10) as client,
+        client.stream(
+            "POST", "/api/v1/complete/stream", json={"model": "slow", "prompt": "x"}
+        ) as reply,
+    ):
+        first = next(reply.iter_lines())
+        assert first == "event: chunk"
+    deadline = time.monotonic() + 5
+    while slow.cancelled == before or not sink.records:
+        assert time.monotonic() < deadline, "the upstream stream was never closed"
+        time.sleep(0.02)
+    assert (sink.records[0].status, sink.records[0].provider) == ("cancelled", "slow")
 
 
 def test_a_stream_that_fails_before_its_first_chunk_is_a_json_error(
