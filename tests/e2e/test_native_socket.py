@@ -136,11 +136,13 @@ def test_cancel_ends_the_request_and_closes_its_upstream_stream(
     before = slow.cancelled
     sink.records.clear()
     send(socket, {"model": "slow", "prompt": "go"})
-    assert receive(socket)["type"] == "chunk"
+    first = receive(socket)
+    assert first["type"] == "chunk"
     send(socket, {"type": "cancel"})
     messages = until_end(socket)
     assert messages[-1]["type"] == "error"
     assert messages[-1]["error"]["code"] == "cancelled"
+    assert messages[-1]["request_id"] == first["request_id"]
     assert len(messages) < len(WORDS.split())  # it stopped well before the end
     eventually(lambda: slow.cancelled == before + 1)
     eventually(lambda: len(sink.records) == 1)

@@ -83,6 +83,7 @@ class CompletionSocket:
         if principal is None:
             return
         current: asyncio.Task[None] | None = None
+        current_id = ""
         try:
             while True:
                 data = await self._receive(websocket)
@@ -93,7 +94,9 @@ class CompletionSocket:
                     if current is not None and not current.done():
                         current.cancel()
                         await asyncio.wait([current])
-                        await _send_error(websocket, Cancelled("cancelled by the client"))
+                        await _send_error(
+                            websocket, Cancelled("cancelled by the client"), current_id
+                        )
                 elif kind != "request":
                     await _send_error(
                         websocket,
@@ -110,7 +113,9 @@ class CompletionSocket:
                         ),
                     )
                 else:
-                    current = asyncio.create_task(self._serve(websocket, principal, data))
+                    current_id = new_request_id()
+                    caller = principal._replace(request_id=current_id)
+                    current = asyncio.create_task(self._serve(websocket, caller, data))
         except WebSocketDisconnect:
             return
         finally:
@@ -175,12 +180,10 @@ class CompletionSocket:
             else:
                 return data
 
-    async def _serve(
-        self, websocket: WebSocket, principal: Principal, body: dict[str, Any]
-    ) -> None:
-        """One request on the socket: its chunks, then done or error."""
-        rid = new_request_id()
-        caller = principal._replace(request_id=rid)
+    async def _serve(self, websocket: WebSocket, caller: Principal, body: dict[str, Any]) -> None:
+        """One request on the socket (``caller`` carries its own request id): its chunks,
+        then done or error."""
+        rid = caller.request_id
         started = time.perf_counter()
         task = self.drain.enter()
         handed = False
