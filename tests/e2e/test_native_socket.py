@@ -228,3 +228,19 @@ def test_the_socket_records_what_the_sse_route_records(
     for field in ("kind", "alias", "status", "provider", "model", "usage", "cost", "priced"):
         assert getattr(sse, field) == getattr(ws, field), field
     assert ws.request_id != sse.request_id
+
+
+def test_sockets_past_the_servers_limit_are_refused() -> None:
+    config = {**CONFIG, "server": {"master_key": KEY, "max_concurrent_requests": 1}}
+    headers = {"x-api-key": KEY}
+    with serve(config) as served, connect(ws_url(served), additional_headers=headers) as first:
+        send(first, {"model": "smart", "prompt": "hi"})
+        assert until_end(first)[-1]["type"] == "done"  # the first socket is open and served
+        with connect(ws_url(served), additional_headers=headers) as second:
+            error = receive(second)
+            assert error["error"]["code"] == "server_overloaded"
+            with pytest.raises(ConnectionClosed) as closed:
+                second.recv(timeout=5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        send(first, {"model": "smart", "prompt": "again"})
+        assert until_end(first)[-1]["type"] == "done"

@@ -109,7 +109,9 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     cache = CacheDoor(gateway, settings.body_timeout_seconds)
     health = Health(gateway, auth, drain)
     native = CompletionDoor(gateway, settings, drain)
-    native_socket = CompletionSocket(gateway, native, auth, drain)
+    native_socket = CompletionSocket(
+        gateway, native, auth, drain, max_sockets=settings.max_concurrent_requests
+    )
     openapi = OpenAPIDoor(__version__)
 
     @asynccontextmanager

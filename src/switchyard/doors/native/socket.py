@@ -33,7 +33,7 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from switchyard.doors.drain import Drain
-from switchyard.doors.errors import internal_error, shutting_down
+from switchyard.doors.errors import Overloaded, internal_error, shutting_down
 from switchyard.doors.http import Authenticator, report_unexpected, request_id
 from switchyard.doors.native.completions import CompletionDoor
 from switchyard.doors.native.error_types import error_to_native
@@ -49,6 +49,7 @@ from switchyard.types import Principal
 from switchyard.types.principal import new_request_id
 
 POLICY_VIOLATION = 1008  # the close code for a refused key
+TRY_AGAIN_LATER = 1013  # the close code past the open sockets' limit
 
 
 class Cancelled(SwitchyardError):
@@ -67,9 +68,16 @@ class RequestInProgress(InvalidRequest):
 
 class CompletionSocket:
     def __init__(
-        self, gateway: Gateway, door: CompletionDoor, auth: Authenticator, drain: Drain
+        self,
+        gateway: Gateway,
+        door: CompletionDoor,
+        auth: Authenticator,
+        drain: Drain,
+        max_sockets: int,
     ) -> None:
         self.gateway = gateway
+        self.max_sockets = max_sockets  # open at once (server.max_concurrent_requests)
+        self.open = 0
         self.door = door
         self.auth = auth
         self.drain = drain
@@ -79,6 +87,21 @@ class CompletionSocket:
     async def handle(self, websocket: WebSocket) -> None:
         """One socket, start to end (the route's endpoint)."""
         await websocket.accept()
+        if self.open >= self.max_sockets:
+            refusal = Overloaded(
+                f"the gateway has {self.max_sockets} sockets open, its limit; retry in a moment",
+                retry_after=1.0,
+            )
+            await _send_error(websocket, refusal)
+            await websocket.close(TRY_AGAIN_LATER)
+            return
+        self.open += 1
+        try:
+            await self._session(websocket)
+        finally:
+            self.open -= 1
+
+    async def _session(self, websocket: WebSocket) -> None:
         principal = await self._authenticate(websocket)
         if principal is None:
             return
@@ -232,4 +255,10 @@ async def _send_error(websocket: WebSocket, error: SwitchyardError, rid: str | N
         pass
 
 
-__all__ = ["POLICY_VIOLATION", "Cancelled", "CompletionSocket", "RequestInProgress"]
+__all__ = [
+    "POLICY_VIOLATION",
+    "TRY_AGAIN_LATER",
+    "Cancelled",
+    "CompletionSocket",
+    "RequestInProgress",
+]
