@@ -72,6 +72,11 @@ LITELLM_ENV = {
     "DISABLE_ADMIN_UI": "True",
 }
 BARE = "switchyard+bare"  # metrics off and no per-request log line: what observability costs
+# the same server and config, driven through the native door (POST /api/v1/complete and
+# /api/v1/complete/stream, the same body) instead of the OpenAI one
+NATIVE = "switchyard+native"
+NATIVE_PATH = "/api/v1/complete"
+MAX_NATIVE_RATIO = 1.2  # the native door: CPU µs/req vs the OpenAI door, same load, same run
 # the bench config with one feature on, each compared with "switchyard" in the same run
 FEATURES = {
     "switchyard+limits": BENCH_DIR / "limits.yaml",  # Redis limits and a budget (issue 10)
@@ -82,6 +87,7 @@ ALL_TARGETS = (
     "direct",
     BARE,
     "switchyard",
+    NATIVE,
     "switchyard+keys-sqlite",
     "switchyard+keys-pg",
     *FEATURES,
@@ -159,7 +165,7 @@ def make_server(
             startup_timeout=60,
             log_path=logs,
         )
-    if target == "switchyard" or target == BARE or target in DATABASES or target in FEATURES:
+    if target in ("switchyard", BARE, NATIVE) or target in DATABASES or target in FEATURES:
         return Server(
             target,
             [SWITCHYARD_BIN, "serve", "--config", str(config or BENCH_DIR / "switchyard.yaml")],
@@ -205,6 +211,8 @@ def bench_target(
         runs.append(r)
     if not args.no_stream:
         sse_url = url.replace("/v1/", "/sse/v1/") if target == "direct" else url
+        if target == NATIVE:  # its own streaming route, the body without "stream": true
+            sse_url = f"{url}/stream"
         log(f"{target}: streaming c={args.stream_concurrency}, {args.duration:g} s")
         r = measure_quietest(
             pid,
@@ -213,7 +221,7 @@ def bench_target(
             args.duration,
             args.noisy_retries,
             model="bench-stream",
-            stream=True,
+            stream=target != NATIVE,
         )
         r["load"] = f"stream c={args.stream_concurrency}"
         runs.append(r)
@@ -288,7 +296,7 @@ def main() -> int:
                     "startup_s": None,
                 }
                 continue
-            if target in ("switchyard", BARE) or target in DATABASES or target in FEATURES:
+            if target in ("switchyard", BARE, NATIVE) or target in DATABASES or target in FEATURES:
                 ok, why = switchyard_available()
                 if not ok:
                     log(f"{target}: skipped: {why}")
@@ -323,7 +331,10 @@ def main() -> int:
                 time.sleep(0.5)
                 idle = tree_rss_mib(srv.pid)
                 log(f"{target}: first answer after {startup:.2f} s, idle RSS {idle:.1f} MiB")
-                runs, answered = bench_target(target, srv.pid, srv.url, args)
+                url = srv.url
+                if target == NATIVE:
+                    url = url.replace("/v1/chat/completions", NATIVE_PATH)
+                runs, answered = bench_target(target, srv.pid, url, args)
                 results[target] = {
                     "runs": runs,
                     "startup_s": startup,
@@ -449,6 +460,16 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{rows.get('not_attributed', 0)} not attributed to the key's tenant",
                 lost == 0 and not rows.get("not_attributed"),
             )
+    for load in ("c=1", "c=16", "c=64", "stream c=16"):
+        native, openai = _run(results, NATIVE, load), _run(results, "switchyard", load)
+        if native and openai and native["cpu_us_per_req"] and openai["cpu_us_per_req"]:
+            ratio = native["cpu_us_per_req"] / openai["cpu_us_per_req"]
+            add(
+                f"{NATIVE_PATH}: CPU µs/req ≤ {MAX_NATIVE_RATIO}x /v1/chat/completions ({load})",
+                f"{native['cpu_us_per_req']:.0f} vs {openai['cpu_us_per_req']:.0f} µs "
+                f"(ratio {ratio:.3f})",
+                ratio <= MAX_NATIVE_RATIO,
+            )
     limited, bare = _run(results, "switchyard+limits", "c=16"), _run(results, "switchyard", "c=16")
     if limited and bare and limited["cpu_us_per_req"] and bare["cpu_us_per_req"]:
         ratio = limited["cpu_us_per_req"] / bare["cpu_us_per_req"]
@@ -492,6 +513,7 @@ def render(
         "direct": "direct (nginx)",
         BARE: "Switchyard, metrics and request logs off",
         "switchyard": "Switchyard",
+        NATIVE: f"Switchyard, POST {NATIVE_PATH} (native door)",
         "switchyard+keys-sqlite": "Switchyard + key + ledger (SQLite)",
         "switchyard+keys-pg": "Switchyard + key + ledger (PostgreSQL)",
         "switchyard+limits": "Switchyard + Redis limits + budget",

@@ -173,6 +173,7 @@ class Gateway(GatewayQueries):
             self.breakers,
             self.prober,
             default_timeout=router_settings.deadline_seconds,
+            catalog=self.catalog,
         )
 
     @classmethod

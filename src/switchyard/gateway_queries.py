@@ -23,7 +23,14 @@ from switchyard.errors import (
 )
 from switchyard.resilience.breaker import BreakerView
 from switchyard.routing.probes import ProbeResult
-from switchyard.status import DeploymentStatus, GatewayStatus, ModelListing, ProvidersReport
+from switchyard.status import (
+    AliasFacts,
+    DeploymentFacts,
+    DeploymentStatus,
+    GatewayStatus,
+    ModelListing,
+    ProvidersReport,
+)
 from switchyard.types import Principal
 
 if TYPE_CHECKING:
@@ -52,6 +59,23 @@ class GatewayQueries:
         if principal is None or principal.grant is None:
             return listing
         return [m for m in listing if principal.may_use(m.id)]
+
+    def model_catalog(
+        self, principal: Principal | None = None
+    ) -> tuple[list[AliasFacts], list[DeploymentFacts]]:
+        """The aliases (with their deployments) and the configured deployments ``principal``
+        may use, each with its catalog facts (context window, prices, capabilities ...)."""
+        aliases, deployments = self._status.aliases(), self._status.deployments()
+        if principal is None or principal.grant is None:
+            return aliases, deployments
+        return (
+            [a for a in aliases if principal.may_use(a.name)],
+            [d for d in deployments if principal.may_use(d.key)],
+        )
+
+    def deployment_facts(self, provider: str, model: str) -> DeploymentFacts:
+        """The catalog facts of the deployment that answered (``served_by``)."""
+        return self._status.deployment_facts(provider, model)
 
     async def authenticate_key(self, token: bytes, request_id: str) -> Principal:
         """The caller a virtual key (``sk-sy-...``) names, or 401 (unknown, revoked, expired;

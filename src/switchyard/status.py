@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from switchyard.catalog.catalog import Catalog
+from switchyard.catalog.model_info import ModelInfo
 from switchyard.errors import InvalidRequest, ModelNotFound, SwitchyardError
 from switchyard.providers.base import Capabilities, Provider
 from switchyard.resilience.breaker import BreakerStore, BreakerView
@@ -18,6 +20,7 @@ from switchyard.routing.candidate import Candidate
 from switchyard.routing.health import HealthBoard, HealthView
 from switchyard.routing.probes import HealthProber, ProbeResult, check_chat
 from switchyard.routing.router import Router
+from switchyard.types import Prices
 
 ProbeMode = Literal["health", "chat"]
 PROBE_MODES: tuple[ProbeMode, ...] = ("health", "chat")
@@ -30,6 +33,26 @@ class ModelListing:
     id: str
     owned_by: str
     alias: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentFacts:
+    """What the catalog knows of one deployment (``info`` None: a model it does not know);
+    ``prices`` are the deployment's own when config sets them, else the catalog's."""
+
+    key: str  # "provider/model"
+    provider: str
+    model: str
+    info: ModelInfo | None
+    prices: Prices | None
+
+
+@dataclass(frozen=True, slots=True)
+class AliasFacts:
+    """An alias and its deployments, in configured order."""
+
+    name: str
+    deployments: list[DeploymentFacts]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +93,12 @@ class GatewayStatus:
         breakers: BreakerStore,
         prober: HealthProber,
         default_timeout: float,
+        catalog: Catalog | None = None,
     ) -> None:
         self._router = router
+        self._catalog = catalog or Catalog.default()
+        # every configured deployment's facts, by key: the answer's lookup is one dict get
+        self._facts = {c.key: _facts(c) for c in router.candidates()}
         self._providers = providers
         self._health = health
         self._breakers = breakers
@@ -86,6 +113,27 @@ class GatewayStatus:
 
     def provider_names(self) -> list[str]:
         return sorted(self._providers)
+
+    def aliases(self) -> list[AliasFacts]:
+        """Every alias with its deployments' catalog facts."""
+        return [
+            AliasFacts(name, [self._facts[c.key] for c in route.candidates])
+            for name, route in self._router.aliases.items()
+        ]
+
+    def deployments(self) -> list[DeploymentFacts]:
+        """Every configured deployment once, with its catalog facts."""
+        return list(self._facts.values())
+
+    def deployment_facts(self, provider: str, model: str) -> DeploymentFacts:
+        """The facts of the deployment ``provider/model``: a configured one's (its prices
+        included), else what the catalog knows of ``model``."""
+        key = f"{provider}/{model}"
+        facts = self._facts.get(key)
+        if facts is not None:
+            return facts
+        info = self._catalog.get(model)
+        return DeploymentFacts(key, provider, model, info, None if info is None else info.prices)
 
     async def providers(self) -> ProvidersReport:
         candidates = self._router.candidates()
@@ -180,6 +228,12 @@ class GatewayStatus:
         return model, result
 
 
+def _facts(candidate: Candidate) -> DeploymentFacts:
+    return DeploymentFacts(
+        candidate.key, candidate.provider.name, candidate.model, candidate.info, candidate.prices
+    )
+
+
 def overall_status(views: list[HealthView], last: ProbeResult | None) -> str:
     """A provider's state: down when its last probe failed; else from its deployments' (all
     healthy: healthy, all down: down, a mix: degraded); else the probe's (a probe that could
@@ -198,6 +252,8 @@ def overall_status(views: list[HealthView], last: ProbeResult | None) -> str:
 
 __all__ = [
     "PROBE_MODES",
+    "AliasFacts",
+    "DeploymentFacts",
     "DeploymentStatus",
     "GatewayStatus",
     "ModelListing",

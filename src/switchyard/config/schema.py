@@ -63,6 +63,11 @@ class ServerSettings(_Section):
     metrics: bool = Field(
         default=True, description="count every request for GET /metrics (Prometheus)"
     )
+    default_model: str | None = Field(
+        default=None,
+        description="the model of a native request (/api/v1/complete) that names none: an "
+        "alias or provider/model; unset: the first alias in models",
+    )
 
     @field_validator("master_key", mode="before")
     @classmethod
@@ -237,6 +242,14 @@ class SwitchyardConfig(BaseSettings):
                     raise ValueError(
                         f"models[{i}].cache.semantic.embedding_model: unknown alias {embedder!r}"
                     )
+        default = self.server.default_model
+        if default is not None and default not in seen:
+            provider, sep, model = default.partition("/")
+            if not (sep and model and provider in self.providers):
+                raise ValueError(
+                    f"server.default_model: {default!r} is neither an alias nor "
+                    "provider/model of a configured provider"
+                )
         if self.tenants and self.storage is None:
             raise ValueError("tenants: need a storage section (their keys are stored there)")
         names: set[str] = set()

@@ -14,12 +14,19 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
+from switchyard import __version__
 from switchyard.config.schema import ServerSettings
 from switchyard.doors.drain import Drain
+from switchyard.doors.graphql.wire import PATH as GRAPHQL_PATH
+from switchyard.doors.graphql.wire import error_body as graphql_error
 from switchyard.doors.http import Authenticator
 from switchyard.doors.native.admin import AdminDoor
 from switchyard.doors.native.cache import CacheDoor
+from switchyard.doors.native.completions import CompletionDoor
+from switchyard.doors.native.error_types import error_to_native
+from switchyard.doors.native.openapi import OpenAPIDoor
 from switchyard.doors.native.operations import OperationsDoor
+from switchyard.doors.native.socket import CompletionSocket
 from switchyard.doors.native.usage import UsageDoor
 from switchyard.doors.openai.routes import OpenAIDoor
 from switchyard.gateway import Gateway
@@ -104,6 +111,9 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     usage = UsageDoor(gateway)
     cache = CacheDoor(gateway, settings.body_timeout_seconds)
     health = Health(gateway, auth, drain)
+    native = CompletionDoor(gateway, settings, drain)
+    native_socket = CompletionSocket(gateway, native, auth, drain)
+    openapi = OpenAPIDoor(__version__)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -125,6 +135,12 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/v1/chat/completions", openai.chat_completions, methods=["POST"]),
         Route("/v1/embeddings", openai.embeddings, methods=["POST"]),
         Route("/v1/models", openai.models, methods=["GET"]),
+        Route("/api/v1/complete", native.complete, methods=["POST"]),
+        Route("/api/v1/complete/stream", native.stream, methods=["POST"]),
+        WebSocketRoute("/api/v1/complete/ws", native_socket.handle),
+        Route("/api/v1/models", native.models, methods=["GET"]),
+        Route("/api/v1/openapi.json", openapi.openapi, methods=["GET"]),
+        Route("/docs", openapi.docs, methods=["GET"]),
         Route("/api/v1/providers", operations.providers, methods=["GET"]),
         Route("/api/v1/providers/{name}/test", operations.test_provider, methods=["POST"]),
         Route("/api/v1/circuit-breakers", operations.circuit_breakers, methods=["GET"]),
@@ -158,7 +174,16 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         lifespan=lifespan,
         middleware=[
             Middleware(
-                Guard, auth=auth, max_concurrent=settings.max_concurrent_requests, drain=drain
+                Guard,
+                auth=auth,
+                max_concurrent=settings.max_concurrent_requests,
+                drain=drain,
+                # the native completion routes and GraphQL answer errors in their own shape
+                renderers=[
+                    ("/api/v1/complete", error_to_native),
+                    ("/api/v1/models", error_to_native),
+                    (GRAPHQL_PATH, graphql_error),
+                ],
             )
         ],
         exception_handlers={404: _not_found, 405: _method_not_allowed},

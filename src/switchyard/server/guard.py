@@ -20,9 +20,9 @@
   ``switchyard.server`` logger, and the client gets the door's error JSON (500
   ``internal_error``) with its ``x-request-id``, never a plain-text 500 and a dropped
   keep-alive connection. A stream that has already started ends with an error event instead
-  (its generator does that, see :mod:`switchyard.doors.openai.routes`). Every route answers
-  errors in OpenAI's shape, but ``/graphql`` in GraphQL's; a door with another shape needs
-  its own renderer here.
+  (its generator does that, see :mod:`switchyard.doors.openai.routes`). Errors are in
+  OpenAI's shape, except under a path prefix given its own renderer (``renderers``: the
+  native completion routes answer in the native shape, ``/graphql`` in GraphQL's).
 - **Drain**: a request still waiting when the server cancels it after the drain deadline gets
   503 ``server_shutting_down`` (see :mod:`switchyard.doors.drain`).
 """
@@ -30,6 +30,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,7 +39,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from switchyard.doors.drain import Drain
 from switchyard.doors.errors import Overloaded, internal_error, shutting_down
 from switchyard.doors.graphql.wire import PATH as GRAPHQL_PATH
-from switchyard.doors.graphql.wire import error_body
 from switchyard.doors.http import (
     PRINCIPAL_KEY,
     REQUEST_ID_KEY,
@@ -50,19 +51,28 @@ from switchyard.doors.http import (
 from switchyard.errors import AdminRequired, SwitchyardError
 from switchyard.formats.openai_chat import error_to_openai
 
-EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# no credentials needed: health, metrics, and the native API's description (no secrets in it)
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/v1/openapi.json", "/docs"})
 # pages a browser opens without credentials, holding no data: GraphiQL (a GET of /graphql
 # without a query; its queries carry the key, and the resolvers refuse any caller without one)
 PAGE_PATHS = frozenset({GRAPHQL_PATH})
+ErrorRenderer = Callable[[SwitchyardError], dict[str, Any]]
 # routes only the admin (the master key, or anybody on a server without one) may call
 ADMIN_PATHS = ("/api/v1/admin", "/api/v1/providers", "/api/v1/circuit-breakers")
 
 
 class Guard:
     def __init__(
-        self, app: ASGIApp, *, auth: Authenticator, max_concurrent: int, drain: Drain
+        self,
+        app: ASGIApp,
+        *,
+        auth: Authenticator,
+        max_concurrent: int,
+        drain: Drain,
+        renderers: Sequence[tuple[str, ErrorRenderer]] = (),
     ) -> None:
         self.app = app
+        self.renderers = tuple(renderers)  # (path prefix, error body) pairs; else OpenAI's
         self.auth = auth
         self.max_concurrent = max_concurrent
         self.drain = drain
@@ -81,7 +91,7 @@ class Guard:
                 "retry in a moment",
                 retry_after=1.0,
             )
-            await _send_error(scope, receive, send, refusal, _request_id(scope))
+            await self._send_error(scope, receive, send, refusal, _request_id(scope))
             return
         if scope["path"] not in EXEMPT_PATHS and not _is_page(scope):
             incoming = authorization = api_key = None
@@ -100,7 +110,7 @@ class Guard:
                 if not principal.admin and scope["path"].startswith(ADMIN_PATHS):
                     raise AdminRequired("this route needs the master key")
             except SwitchyardError as refused:
-                await _send_error(scope, receive, send, refused, rid)
+                await self._send_error(scope, receive, send, refused, rid)
                 return
             scope[PRINCIPAL_KEY] = principal
         started = False
@@ -117,16 +127,25 @@ class Guard:
             rid = _request_id(scope)
             report_unexpected(exc, rid, f"{scope['method']} {scope['path']}")
             if not started:  # else the connection ends mid-answer: all that is left to do
-                await _send_error(scope, receive, send, internal_error(rid), rid)
+                await self._send_error(scope, receive, send, internal_error(rid), rid)
         except asyncio.CancelledError:
             if started or not self.drain.over:
                 raise
             task = asyncio.current_task()
             assert task is not None
             task.uncancel()
-            await _send_error(scope, receive, send, shutting_down(), _request_id(scope))
+            await self._send_error(scope, receive, send, shutting_down(), _request_id(scope))
         finally:
             self.in_flight -= 1
+
+    async def _send_error(
+        self, scope: Scope, receive: Receive, send: Send, error: SwitchyardError, rid: str
+    ) -> None:
+        """The error as the path's door answers one (:func:`~switchyard.doors.http.json_error`)."""
+        path: str = scope["path"]
+        render = next((r for prefix, r in self.renderers if path.startswith(prefix)), None)
+        body = (render or error_to_openai)(error)
+        await json_error(error, body, RequestContext(rid, 0.0))(scope, receive, send)
 
     async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A WebSocket counts as one request in flight while it is open; past the limit its
@@ -163,14 +182,11 @@ def _request_id(scope: Scope) -> str:
     return rid
 
 
-async def _send_error(
-    scope: Scope, receive: Receive, send: Send, error: SwitchyardError, rid: str
-) -> None:
-    """The error as the door answers one (:func:`~switchyard.doors.http.json_error`): in
-    GraphQL's shape at ``/graphql``, else in OpenAI's."""
-    context = RequestContext(rid, 0.0)
-    body = error_body(error) if scope["path"] == GRAPHQL_PATH else error_to_openai(error)
-    await json_error(error, body, context)(scope, receive, send)
-
-
-__all__ = ["ADMIN_PATHS", "EXEMPT_PATHS", "PAGE_PATHS", "Guard", "report_unexpected"]
+__all__ = [
+    "ADMIN_PATHS",
+    "EXEMPT_PATHS",
+    "PAGE_PATHS",
+    "ErrorRenderer",
+    "Guard",
+    "report_unexpected",
+]
