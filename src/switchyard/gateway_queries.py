@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from switchyard.config.schema import SwitchyardConfig
 from switchyard.errors import (
     AuthenticationError,
     NotConfigured,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 class GatewayQueries:
     """The doors' questions, answered from the parts the Gateway set up."""
 
+    config: SwitchyardConfig
     _status: GatewayStatus
     keyring: KeyRing | None
     ledger: UsageLedger | None
@@ -59,6 +61,15 @@ class GatewayQueries:
         if principal is None or principal.grant is None:
             return listing
         return [m for m in listing if principal.may_use(m.id)]
+
+    def default_model(self, principal: Principal | None = None) -> str | None:
+        """The model a request that names none gets: the caller's tenant's ``default_model``,
+        else ``server.default_model``, else the first alias (None: there is no alias)."""
+        if principal is not None and principal.grant is not None:
+            if principal.grant.default_model is not None:
+                return principal.grant.default_model
+        fallback = self.config.server.default_model
+        return fallback or next((a.name for a in self.config.models), None)
 
     def model_catalog(
         self, principal: Principal | None = None

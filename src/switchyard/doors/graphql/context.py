@@ -79,11 +79,9 @@ class DoorContext:
             raise
 
     def _default_model(self, principal: Principal) -> str:
-        if principal.grant is not None and principal.grant.default_model is not None:
-            return principal.grant.default_model
-        for listed in self.gateway.models(principal):
-            if listed.alias:
-                return listed.id
+        model = self.gateway.default_model(principal)
+        if model is not None:
+            return model
         raise InvalidRequest(
             "model is required: this gateway has no alias to default to", param="model"
         )

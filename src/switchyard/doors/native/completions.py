@@ -55,20 +55,13 @@ class CompletionDoor:
         self.body_timeout = settings.body_timeout_seconds
         self.drain = drain
         self.facts = FactsRenderer()
-        # server.default_model, else the first alias (None: a request must name its model)
-        self.default_model = settings.default_model or next(
-            (m.id for m in gateway.models() if m.alias), None
-        )
 
     def chat_request(
         self, body: dict[str, Any], principal: Principal, *, stream: bool
     ) -> ChatRequest:
         """The canonical request for a native body: 400 naming the field at fault."""
         request = parse_request(body)
-        model = request.model
-        if model is None and principal.grant is not None:  # the tenant's default first
-            model = principal.grant.default_model
-        model = model or self.default_model
+        model = request.model or self.gateway.default_model(principal)
         if model is None:
             raise InvalidRequest(
                 "model is required: this server has no server.default_model", param="model"
