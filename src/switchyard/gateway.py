@@ -283,6 +283,17 @@ class Gateway:
             )
         return await self.keyring.authenticate(token, request_id)
 
+    def count_tokens(self, request: ChatRequest, principal: Principal | None = None) -> int:
+        """The input tokens of ``request`` as the router counts them to fit context windows
+        (see :mod:`switchyard.routing.tokens`), for the model of the alias's first deployment:
+        exact text tokens where a tokenizer is available offline, else the documented
+        estimate. No model is called and no usage row is written. 403 when the caller may not
+        use the model, 404 when there is no such model."""
+        _authorize(principal or Principal.anonymous_admin(), request.model)
+        route = self.router.route(request.model)
+        model = route.candidates[0].model if route.candidates else request.model
+        return self.router.tokens.count(request, model)
+
     def provider_names(self) -> list[str]:
         return self._status.provider_names()
 

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from switchyard.config.schema import ServerSettings
+from switchyard.doors.anthropic.routes import AnthropicDoor
 from switchyard.doors.drain import Drain
 from switchyard.doors.http import Authenticator
 from switchyard.doors.native.admin import AdminDoor
@@ -98,6 +99,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     auth = Authenticator(master_key, keys)
     drain = Drain()
     openai = OpenAIDoor(gateway, settings, drain)
+    anthropic = AnthropicDoor(gateway, settings, drain)
     operations = OperationsDoor(gateway)
     admin = AdminDoor(gateway, settings)
     usage = UsageDoor(gateway)
@@ -124,6 +126,8 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/v1/chat/completions", openai.chat_completions, methods=["POST"]),
         Route("/v1/embeddings", openai.embeddings, methods=["POST"]),
         Route("/v1/models", openai.models, methods=["GET"]),
+        Route("/v1/messages", anthropic.messages, methods=["POST"]),
+        Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
         Route("/api/v1/providers", operations.providers, methods=["GET"]),
         Route("/api/v1/providers/{name}/test", operations.test_provider, methods=["POST"]),
         Route("/api/v1/circuit-breakers", operations.circuit_breakers, methods=["GET"]),

@@ -17,8 +17,9 @@
   ``switchyard.server`` logger, and the client gets the door's error JSON (500
   ``internal_error``) with its ``x-request-id``, never a plain-text 500 and a dropped
   keep-alive connection. A stream that has already started ends with an error event instead
-  (its generator does that, see :mod:`switchyard.doors.openai.routes`). Every route answers
-  errors in OpenAI's shape today; a door with another shape needs its own renderer here.
+  (its generator does that, see :mod:`switchyard.doors.openai.routes`). Errors are in
+  OpenAI's shape, except on the Anthropic door's routes (:data:`ANTHROPIC_PATHS`), which get
+  Anthropic's error JSON and statuses, so the ``anthropic`` SDK raises its own exceptions.
 - **Drain**: a request still waiting when the server cancels it after the drain deadline gets
   503 ``server_shutting_down`` (see :mod:`switchyard.doors.drain`).
 """
@@ -41,11 +42,13 @@ from switchyard.doors.http import (
     request_id,
 )
 from switchyard.errors import AdminRequired, SwitchyardError
+from switchyard.formats.anthropic_errors import error_to_anthropic
 from switchyard.formats.openai_chat import error_to_openai
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # routes only the admin (the master key, or anybody on a server without one) may call
 ADMIN_PATHS = ("/api/v1/admin", "/api/v1/providers", "/api/v1/circuit-breakers")
+ANTHROPIC_PATHS = ("/v1/messages",)  # answered in Anthropic's error JSON
 
 
 class Guard:
@@ -135,7 +138,12 @@ async def _send_error(
 ) -> None:
     """The error as every door answers one (:func:`~switchyard.doors.http.json_error`)."""
     context = RequestContext(rid, 0.0)
-    await json_error(error, error_to_openai(error), context)(scope, receive, send)
+    if scope["path"].startswith(ANTHROPIC_PATHS):
+        status, body = error_to_anthropic(error)
+        answer = json_error(error, body, context, status)
+    else:
+        answer = json_error(error, error_to_openai(error), context)
+    await answer(scope, receive, send)
 
 
-__all__ = ["ADMIN_PATHS", "EXEMPT_PATHS", "Guard", "report_unexpected"]
+__all__ = ["ADMIN_PATHS", "ANTHROPIC_PATHS", "EXEMPT_PATHS", "Guard", "report_unexpected"]
