@@ -131,7 +131,9 @@ def test_plain_message(client: anthropic.Anthropic, openai_upstream: OpenAIUpstr
     assert raw.headers["x-switchyard-provider"] == "up"
 
 
-def test_cache_tokens_in_usage(client: anthropic.Anthropic, openai_upstream: OpenAIUpstream) -> None:
+def test_cache_tokens_in_usage(
+    client: anthropic.Anthropic, openai_upstream: OpenAIUpstream
+) -> None:
     openai_upstream.script(
         Reply.json(openai_completion({"role": "assistant", "content": "ok"}, "length", USAGE))
     )
@@ -190,7 +192,9 @@ def test_tools_plain(client: anthropic.Anthropic, openai_upstream: OpenAIUpstrea
     block = message.content[0]
     assert block.type == "tool_use" and block.id == "call_1" and block.name == "get_weather"
     assert block.input == {"city": "Zürich", "unit": "celsius"}
-    assert ARGUMENTS in raw.http_response.text  # the upstream's text, byte for byte, as the input object
+    assert (
+        ARGUMENTS in raw.http_response.text
+    )  # the upstream's text, byte for byte, as the input object
     sent = openai_upstream.requests[0].json
     assert sent["tools"] == [
         {
@@ -275,7 +279,9 @@ def test_tool_results_go_upstream_as_tool_messages(
     assert sent["messages"][3]["role"] == "user"
 
 
-def test_images_base64_and_url(client: anthropic.Anthropic, openai_upstream: OpenAIUpstream) -> None:
+def test_images_base64_and_url(
+    client: anthropic.Anthropic, openai_upstream: OpenAIUpstream
+) -> None:
     client.messages.create(
         model="gpt",
         max_tokens=64,
@@ -410,7 +416,9 @@ def test_same_usage_row_as_the_openai_door(
                 ]
             )
             if stream
-            else Reply.json(openai_completion({"role": "assistant", "content": "ok"}, "stop", USAGE))
+            else Reply.json(
+                openai_completion({"role": "assistant", "content": "ok"}, "stop", USAGE)
+            )
         )
         before = len(records.all)
         if door == "anthropic":

@@ -18,7 +18,6 @@ from tests.e2e.cross_format import cross_format_fixtures
 from tests.fakes.anthropic_upstream import (
     MODEL,
     AnthropicUpstream,
-    Reply,
     block_start,
     block_stop,
     json_delta,
@@ -60,9 +59,7 @@ def gateway_config(upstream: AnthropicUpstream) -> dict[str, Any]:
     }
 
 
-_server, served, upstream, _openai_client = cross_format_fixtures(
-    AnthropicUpstream, gateway_config
-)
+_server, served, upstream, _openai_client = cross_format_fixtures(AnthropicUpstream, gateway_config)
 
 
 @pytest.fixture()
@@ -78,13 +75,21 @@ REQUEST: Any = {
         {"type": "text", "text": "Long instructions...", "cache_control": EPHEMERAL},
     ],
     "messages": [
-        {"role": "user", "content": [{"type": "text", "text": "Zürich?", "cache_control": EPHEMERAL}]},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "Zürich?", "cache_control": EPHEMERAL}],
+        },
         {
             "role": "assistant",
             "content": [
                 {"type": "thinking", "thinking": "The user wants weather.", "signature": SIGNATURE},
                 {"type": "redacted_thinking", "data": REDACTED},
-                {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Zürich"}},
+                {
+                    "type": "tool_use",
+                    "id": "toolu_01",
+                    "name": "get_weather",
+                    "input": {"city": "Zürich"},
+                },
             ],
         },
         {
@@ -122,6 +127,10 @@ REPLY_BLOCKS: Any = [
 ]
 
 
+# what the SDK makes of the reply: the tool input parsed (the upstream's own text, see below)
+RECEIVED = [*REPLY_BLOCKS[:3], tool_use_block("toolu_02", "get_weather", {"city": "Zürich"})]
+
+
 def test_request_passes_through_without_loss(
     client: anthropic.Anthropic, upstream: AnthropicUpstream
 ) -> None:
@@ -137,9 +146,7 @@ def test_reply_passes_through_without_loss(
     upstream.script(raw_message_reply(body, {3: RAW_INPUT}))
     raw = client.messages.with_raw_response.create(model="smart", **REQUEST, extra_body=EXTRA_BODY)
     got = raw.parse()
-    assert [block.to_dict() for block in got.content] == REPLY_BLOCKS[:3] + [
-        tool_use_block("toolu_02", "get_weather", {"city": "Zürich"})
-    ]
+    assert [block.to_dict() for block in got.content] == RECEIVED
     assert RAW_INPUT in raw.http_response.text  # the input object byte for byte
     assert got.stop_reason == "tool_use" and got.id == body["id"] and got.model == MODEL
     assert got.usage.input_tokens == 50
@@ -182,9 +189,7 @@ def test_stream_passes_through_event_for_event(
                 pieces.append(event.partial_json)
         final = stream.get_final_message()
     assert "".join(pieces) == RAW_INPUT
-    assert [block.to_dict() for block in final.content] == REPLY_BLOCKS[:3] + [
-        tool_use_block("toolu_02", "get_weather", {"city": "Zürich"})
-    ]
+    assert [block.to_dict() for block in final.content] == RECEIVED
     assert final.stop_reason == "tool_use"
     assert final.usage.input_tokens == 50
     assert final.usage.cache_creation_input_tokens == 30
