@@ -71,6 +71,8 @@ LITELLM_ENV = {
     "LITELLM_LOCAL_AUTOROUTER_PRESETS": "True",
     "DISABLE_ADMIN_UI": "True",
 }
+MESSAGES = "switchyard+messages"  # the same server, driven through its Anthropic door
+MAX_MESSAGES_RATIO = 1.2  # /v1/messages: CPU µs/req vs /v1/chat/completions, same run
 BARE = "switchyard+bare"  # metrics off and no per-request log line: what observability costs
 # the bench config with one feature on, each compared with "switchyard" in the same run
 FEATURES = {
@@ -82,6 +84,7 @@ ALL_TARGETS = (
     "direct",
     BARE,
     "switchyard",
+    MESSAGES,
     "switchyard+keys-sqlite",
     "switchyard+keys-pg",
     *FEATURES,
@@ -159,7 +162,7 @@ def make_server(
             startup_timeout=60,
             log_path=logs,
         )
-    if target == "switchyard" or target == BARE or target in DATABASES or target in FEATURES:
+    if target in ("switchyard", BARE, MESSAGES) or target in DATABASES or target in FEATURES:
         return Server(
             target,
             [SWITCHYARD_BIN, "serve", "--config", str(config or BENCH_DIR / "switchyard.yaml")],
@@ -288,7 +291,7 @@ def main() -> int:
                     "startup_s": None,
                 }
                 continue
-            if target in ("switchyard", BARE) or target in DATABASES or target in FEATURES:
+            if target == "switchyard" or target.startswith("switchyard+"):
                 ok, why = switchyard_available()
                 if not ok:
                     log(f"{target}: skipped: {why}")
@@ -323,7 +326,10 @@ def main() -> int:
                 time.sleep(0.5)
                 idle = tree_rss_mib(srv.pid)
                 log(f"{target}: first answer after {startup:.2f} s, idle RSS {idle:.1f} MiB")
-                runs, answered = bench_target(target, srv.pid, srv.url, args)
+                url = srv.url
+                if target == MESSAGES:  # an Anthropic body (bench/wrk/chat.lua), same upstream
+                    url = url.replace("/v1/chat/completions", "/v1/messages")
+                runs, answered = bench_target(target, srv.pid, url, args)
                 results[target] = {
                     "runs": runs,
                     "startup_s": startup,
@@ -449,6 +455,17 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{rows.get('not_attributed', 0)} not attributed to the key's tenant",
                 lost == 0 and not rows.get("not_attributed"),
             )
+    for door in results.get(MESSAGES, {}).get("runs", []):  # every load both doors ran
+        load = door["load"]
+        chat = _run(results, "switchyard", load)
+        if chat and door["cpu_us_per_req"] and chat["cpu_us_per_req"]:
+            ratio = door["cpu_us_per_req"] / chat["cpu_us_per_req"]
+            add(
+                f"/v1/messages: CPU µs/req ≤ {MAX_MESSAGES_RATIO}x /v1/chat/completions ({load})",
+                f"{door['cpu_us_per_req']:.0f} vs {chat['cpu_us_per_req']:.0f} µs "
+                f"(ratio {ratio:.3f})",
+                ratio <= MAX_MESSAGES_RATIO,
+            )
     limited, bare = _run(results, "switchyard+limits", "c=16"), _run(results, "switchyard", "c=16")
     if limited and bare and limited["cpu_us_per_req"] and bare["cpu_us_per_req"]:
         ratio = limited["cpu_us_per_req"] / bare["cpu_us_per_req"]
@@ -492,6 +509,7 @@ def render(
         "direct": "direct (nginx)",
         BARE: "Switchyard, metrics and request logs off",
         "switchyard": "Switchyard",
+        MESSAGES: "Switchyard, Anthropic door (/v1/messages)",
         "switchyard+keys-sqlite": "Switchyard + key + ledger (SQLite)",
         "switchyard+keys-pg": "Switchyard + key + ledger (PostgreSQL)",
         "switchyard+limits": "Switchyard + Redis limits + budget",
