@@ -112,6 +112,7 @@ def test_plain_message(client: anthropic.Anthropic, openai_upstream: OpenAIUpstr
         messages=HELLO,
         stop_sequences=["END"],
         extra_body={"temperature": 0.2, "top_k": 5},  # this SDK version has no temperature
+        extra_headers={"anthropic-beta": "context-1m-2025-08-07"},
     )
     message = raw.parse()
     assert message.type == "message" and message.role == "assistant"
@@ -128,6 +129,7 @@ def test_plain_message(client: anthropic.Anthropic, openai_upstream: OpenAIUpstr
     assert sent["stop"] == ["END"] and sent["temperature"] == 0.2
     assert sent["max_tokens"] == 64
     assert "top_k" not in sent  # an Anthropic-only field: for Anthropic upstreams only
+    assert "anthropic-beta" not in openai_upstream.requests[0].headers
     assert raw.headers["x-switchyard-provider"] == "up"
 
 

@@ -18,6 +18,7 @@ from tests.e2e.cross_format import cross_format_fixtures
 from tests.fakes.anthropic_upstream import (
     MODEL,
     AnthropicUpstream,
+    Reply,
     block_start,
     block_stop,
     json_delta,
@@ -99,6 +100,7 @@ REQUEST: Any = {
                     "type": "tool_result",
                     "tool_use_id": "toolu_01",
                     "content": "12°C",
+                    "is_error": False,
                     "cache_control": {"type": "ephemeral", "ttl": "1h"},
                 },
                 {
@@ -134,9 +136,37 @@ RECEIVED = [*REPLY_BLOCKS[:3], tool_use_block("toolu_02", "get_weather", {"city"
 def test_request_passes_through_without_loss(
     client: anthropic.Anthropic, upstream: AnthropicUpstream
 ) -> None:
-    client.messages.create(model="smart", **REQUEST, extra_body=EXTRA_BODY)
-    sent = upstream.requests[0].json
-    assert sent == SENT
+    beta = "interleaved-thinking-2025-05-14,context-1m-2025-08-07"
+    client.messages.create(
+        model="smart", **REQUEST, extra_body=EXTRA_BODY, extra_headers={"anthropic-beta": beta}
+    )
+    sent = upstream.requests[0]
+    assert sent.json == SENT
+    assert sent.headers["anthropic-beta"] == beta  # the client's, unchanged
+
+
+def test_stop_sequence_comes_back(client: anthropic.Anthropic, upstream: AnthropicUpstream) -> None:
+    body = message([text_block("one two")], stop_reason="stop_sequence", usage=USED)
+    upstream.script(Reply.json({**body, "stop_sequence": "three"}))
+    got = client.messages.create(model="smart", **REQUEST)
+    assert got.stop_reason == "stop_sequence" and got.stop_sequence == "three"
+    end = message_delta("stop_sequence", 3)
+    end[1]["delta"]["stop_sequence"] = "three"
+    upstream.script(
+        stream_reply(
+            [
+                message_start(),
+                block_start(0, text_block("")),
+                text_delta(0, "one two"),
+                block_stop(0),
+                end,
+                message_stop(),
+            ]
+        )
+    )
+    with client.messages.stream(model="smart", **REQUEST) as stream:
+        final = stream.get_final_message()
+    assert final.stop_reason == "stop_sequence" and final.stop_sequence == "three"
 
 
 def test_reply_passes_through_without_loss(

@@ -107,6 +107,7 @@ class WireMessage(Wire):
     model: str = ""
     content: list[WireBlock]
     stop_reason: str | None = None
+    stop_sequence: str | None = None
     usage: WireUsage = Field(default_factory=WireUsage)
 
 
@@ -117,6 +118,7 @@ class WireDelta(Wire):
     thinking: str | None = None
     signature: str | None = None
     stop_reason: str | None = None
+    stop_sequence: str | None = None
 
 
 class WireEvent(Wire):

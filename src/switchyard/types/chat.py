@@ -76,6 +76,7 @@ class Message(_Model):
     refusal: str | None = None
     thinking: list[ThinkingBlock] | None = None  # an assistant turn's, in order (see above)
     cache_control: CacheMarker | None = None  # a tool message's: on its tool result
+    is_error: bool | None = None  # a tool message's: the tool failed (Anthropic's tool_result)
 
     def text(self) -> str:
         """The message's text, parts joined; images are left out."""
@@ -135,11 +136,13 @@ Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH, pattern=r"^[
 
 class FormatFields(_Model):
     """Fields of the caller's wire format that the canonical request has no place for (for the
-    Anthropic door: ``thinking``, ``top_k``, a top-level ``cache_control``, ...), sent as they
-    are to an upstream that speaks the same ``format`` and left out for every other."""
+    Anthropic door: ``thinking``, ``top_k``, a top-level ``cache_control``, ...), and the
+    caller's headers of that format (``anthropic-beta``), sent as they are to an upstream that
+    speaks the same ``format`` and left out for every other."""
 
     format: Literal["anthropic"]
-    fields: dict[str, Any]
+    fields: dict[str, Any] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
 
 
 class ChatRequest(_Model):
@@ -185,6 +188,7 @@ class Choice(_Model):
     index: int = 0
     message: Message
     finish_reason: FinishReason | None = "stop"
+    stop_sequence: str | None = None  # which of the request's ``stop`` ended it, when known
 
 
 class AbandonedAttempt(_Model):
@@ -284,6 +288,7 @@ class ChatChunk(_Model):
     refusal: str | None = None
     tool_calls: list[ToolCallDelta] | None = None
     finish_reason: FinishReason | None = None
+    stop_sequence: str | None = None  # with the finish reason: which ``stop`` ended it, if known
     usage: Usage | None = None
     cost: Cost | None = None
     system_fingerprint: str | None = None

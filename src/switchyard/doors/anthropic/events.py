@@ -51,6 +51,7 @@ class MessageEvents:
         "_open",
         "_signed",
         "_started",
+        "_stop_sequence",
         "_tools",
         "_usage",
         "model",
@@ -65,6 +66,7 @@ class MessageEvents:
         self._tools: dict[int, int] = {}  # canonical tool call index -> block index
         self._called_tools = False
         self._finish: FinishReason | None = None
+        self._stop_sequence: str | None = None
         self._usage: Usage | None = None
 
     def feed(self, chunk: ChatChunk) -> bytes:
@@ -105,6 +107,7 @@ class MessageEvents:
                 )
         if chunk.finish_reason is not None:
             self._finish = chunk.finish_reason
+            self._stop_sequence = chunk.stop_sequence
         if chunk.usage is not None:
             self._usage = chunk.usage
         return out
@@ -115,8 +118,8 @@ class MessageEvents:
         out = b"" if self._started else self._start(None)
         out += self._close()
         delta = {
-            "stop_reason": stop_reason(self._finish, self._called_tools),
-            "stop_sequence": None,
+            "stop_reason": stop_reason(self._finish, self._called_tools, self._stop_sequence),
+            "stop_sequence": self._stop_sequence,
         }
         usage = usage_to_anthropic(self._usage)
         out += event(b"message_delta", {"type": "message_delta", "delta": delta, "usage": usage})

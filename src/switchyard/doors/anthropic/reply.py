@@ -7,8 +7,8 @@
   the upstream sent), ``{}`` when that text is not a JSON object;
 - ``stop_reason`` by :data:`~switchyard.formats.anthropic_messages.STOP_REASONS` (``stop``
   -> ``end_turn``, ``length`` -> ``max_tokens``, ``tool_calls`` -> ``tool_use``,
-  ``content_filter`` -> ``refusal``); ``stop_sequence`` is null (the canonical answer does not
-  say which sequence matched);
+  ``content_filter`` -> ``refusal``), or ``stop_sequence`` with the sequence when the answer
+  says which one matched (an Anthropic upstream does; else ``stop_sequence`` is null);
 - usage: canonical ``input_tokens`` counts the prompt-cache reads and writes, Anthropic's
   does not: ``input_tokens`` = input - cached - cache written, ``cache_read_input_tokens`` =
   cached, ``cache_creation_input_tokens`` = cache written.
@@ -35,8 +35,10 @@ def response_to_anthropic(response: ChatResponse) -> dict[str, Any]:
         "role": "assistant",
         "model": response.model,
         "content": content_blocks(message),
-        "stop_reason": stop_reason(choice.finish_reason, bool(message.tool_calls)),
-        "stop_sequence": None,
+        "stop_reason": stop_reason(
+            choice.finish_reason, bool(message.tool_calls), choice.stop_sequence
+        ),
+        "stop_sequence": choice.stop_sequence,
         "usage": usage_to_anthropic(response.usage),
     }
 
@@ -77,7 +79,11 @@ def tool_input(call: ToolCall) -> Any:
     return orjson.Fragment(text) if isinstance(parsed, dict) else {}
 
 
-def stop_reason(finish: FinishReason | None, called_tools: bool = False) -> str:
+def stop_reason(
+    finish: FinishReason | None, called_tools: bool = False, stop_sequence: str | None = None
+) -> str:
+    if stop_sequence is not None:
+        return "stop_sequence"
     if finish is None or finish == "error":
         return "tool_use" if called_tools else "end_turn"
     return STOP_REASONS.get(finish, "end_turn")

@@ -17,8 +17,9 @@ caller's own path (``messages[1].content[0].source.data``):
   ``parallel_tool_calls: false``); ``stop_sequences`` -> ``stop``; ``metadata.user_id`` ->
   ``user``; ``max_tokens``, ``temperature``, ``top_p``, ``stream`` as they are;
 - every other top-level key (``thinking``, ``top_k``, a top-level ``cache_control``,
-  ``service_tier``, ...) is kept as the request's ``format_fields``: sent as it is to an
-  Anthropic upstream, left out for the others.
+  ``service_tier``, ...) is kept as the request's ``format_fields``, with the caller's
+  ``anthropic-beta`` header: sent as they are to an Anthropic upstream, left out for the
+  others.
 """
 
 from __future__ import annotations
@@ -59,9 +60,12 @@ _CANONICAL = frozenset(
 Part = TextPart | ImagePart
 
 
-def request_from_anthropic(body: dict[str, Any], *, count_only: bool = False) -> ChatRequest:
+def request_from_anthropic(
+    body: dict[str, Any], *, count_only: bool = False, beta: str | None = None
+) -> ChatRequest:
     """``body`` as a canonical request; ``count_only`` for ``/v1/messages/count_tokens``,
-    whose body has no ``max_tokens``. Raises ``InvalidRequest`` naming the field."""
+    whose body has no ``max_tokens``; ``beta``: the request's ``anthropic-beta`` header, for
+    an Anthropic upstream. Raises ``InvalidRequest`` naming the field."""
     model = body.get("model")
     if not isinstance(model, str):
         raise _invalid("model", "a string is required")
@@ -104,8 +108,9 @@ def request_from_anthropic(body: dict[str, Any], *, count_only: bool = False) ->
         if body.get(key) is not None:
             data[key] = body[key]
     native = {k: v for k, v in body.items() if k not in _CANONICAL}
-    if native:
-        data["format_fields"] = FormatFields(format="anthropic", fields=native)
+    if native or beta:
+        headers = {"anthropic-beta": beta} if beta else {}
+        data["format_fields"] = FormatFields(format="anthropic", fields=native, headers=headers)
     try:
         return ChatRequest.model_validate(data, strict=True)
     except ValidationError as exc:
@@ -260,11 +265,15 @@ def _tool_result(block: dict[str, Any], where: str) -> Message:
                 raise _invalid(f"{at}.type", "a tool result takes text and image blocks")
     else:
         raise _invalid(f"{where}.content", "must be a string or a list of blocks")
+    is_error = block.get("is_error")
+    if is_error is not None and not isinstance(is_error, bool):
+        raise _invalid(f"{where}.is_error", "must be a boolean")
     return Message(
         role="tool",
         tool_call_id=_string(block, "tool_use_id", where),
         content=parts,
         cache_control=_marker(block, where),
+        is_error=is_error,
     )
 
 

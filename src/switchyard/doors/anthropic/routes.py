@@ -111,7 +111,8 @@ class AnthropicDoor:
             default = principal.grant.default_model
             if default is not None:
                 body["model"] = default
-        chat = request_from_anthropic(body, count_only=count_only)
+        beta = request.headers.get("anthropic-beta")
+        chat = request_from_anthropic(body, count_only=count_only, beta=beta)
         check_model_name(chat.model)
         return chat
 

@@ -90,7 +90,13 @@ def response_from_anthropic(body: bytes, provider: str, *, created: int) -> Chat
         created=created,
         model=wire.model,
         provider=provider,
-        choices=[Choice(message=message, finish_reason=finish_from_anthropic(wire.stop_reason))],
+        choices=[
+            Choice(
+                message=message,
+                finish_reason=finish_from_anthropic(wire.stop_reason),
+                stop_sequence=wire.stop_sequence,
+            )
+        ],
         usage=wire.usage.canonical(),
     )
 

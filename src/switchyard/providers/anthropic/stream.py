@@ -65,6 +65,7 @@ class StreamTranslator:
         self._tool_calls: dict[int, _OpenToolCall] = {}  # Anthropic block index -> call
         self._usage = WireUsage()
         self._stop_reason: str | None = None
+        self._stop_sequence: str | None = None
         self._json_format = response_format if wants_json(response_format) else None
         self._text: list[str] = []  # kept only to check a JSON-mode reply
 
@@ -170,6 +171,7 @@ class StreamTranslator:
     def _message_delta(self, wire: WireEvent) -> list[ChatChunk]:
         if wire.delta is not None and wire.delta.stop_reason is not None:
             self._stop_reason = wire.delta.stop_reason
+            self._stop_sequence = wire.delta.stop_sequence
         if wire.usage is not None:
             self._usage = self._usage.updated(wire.usage)
         return []
@@ -179,7 +181,8 @@ class StreamTranslator:
         finish = finish_from_anthropic(self._stop_reason)
         if self._json_format is not None and finish == "stop":
             check_json_reply("".join(self._text), self._json_format, self.provider)
-        return [self._chunk(finish_reason=finish, usage=self._usage.canonical())]
+        usage = self._usage.canonical()
+        return [self._chunk(finish_reason=finish, stop_sequence=self._stop_sequence, usage=usage)]
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -269,6 +269,8 @@ def _tool_result(message: Message, i: int) -> Block:
         block["content"] = _content_blocks(content, f"messages[{i}].content")
     elif content:
         block["content"] = content
+    if message.is_error is not None:
+        block["is_error"] = message.is_error
     return _marked(block, message.cache_control)
 
 
