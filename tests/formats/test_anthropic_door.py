@@ -332,17 +332,17 @@ def _chunk(**fields: Any) -> ChatChunk:
 def test_stream_of_text_then_a_tool_call() -> None:
     """The streaming reference's tool-use example, event for event."""
     events = MessageEvents("alias")
-    data = events.feed(_chunk(role="assistant", text="Okay"))
-    data += events.feed(_chunk(text=", let's check."))
-    data += events.feed(
+    data = events.chunk(_chunk(role="assistant", text="Okay"))
+    data += events.chunk(_chunk(text=", let's check."))
+    data += events.chunk(
         _chunk(tool_calls=[ToolCallDelta(index=0, id="toolu_01T1x", name="get_weather")])
     )
     for piece in ['{"location":', ' "San Francisco, CA"}']:
-        data += events.feed(_chunk(tool_calls=[ToolCallDelta(index=0, arguments=piece)]))
-    data += events.feed(
+        data += events.chunk(_chunk(tool_calls=[ToolCallDelta(index=0, arguments=piece)]))
+    data += events.chunk(
         _chunk(finish_reason="tool_calls", usage=Usage(input_tokens=472, output_tokens=89))
     )
-    data += events.finish()
+    data += events.end()
     got = _events(data)
     assert [name for name, _ in got] == [
         "message_start",
@@ -389,16 +389,16 @@ def test_stream_of_text_then_a_tool_call() -> None:
 
 def test_stream_of_thinking_with_signature_redacted_thinking_and_text() -> None:
     events = MessageEvents("alias")
-    data = events.feed(_chunk(role="assistant", reasoning="Let me "))
-    data += events.feed(_chunk(reasoning="think."))
-    data += events.feed(_chunk(signature="EqQBCgIY"))
-    data += events.feed(_chunk(reasoning="Second thought."))
-    data += events.feed(_chunk(redacted_thinking="EmwKAhgB"))
-    data += events.feed(_chunk(text="27 * 453 = 12,231"))
-    data += events.feed(_chunk(finish_reason="stop"))
+    data = events.chunk(_chunk(role="assistant", reasoning="Let me "))
+    data += events.chunk(_chunk(reasoning="think."))
+    data += events.chunk(_chunk(signature="EqQBCgIY"))
+    data += events.chunk(_chunk(reasoning="Second thought."))
+    data += events.chunk(_chunk(redacted_thinking="EmwKAhgB"))
+    data += events.chunk(_chunk(text="27 * 453 = 12,231"))
+    data += events.chunk(_chunk(finish_reason="stop"))
     got = [
         (name, p.get("index"), p.get("delta") or p.get("content_block"))
-        for name, p in _events(data + events.finish())
+        for name, p in _events(data + events.end())
     ]
     assert got[2:] == [
         ("content_block_start", 0, {"type": "thinking", "thinking": "", "signature": ""}),

@@ -17,7 +17,7 @@
   ``switchyard.server`` logger, and the client gets the door's error JSON (500
   ``internal_error``) with its ``x-request-id``, never a plain-text 500 and a dropped
   keep-alive connection. A stream that has already started ends with an error event instead
-  (its generator does that, see :mod:`switchyard.doors.openai.routes`). Errors are in
+  (its relay does that, see :mod:`switchyard.doors.sse`). Errors are in
   OpenAI's shape, except on the Anthropic door's routes (:data:`ANTHROPIC_PATHS`), which get
   Anthropic's error JSON and statuses, so the ``anthropic`` SDK raises its own exceptions.
 - **Drain**: a request still waiting when the server cancels it after the drain deadline gets

@@ -42,7 +42,8 @@ def error_event(error: SwitchyardError) -> bytes:
 
 
 class MessageEvents:
-    """``feed`` every chunk, then ``finish``; each returns the bytes to send (maybe none)."""
+    """``chunk`` for every chunk, then ``end`` (or ``error``); each returns the bytes to send
+    (maybe none): a :class:`~switchyard.doors.sse.Framing`."""
 
     __slots__ = (
         "_called_tools",
@@ -69,7 +70,7 @@ class MessageEvents:
         self._stop_sequence: str | None = None
         self._usage: Usage | None = None
 
-    def feed(self, chunk: ChatChunk) -> bytes:
+    def chunk(self, chunk: ChatChunk) -> bytes:
         out = b"" if self._started else self._start(chunk)
         if chunk.reasoning:
             if self._open != "thinking" or self._signed:
@@ -112,7 +113,7 @@ class MessageEvents:
             self._usage = chunk.usage
         return out
 
-    def finish(self) -> bytes:
+    def end(self) -> bytes:
         """The end of a stream that ended normally: the open block's stop, ``message_delta``,
         ``message_stop``."""
         out = b"" if self._started else self._start(None)
@@ -124,6 +125,9 @@ class MessageEvents:
         usage = usage_to_anthropic(self._usage)
         out += event(b"message_delta", {"type": "message_delta", "delta": delta, "usage": usage})
         return out + b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
+
+    def error(self, error: SwitchyardError) -> bytes:
+        return error_event(error)
 
     # -- helpers ------------------------------------------------------------------------------
 

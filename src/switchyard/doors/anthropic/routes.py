@@ -12,21 +12,17 @@ door's, which answers in Anthropic's shape when the request carries ``anthropic-
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from switchyard.chat_stream import ChatStream
 from switchyard.config.schema import ServerSettings
-from switchyard.doors.anthropic.events import MessageEvents, error_event
+from switchyard.doors.anthropic.events import MessageEvents
 from switchyard.doors.anthropic.reply import response_to_anthropic
 from switchyard.doors.anthropic.request import request_from_anthropic
 from switchyard.doors.drain import Drain
-from switchyard.doors.errors import internal_error, shutting_down
 from switchyard.doors.http import (
     ClientDisconnected,
     RequestContext,
@@ -35,16 +31,15 @@ from switchyard.doors.http import (
     new_context,
     principal_of,
     read_json,
-    report_unexpected,
     unless_disconnected,
 )
+from switchyard.doors.sse import sse_response
 from switchyard.errors import SwitchyardError
 from switchyard.formats.anthropic_errors import error_to_anthropic
 from switchyard.gateway import Gateway
 from switchyard.types import ChatRequest, Principal
 
 JSON = "application/json"
-_SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
 class AnthropicDoor:
@@ -67,7 +62,9 @@ class AnthropicDoor:
             handed = True
             if chat.stream:
                 stream = self.gateway.stream(chat, principal=principal)
-                return await self._stream(request, chat, stream, context)
+                events = MessageEvents(chat.model)
+                where = "an Anthropic messages stream"
+                return await sse_response(request, stream, events, context, self.drain, where)
             response = await unless_disconnected(
                 request, self.gateway.chat(chat, principal=principal)
             )
@@ -115,51 +112,6 @@ class AnthropicDoor:
         chat = request_from_anthropic(body, count_only=count_only, beta=beta)
         check_model_name(chat.model)
         return chat
-
-    async def _stream(
-        self, request: Request, chat: ChatRequest, stream: ChatStream, context: RequestContext
-    ) -> Response:
-        try:  # failover happens here, before any byte is sent; a client that leaves stops it
-            await unless_disconnected(request, stream.start())
-        except BaseException:
-            await stream.aclose()
-            raise
-        headers = {**_SSE_HEADERS, **context.headers(stream.served_by)}
-        if stream.cache_status is not None:
-            headers["x-switchyard-cache"] = stream.cache_status
-        return StreamingResponse(
-            _sse(stream, MessageEvents(chat.model), context, self.drain),
-            media_type="text/event-stream",
-            headers=headers,
-        )
-
-
-async def _sse(
-    stream: ChatStream, events: MessageEvents, context: RequestContext, drain: Drain
-) -> AsyncIterator[bytes]:
-    """Anthropic's events, one write per chunk; an ``error`` event (then the end of the
-    stream) when the upstream breaks after the first byte, when the drain deadline cuts the
-    stream, or when a bug surfaces (logged, as ``api_error``)."""
-    task = drain.enter()
-    failure: SwitchyardError | None = None
-    try:
-        async for chunk in stream:
-            data = events.feed(chunk)
-            if data:
-                yield data
-    except SwitchyardError as error:
-        failure = error
-    except asyncio.CancelledError:
-        if not drain.was_cut(task):
-            raise
-        failure = shutting_down()
-    except Exception as exc:
-        report_unexpected(exc, context.request_id, "an Anthropic messages stream")
-        failure = internal_error(context.request_id)
-    finally:
-        drain.leave(task)
-        await stream.aclose()
-    yield events.finish() if failure is None else error_event(failure)
 
 
 def error_response(error: SwitchyardError, context: RequestContext) -> Response:

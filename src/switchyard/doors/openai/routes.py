@@ -7,18 +7,14 @@ the official ``openai`` SDK raises its own typed exceptions against us.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from switchyard.chat_stream import ChatStream
 from switchyard.config.schema import ServerSettings
 from switchyard.doors.drain import Drain
-from switchyard.doors.errors import internal_error, shutting_down
 from switchyard.doors.http import (
     ClientDisconnected,
     RequestContext,
@@ -27,9 +23,9 @@ from switchyard.doors.http import (
     new_context,
     principal_of,
     read_json,
-    report_unexpected,
     unless_disconnected,
 )
+from switchyard.doors.sse import sse_response
 from switchyard.errors import SwitchyardError
 from switchyard.formats.openai_chat import (
     chunk_to_openai_payloads,
@@ -40,10 +36,9 @@ from switchyard.formats.openai_chat import (
     response_to_openai,
 )
 from switchyard.gateway import Gateway
-from switchyard.types import CacheControl, Principal
+from switchyard.types import CacheControl, ChatChunk, Principal
 
 JSON = "application/json"
-_SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
 class OpenAIDoor:
@@ -75,7 +70,9 @@ class OpenAIDoor:
             handed = True
             if chat.stream:
                 stream = self.gateway.stream(chat, principal=principal)
-                return await self._stream(request, chat.include_usage, stream, context)
+                frames = _OpenAIFrames(chat.include_usage)
+                where = "a chat completions stream"
+                return await sse_response(request, stream, frames, context, self.drain, where)
             response = await unless_disconnected(
                 request, self.gateway.chat(chat, principal=principal)
             )
@@ -95,25 +92,6 @@ class OpenAIDoor:
             headers["x-switchyard-cache-similarity"] = f"{response.cache_similarity:.4f}"
         return Response(
             orjson.dumps(response_to_openai(response)), media_type=JSON, headers=headers
-        )
-
-    async def _stream(
-        self, request: Request, include_usage: bool, stream: ChatStream, context: RequestContext
-    ) -> Response:
-        try:  # failover happens here, before any byte is sent; a client that leaves stops it
-            await unless_disconnected(request, stream.start())
-        except BaseException:
-            await stream.aclose()
-            raise
-        headers = {**_SSE_HEADERS, **context.headers(stream.served_by)}
-        if stream.cache_status is not None:
-            headers["x-switchyard-cache"] = stream.cache_status
-        if stream.cache_similarity is not None:
-            headers["x-switchyard-cache-similarity"] = f"{stream.cache_similarity:.4f}"
-        return StreamingResponse(
-            _sse(stream, include_usage, context, self.drain),
-            media_type="text/event-stream",
-            headers=headers,
         )
 
     async def embeddings(self, request: Request) -> Response:
@@ -181,34 +159,24 @@ def _anthropic_models(ids: list[str]) -> dict[str, object]:
     }
 
 
-async def _sse(
-    stream: ChatStream, include_usage: bool, context: RequestContext, drain: Drain
-) -> AsyncIterator[bytes]:
-    """OpenAI's SSE framing: one ``data:`` line per chunk, ``[DONE]`` at the end, an ``error``
-    event (then the end of the stream) when the upstream breaks after the first byte, when the
-    drain deadline cuts the stream, or when a bug surfaces (logged, as ``internal_error``)."""
-    task = drain.enter()
-    failure: SwitchyardError | None = None
-    try:
-        async for chunk in stream:
-            for payload in chunk_to_openai_payloads(chunk, include_usage=include_usage):
-                yield b"data: " + orjson.dumps(payload) + b"\n\n"
-    except SwitchyardError as error:
-        failure = error
-    except asyncio.CancelledError:
-        if not drain.was_cut(task):
-            raise
-        failure = shutting_down()
-    except Exception as exc:
-        report_unexpected(exc, context.request_id, "a chat completions stream")
-        failure = internal_error(context.request_id)
-    finally:
-        drain.leave(task)
-        await stream.aclose()
-    if failure is not None:
-        yield b"data: " + orjson.dumps(error_to_openai(failure)) + b"\n\n"
-    else:
-        yield b"data: [DONE]\n\n"
+class _OpenAIFrames:
+    """OpenAI's SSE framing: one ``data:`` line per payload, ``[DONE]`` at the end, an error
+    payload (then the end of the stream) when the stream fails after its first byte."""
+
+    __slots__ = ("include_usage",)
+
+    def __init__(self, include_usage: bool) -> None:
+        self.include_usage = include_usage
+
+    def chunk(self, chunk: ChatChunk) -> bytes:
+        payloads = chunk_to_openai_payloads(chunk, include_usage=self.include_usage)
+        return b"".join(b"data: " + orjson.dumps(p) + b"\n\n" for p in payloads)
+
+    def end(self) -> bytes:
+        return b"data: [DONE]\n\n"
+
+    def error(self, error: SwitchyardError) -> bytes:
+        return b"data: " + orjson.dumps(error_to_openai(error)) + b"\n\n"
 
 
 def with_cache_control(control: CacheControl | None, header: str) -> CacheControl | None:
