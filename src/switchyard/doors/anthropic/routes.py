@@ -18,78 +18,53 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from switchyard.config.schema import ServerSettings
 from switchyard.doors.anthropic.events import MessageEvents
 from switchyard.doors.anthropic.reply import response_to_anthropic
 from switchyard.doors.anthropic.request import request_from_anthropic
-from switchyard.doors.drain import Drain
+from switchyard.doors.chat import JSON, ChatDoor
 from switchyard.doors.http import (
     ClientDisconnected,
     RequestContext,
-    check_model_name,
     json_error,
     new_context,
     principal_of,
-    read_json,
-    unless_disconnected,
 )
-from switchyard.doors.sse import sse_response
+from switchyard.doors.sse import Framing
 from switchyard.errors import SwitchyardError
 from switchyard.formats.anthropic_errors import error_to_anthropic
-from switchyard.gateway import Gateway
-from switchyard.types import ChatRequest, Principal
+from switchyard.types import ChatRequest, ChatResponse
 
-JSON = "application/json"
+COUNT_TOKENS = "/v1/messages/count_tokens"
 
 
-class AnthropicDoor:
-    def __init__(self, gateway: Gateway, settings: ServerSettings, drain: Drain) -> None:
-        self.gateway = gateway
-        self.max_body_bytes = settings.max_body_bytes
-        self.body_timeout = settings.body_timeout_seconds
-        self.drain = drain
+class AnthropicDoor(ChatDoor):
+    stream_name = "an Anthropic messages stream"
+
+    def chat_request(self, body: dict[str, Any], request: Request) -> ChatRequest:
+        return request_from_anthropic(
+            body,
+            count_only=request.url.path == COUNT_TOKENS,
+            beta=request.headers.get("anthropic-beta"),
+        )
+
+    def render(self, response: ChatResponse) -> bytes:
+        return orjson.dumps(response_to_anthropic(response))
+
+    def framing(self, chat: ChatRequest) -> Framing:
+        return MessageEvents(chat.model)
+
+    def error_response(self, error: SwitchyardError, context: RequestContext) -> Response:
+        return error_response(error, context)
 
     async def messages(self, request: Request) -> Response:
-        context = new_context(request)
-        principal: Principal | None = None
-        body: dict[str, Any] = {}
-        handed = False  # to the Gateway, which records the request from then on
-        try:
-            principal = principal_of(request)
-            chat = await self._read(request, principal, body, count_only=False)
-            if chat.prefer is None:
-                chat.prefer = request.headers.get("x-switchyard-prefer")
-            handed = True
-            if chat.stream:
-                stream = self.gateway.stream(chat, principal=principal)
-                events = MessageEvents(chat.model)
-                where = "an Anthropic messages stream"
-                return await sse_response(request, stream, events, context, self.drain, where)
-            response = await unless_disconnected(
-                request, self.gateway.chat(chat, principal=principal)
-            )
-        except SwitchyardError as error:
-            if not handed and principal is not None:  # refused here: still one usage row
-                streamed = body.get("stream") is True
-                self.gateway.refused(
-                    principal, "stream" if streamed else "chat", body.get("model"), error
-                )
-            return error_response(error, context)
-        except ClientDisconnected:
-            return Response(status_code=499, headers=context.headers())
-        headers = context.headers(response.served_by, response.cost)
-        if response.cache_status is not None:
-            headers["x-switchyard-cache"] = response.cache_status
-        return Response(
-            orjson.dumps(response_to_anthropic(response)), media_type=JSON, headers=headers
-        )
+        return await self.handle_chat(request)
 
     async def count_tokens(self, request: Request) -> Response:
         """``{"input_tokens": n}``: the count the router fits context windows with."""
         context = new_context(request)
         try:
             principal = principal_of(request)
-            chat = await self._read(request, principal, {}, count_only=True)
+            chat = await self.read_chat(request, principal, {})
             tokens = self.gateway.count_tokens(chat, principal)
         except SwitchyardError as error:
             return error_response(error, context)
@@ -98,20 +73,6 @@ class AnthropicDoor:
         return Response(
             orjson.dumps({"input_tokens": tokens}), media_type=JSON, headers=context.headers()
         )
-
-    async def _read(
-        self, request: Request, principal: Principal, body: dict[str, Any], *, count_only: bool
-    ) -> ChatRequest:
-        """The request's canonical form; ``body`` is filled with the JSON as it came."""
-        body.update(await read_json(request, self.max_body_bytes, self.body_timeout))
-        if "model" not in body and principal.grant is not None:  # the tenant's default
-            default = principal.grant.default_model
-            if default is not None:
-                body["model"] = default
-        beta = request.headers.get("anthropic-beta")
-        chat = request_from_anthropic(body, count_only=count_only, beta=beta)
-        check_model_name(chat.model)
-        return chat
 
 
 def error_response(error: SwitchyardError, context: RequestContext) -> Response:
