@@ -358,8 +358,17 @@ def test_400_is_bad_request_naming_the_field(client: anthropic.Anthropic) -> Non
 
 
 def test_404_for_an_unknown_model(client: anthropic.Anthropic) -> None:
-    with pytest.raises(anthropic.NotFoundError):
+    with pytest.raises(anthropic.NotFoundError) as caught:
         client.messages.create(model="nope", max_tokens=8, messages=HELLO)
+    assert caught.value.body["error"]["type"] == "not_found_error"  # type: ignore[index]
+
+
+def test_unknown_route_and_method_in_anthropic_shape(served: ServedGateway) -> None:
+    missing = httpx.post(f"{served.url}/v1/messages/batches", json={})
+    assert missing.status_code == 404
+    assert missing.json()["error"]["type"] == "not_found_error"
+    wrong = httpx.get(f"{served.url}/v1/messages")
+    assert wrong.status_code == 405 and wrong.json()["type"] == "error"
 
 
 def test_429_is_rate_limit_error(client: anthropic.Anthropic, served: ServedGateway) -> None:

@@ -23,7 +23,7 @@ from switchyard.doors.native.operations import OperationsDoor
 from switchyard.doors.native.usage import UsageDoor
 from switchyard.doors.openai.routes import OpenAIDoor
 from switchyard.gateway import Gateway
-from switchyard.server.guard import Guard
+from switchyard.server.guard import ANTHROPIC_PATHS, Guard
 from switchyard.server.health import DependencyHealth
 from switchyard.server.logs import announce
 from switchyard.server.metrics import MetricsEndpoint
@@ -76,17 +76,30 @@ class Health:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    return _route_error(404, "not_found", f"no route for {request.method} {request.url.path}")
+    path = request.url.path
+    return _route_error(path, 404, "not_found", f"no route for {request.method} {path}")
 
 
 async def _method_not_allowed(request: Request, exc: Exception) -> Response:
-    return _route_error(405, "method_not_allowed", f"{request.method} is not allowed here")
+    message = f"{request.method} is not allowed here"
+    return _route_error(request.url.path, 405, "method_not_allowed", message)
 
 
-def _route_error(status: int, code: str, message: str) -> Response:
-    body = {
-        "error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}
-    }
+def _route_error(path: str, status: int, code: str, message: str) -> Response:
+    """In OpenAI's error JSON, or Anthropic's under the Anthropic door's paths."""
+    body: dict[str, object]
+    if path.startswith(ANTHROPIC_PATHS):
+        kind = "not_found_error" if status == 404 else "invalid_request_error"
+        body = {"type": "error", "error": {"type": kind, "message": message}}
+    else:
+        body = {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": None,
+                "code": code,
+            }
+        }
     return Response(orjson.dumps(body), status_code=status, media_type=JSON)
 
 
