@@ -336,6 +336,9 @@ def test_401_is_authentication_error(served: ServedGateway) -> None:
         assert caught.value.body["error"]["type"] == "authentication_error"  # type: ignore[index]
         with pytest.raises(anthropic.AuthenticationError):
             wrong.messages.count_tokens(model="faulty", messages=HELLO)
+        with pytest.raises(anthropic.AuthenticationError) as listing:
+            wrong.models.list()
+        assert listing.value.body["error"]["type"] == "authentication_error"  # type: ignore[index]
         for key in ("x-api-key", "authorization"):  # the SDK's header, or a bearer token
             value = "sk-master" if key == "x-api-key" else "Bearer sk-master"
             reply = httpx.post(

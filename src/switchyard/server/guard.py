@@ -18,8 +18,9 @@
   ``internal_error``) with its ``x-request-id``, never a plain-text 500 and a dropped
   keep-alive connection. A stream that has already started ends with an error event instead
   (its relay does that, see :mod:`switchyard.doors.sse`). Errors are in
-  OpenAI's shape, except on the Anthropic door's routes (:data:`ANTHROPIC_PATHS`), which get
-  Anthropic's error JSON and statuses, so the ``anthropic`` SDK raises its own exceptions.
+  OpenAI's shape, except on the Anthropic door's routes (:data:`ANTHROPIC_PATHS`) and on
+  ``/v1/models`` asked with ``anthropic-version`` (the ``anthropic`` SDK's ``models.list()``),
+  which get Anthropic's error JSON and statuses, so that SDK raises its own exceptions.
 - **Drain**: a request still waiting when the server cancels it after the drain deadline gets
   503 ``server_shutting_down`` (see :mod:`switchyard.doors.drain`).
 """
@@ -138,7 +139,10 @@ async def _send_error(
 ) -> None:
     """The error as every door answers one (:func:`~switchyard.doors.http.json_error`)."""
     context = RequestContext(rid, 0.0)
-    if scope["path"].startswith(ANTHROPIC_PATHS):
+    path = scope["path"]
+    if path.startswith(ANTHROPIC_PATHS) or (
+        path == "/v1/models" and any(name == b"anthropic-version" for name, _ in scope["headers"])
+    ):
         status, body = error_to_anthropic(error)
         answer = json_error(error, body, context, status)
     else:
