@@ -366,6 +366,14 @@ def test_404_for_an_unknown_model(client: anthropic.Anthropic) -> None:
     assert caught.value.body["error"]["type"] == "not_found_error"  # type: ignore[index]
 
 
+def test_count_tokens_refuses_an_unknown_model_and_a_bad_body(client: anthropic.Anthropic) -> None:
+    with pytest.raises(anthropic.NotFoundError):
+        client.messages.count_tokens(model="nope", messages=HELLO)
+    with pytest.raises(anthropic.BadRequestError) as caught:
+        client.messages.count_tokens(model="gpt", messages=[])
+    assert "messages" in caught.value.message
+
+
 def test_unknown_route_and_method_in_anthropic_shape(served: ServedGateway) -> None:
     missing = httpx.post(f"{served.url}/v1/messages/batches", json={})
     assert missing.status_code == 404
