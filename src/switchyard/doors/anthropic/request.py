@@ -160,12 +160,8 @@ def _user(blocks: list[Any], where: str) -> list[Message]:
         kind = _kind(block, at)
         if kind == "tool_result":
             out.append(_tool_result(block, at))
-        elif kind == "text":
-            parts.append(_text(block, at))
-        elif kind == "image":
-            parts.append(_image(block, at))
         else:
-            raise _invalid(f"{at}.type", f"{kind!r} blocks are not supported in a user turn")
+            parts.append(_part(block, kind, at, "in a user turn"))
     if parts:
         out.append(Message(role="user", content=parts))
     return out
@@ -213,6 +209,15 @@ def _kind(block: Any, where: str) -> str:
     return kind
 
 
+def _part(block: dict[str, Any], kind: str, where: str, context: str) -> Part:
+    """A text or image block; any other kind is refused, naming where it stood."""
+    if kind == "text":
+        return _text(block, where)
+    if kind == "image":
+        return _image(block, where)
+    raise _invalid(f"{where}.type", f"{kind!r} blocks are not supported {context}")
+
+
 def _text(block: dict[str, Any], where: str) -> TextPart:
     return TextPart(text=_string(block, "text", where), cache_control=_marker(block, where))
 
@@ -257,12 +262,7 @@ def _tool_result(block: dict[str, Any], where: str) -> Message:
         for k, inner in enumerate(content):
             at = f"{where}.content[{k}]"
             kind = _kind(inner, at)
-            if kind == "text":
-                parts.append(_text(inner, at))
-            elif kind == "image":
-                parts.append(_image(inner, at))
-            else:
-                raise _invalid(f"{at}.type", "a tool result takes text and image blocks")
+            parts.append(_part(inner, kind, at, "in a tool result"))
     else:
         raise _invalid(f"{where}.content", "must be a string or a list of blocks")
     is_error = block.get("is_error")
