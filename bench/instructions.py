@@ -4,6 +4,7 @@
     .venv/bin/python bench/instructions.py --baseline REF [--requests 200] [--log]
     .venv/bin/python bench/instructions.py --key [--requests 200]   # the cost of a virtual key
     .venv/bin/python bench/instructions.py --cache [--requests 200]
+    .venv/bin/python bench/instructions.py --doors [--requests 200] [--log]
 
 The wall-clock CPU per request of ``bench/run.py`` moves by 10-30 % between runs on a shared
 virtual machine; the number of instructions executed per request does not (the same count
@@ -26,6 +27,9 @@ credential: their difference is what a virtual key costs per request.
 ``info``. ``--cache`` compares this checkout with itself instead: without a ``cache`` section
 and with the in-memory response cache on, every request a new prompt (so every one is a cache
 miss: a lookup, then a store), then every request the same prompt (all hits after the first).
+``--doors`` compares the front doors on this checkout: the same request through the OpenAI door
+(``/v1/chat/completions``) and through the Anthropic door (``/v1/messages``, with the
+``max_tokens`` Anthropic requires), to the same upstream, plain and streamed.
 Not a test: it takes about a minute per tree and variant.
 """
 
@@ -58,7 +62,10 @@ AUTH_VARIANTS = {
 }
 
 
-async def _one(app: Any, body: bytes, key: bytes = KEY) -> None:
+DOORS = {"chat": b"/v1/chat/completions", "messages": b"/v1/messages"}
+
+
+async def _one(app: Any, body: bytes, key: bytes = KEY, path: bytes = DOORS["chat"]) -> None:
     sent: list[dict[str, Any]] = []
     done = asyncio.Event()
     messages = [{"type": "http.request", "body": body, "more_body": False}]
@@ -74,7 +81,6 @@ async def _one(app: Any, body: bytes, key: bytes = KEY) -> None:
         if message["type"] == "http.response.body" and not message.get("more_body"):
             done.set()
 
-    path = b"/v1/chat/completions"
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -138,11 +144,20 @@ def build_app(log: bool, auth: str = "master", cache: bool = False) -> tuple[Any
 
 
 async def drive(
-    app: Any, handler: Any, requests: int, stream: bool, auth: str = "master", unique: bool = False
+    app: Any,
+    handler: Any,
+    requests: int,
+    stream: bool,
+    auth: str = "master",
+    unique: bool = False,
+    door: str = "chat",
 ) -> None:
     """WARM_UP requests, then ``requests`` more, through ``app`` (with a virtual key made
-    first when ``auth`` is ``key``); ``unique``: each with a prompt of its own (same length)."""
+    first when ``auth`` is ``key``); ``unique``: each with a prompt of its own (same length);
+    ``door``: ``chat`` (OpenAI's) or ``messages`` (Anthropic's)."""
     extra = b',"stream":true' if stream else b""
+    if door == "messages":
+        extra += b',"max_tokens":256'
     model = b"bench-stream" if stream else b"bench"
     async with app.router.lifespan_context(app):
         key = KEY
@@ -162,17 +177,24 @@ async def drive(
                 prompt,
                 extra,
             )
-            await _one(app, body, key)
+            await _one(app, body, key, DOORS[door])
     if handler is not None:
         handler.close()
 
 
 def count(
-    src: Path, requests: int, stream: bool, log: bool, auth: str = "master", cache: str = "nocache"
+    src: Path,
+    requests: int,
+    stream: bool,
+    log: bool,
+    auth: str = "master",
+    cache: str = "nocache",
+    door: str = "chat",
 ) -> int:
     """Instructions of one run of the driver on ``src`` under callgrind (``cache``:
     ``nocache``, or ``miss`` for the memory cache with a new prompt every request)."""
-    args = [str(requests), "stream" if stream else "plain", "log" if log else "nolog", auth, cache]
+    plain = "stream" if stream else "plain"
+    args = [str(requests), plain, "log" if log else "nolog", auth, cache, door]
     done = subprocess.run(
         [
             "valgrind",
@@ -195,10 +217,16 @@ def count(
 
 
 def per_request(
-    src: Path, requests: int, stream: bool, log: bool, auth: str = "master", cache: str = "nocache"
+    src: Path,
+    requests: int,
+    stream: bool,
+    log: bool,
+    auth: str = "master",
+    cache: str = "nocache",
+    door: str = "chat",
 ) -> float:
-    start = count(src, 0, stream, log, auth, cache)
-    return (count(src, requests, stream, log, auth, cache) - start) / requests
+    start = count(src, 0, stream, log, auth, cache, door)
+    return (count(src, requests, stream, log, auth, cache, door) - start) / requests
 
 
 def main() -> int:
@@ -214,13 +242,18 @@ def main() -> int:
         action="store_true",
         help="this checkout without a cache and with the memory cache: all misses, all hits",
     )
-    ap.add_argument("--drive", nargs=5, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--doors",
+        action="store_true",
+        help="this checkout: the OpenAI door against the Anthropic door, the same request",
+    )
+    ap.add_argument("--drive", nargs=6, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.drive:
-        n, kind, log, auth, cache = args.drive
+        n, kind, log, auth, cache, door = args.drive
         app, handler = build_app(log == "log", auth, cache in ("miss", "hit"))
         unique = cache not in ("nocache-same", "hit")
-        asyncio.run(drive(app, handler, int(n), kind == "stream", auth, unique=unique))
+        asyncio.run(drive(app, handler, int(n), kind == "stream", auth, unique, door))
         return 0
     if not 10 <= args.requests <= 2000:
         ap.error("--requests must be in [10, 2000]")
@@ -228,6 +261,8 @@ def main() -> int:
         return authentication(args.requests)
     if args.cache:
         return cache_rows(BENCH_DIR.parent / "src", args.requests, args.log)
+    if args.doors:
+        return door_rows(BENCH_DIR.parent / "src", args.requests, args.log)
     if not args.baseline:
         ap.error("--baseline REF (or --key, or --cache) is required")
     trees = {
@@ -263,6 +298,19 @@ def authentication(requests: int) -> int:
             step = "" if previous is None else f"{value - previous:+,.0f}"
             print(f"| {label} | {value:,.0f} | {step} |")
             previous = value
+    return 0
+
+
+def door_rows(src: Path, requests: int, log: bool) -> int:
+    print("| door | request | instructions per request | ratio to the OpenAI door |")
+    print("|---|---|---:|---:|")
+    with Nginx():
+        for stream in (False, True):
+            kind = "stream (13 chunks)" if stream else "plain"
+            chat = per_request(src, requests, stream, log, cache="nocache-same")
+            door = per_request(src, requests, stream, log, cache="nocache-same", door="messages")
+            print(f"| /v1/chat/completions | {kind} | {chat:,.0f} | 1.000 |")
+            print(f"| /v1/messages | {kind} | {door:,.0f} | {door / chat:.3f} |")
     return 0
 
 

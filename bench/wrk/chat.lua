@@ -1,7 +1,9 @@
 -- wrk script for the Switchyard benchmarks.
 -- Usage: wrk ... -s bench/wrk/chat.lua URL -- MODEL [stream]
 -- Sends POST {"model":MODEL,"messages":[{"role":"user","content":"hi"}]} (plus "stream":true
--- when the second argument is "stream") and prints one machine-readable line at the end:
+-- when the second argument is "stream"; plus "max_tokens":256, which Anthropic's Messages API
+-- requires, when the URL is a /v1/messages door) and prints one machine-readable line at the
+-- end:
 --   WRKJSON {...}
 -- Latencies are in microseconds. err_status counts responses with status >= 400 (wrk's own
 -- "Non-2xx or 3xx" counter); the other err_* are socket-level errors.
@@ -10,7 +12,9 @@ function init(args)
    local model = args[1] or "bench"
    local stream = args[2] == "stream"
    wrk.method = "POST"
-   wrk.body = '{"model":"' .. model .. '","messages":[{"role":"user","content":"hi"}]'
+   local messages = string.find(wrk.path, "/v1/messages$") ~= nil
+   wrk.body = '{"model":"' .. model .. '",' .. (messages and '"max_tokens":256,' or '')
+      .. '"messages":[{"role":"user","content":"hi"}]'
       .. (stream and ',"stream":true' or '') .. '}'
    wrk.headers["Content-Type"] = "application/json"
    -- a keyed target's virtual key (bench/keyed.py), else bench/switchyard.yaml's master key

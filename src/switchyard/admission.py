@@ -28,7 +28,13 @@ from functools import lru_cache
 from typing import Literal
 
 from switchyard.config.schema import SwitchyardConfig
-from switchyard.errors import ConfigError, LimitExceeded, ModelUnpriced, QuotaExceeded
+from switchyard.errors import (
+    ConfigError,
+    LimitExceeded,
+    ModelNotAllowed,
+    ModelUnpriced,
+    QuotaExceeded,
+)
 from switchyard.limits.limiter import Limiter, SpendOf
 from switchyard.limits.rules import (
     BUDGET,
@@ -369,6 +375,14 @@ def _refusal(rule: Rule, verdict: Verdict) -> LimitExceeded | QuotaExceeded:
     )
 
 
+def authorize(principal: Principal, model: str) -> None:
+    """The authorize stage: 403 ``model_not_allowed`` unless the caller's grant includes the
+    model (an alias, or a ``provider/model`` name, exactly as asked)."""
+    grant = principal.grant
+    if grant is not None and not grant.allows(model):
+        raise ModelNotAllowed(f"this API key may not use the model {model!r}", param="model")
+
+
 def limits_configured(config: SwitchyardConfig) -> bool:
     """Whether any limit or budget is configured (without storage, no key can carry one)."""
     return (
@@ -401,6 +415,7 @@ __all__ = [
     "DEFAULT_MAX_OUTPUT",
     "Admission",
     "Ticket",
+    "authorize",
     "build_admission",
     "limited",
     "limits_configured",

@@ -27,14 +27,21 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from switchyard.accounting import settle
-from switchyard.admission import Admission, Ticket, build_admission, limited, limits_configured
+from switchyard.admission import (
+    Admission,
+    Ticket,
+    authorize,
+    build_admission,
+    limited,
+    limits_configured,
+)
 from switchyard.cache.service import SKIP, CacheLookup, ResponseCache
 from switchyard.cached_stream import CachingStream
 from switchyard.catalog.catalog import Catalog
 from switchyard.chat_stream import ChatStream
 from switchyard.config.load import load_config
 from switchyard.config.schema import SwitchyardConfig
-from switchyard.errors import ContextLengthExceeded, InvalidRequest, ModelNotAllowed
+from switchyard.errors import ContextLengthExceeded, InvalidRequest
 from switchyard.gateway_queries import GatewayQueries
 from switchyard.gateway_wiring import wire_storage
 from switchyard.providers.base import Provider, Timeouts
@@ -238,7 +245,7 @@ class Gateway(GatewayQueries):
         chat = self._valid(ChatRequest, request, fields, principal, "chat")
         record = self._begin(principal, "chat", chat.model, chat.tags)
         try:
-            _authorize(record.principal, chat.model)
+            authorize(record.principal, chat.model)
             route = self.router.route(chat.model)
             tokens = await self._admit(record, route, chat)  # limits and budget
             lookup = await self._cache_lookup(chat, record)  # after the limits, never before
@@ -286,7 +293,7 @@ class Gateway(GatewayQueries):
             chat = chat.model_copy(update={"stream": True})
         record = self._begin(principal, "stream", chat.model, chat.tags)
         try:
-            _authorize(record.principal, chat.model)
+            authorize(record.principal, chat.model)
             # admit, then the cache lookup: when the stream starts (below)
             route = self.router.route(chat.model)
         except BaseException as error:
@@ -336,7 +343,7 @@ class Gateway(GatewayQueries):
         embedding = self._valid(EmbeddingRequest, request, fields, principal, "embed")
         record = self._begin(principal, "embed", embedding.model)
         try:
-            _authorize(record.principal, embedding.model)
+            authorize(record.principal, embedding.model)
             tokens = 0
             admission = self.admission or self._build_admission(record.principal)
             if admission is not None:  # limits and budget
@@ -500,14 +507,6 @@ class Gateway(GatewayQueries):
                 sink.emit(record)
             except Exception:  # a sink never fails the request it describes
                 log.exception("record sink %r failed on request %s", sink, record.request_id)
-
-
-def _authorize(principal: Principal, model: str) -> None:
-    """The authorize stage: 403 ``model_not_allowed`` unless the caller's grant includes the
-    model (an alias, or a ``provider/model`` name, exactly as asked)."""
-    grant = principal.grant
-    if grant is not None and not grant.allows(model):
-        raise ModelNotAllowed(f"this API key may not use the model {model!r}", param="model")
 
 
 def _field(request: object, name: str) -> object:

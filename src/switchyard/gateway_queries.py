@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from switchyard.admission import authorize
 from switchyard.config.schema import SwitchyardConfig
 from switchyard.errors import (
     AuthenticationError,
@@ -24,6 +25,7 @@ from switchyard.errors import (
 )
 from switchyard.resilience.breaker import BreakerView
 from switchyard.routing.probes import ProbeResult
+from switchyard.routing.router import Router
 from switchyard.status import (
     AliasFacts,
     DeploymentFacts,
@@ -32,7 +34,7 @@ from switchyard.status import (
     ModelListing,
     ProvidersReport,
 )
-from switchyard.types import Principal
+from switchyard.types import ChatRequest, Principal
 
 if TYPE_CHECKING:
     from datetime import date, datetime
@@ -48,6 +50,7 @@ class GatewayQueries:
     """The doors' questions, answered from the parts the Gateway set up."""
 
     config: SwitchyardConfig
+    router: Router
     _status: GatewayStatus
     keyring: KeyRing | None
     ledger: UsageLedger | None
@@ -97,6 +100,17 @@ class GatewayQueries:
                 "invalid API key: this gateway has no virtual keys (no storage configured)"
             )
         return await self.keyring.authenticate(token, request_id)
+
+    def count_tokens(self, request: ChatRequest, principal: Principal | None = None) -> int:
+        """The input tokens of ``request`` as the router counts them to fit context windows
+        (see :mod:`switchyard.routing.tokens`), for the model of the alias's first deployment:
+        exact text tokens where a tokenizer is available offline, else the documented
+        estimate. No model is called and no usage row is written. 403 when the caller may not
+        use the model, 404 when there is no such model."""
+        authorize(principal or Principal.anonymous_admin(), request.model)
+        route = self.router.route(request.model)
+        model = route.candidates[0].model if route.candidates else request.model
+        return self.router.tokens.count(request, model)
 
     def provider_names(self) -> list[str]:
         return self._status.provider_names()

@@ -1,12 +1,15 @@
-"""The embedded default, for real: the official `openai` SDK -> the served gateway on its
-default config -> SmolLM2 in llama.cpp and MiniLM in numpy. A few tokens at temperature 0."""
+"""The embedded default, for real: the official `openai` and `anthropic` SDKs -> the served
+gateway on its default config -> SmolLM2 in llama.cpp and MiniLM in numpy. A few tokens at
+temperature 0."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
 from collections.abc import Iterator
+from typing import Any
 
+import anthropic
 import openai
 import pytest
 
@@ -84,3 +87,45 @@ def test_tools_are_refused_by_name_on_the_local_model(served: ServedGateway) -> 
             ],
         )
     assert "tools" in caught.value.message and "local" in caught.value.message
+
+
+# -- the same model through the Anthropic door ------------------------------------------------
+
+ANTHROPIC_ASK: Any = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+def anthropic_client(served: ServedGateway) -> anthropic.Anthropic:
+    return anthropic.Anthropic(base_url=served.url, api_key="none", max_retries=0)
+
+
+def test_a_real_message_through_the_anthropic_sdk(served: ServedGateway) -> None:
+    client = anthropic_client(served)
+    raw = client.messages.with_raw_response.create(
+        model="local", max_tokens=8, system="Answer in one word.", messages=ANTHROPIC_ASK
+    )
+    assert raw.headers["x-switchyard-provider"] == "local"
+    message = raw.parse()
+    assert message.content[0].type == "text" and message.content[0].text.strip()
+    assert message.stop_reason in ("end_turn", "max_tokens")
+    prompt = message.usage.input_tokens + (message.usage.cache_read_input_tokens or 0)
+    assert prompt > 5 and 0 < message.usage.output_tokens <= 8  # llama.cpp caches prompts
+
+
+def test_a_real_streamed_message_through_the_anthropic_sdk(served: ServedGateway) -> None:
+    client = anthropic_client(served)
+    with client.messages.stream(model="local", max_tokens=8, messages=ANTHROPIC_ASK) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text.strip() and final.content[0].text == text  # type: ignore[union-attr]
+    assert final.stop_reason in ("end_turn", "max_tokens")
+    prompt = final.usage.input_tokens + (final.usage.cache_read_input_tokens or 0)
+    assert prompt > 5 and 0 < final.usage.output_tokens <= 8
+
+
+def test_count_tokens_through_the_anthropic_sdk(served: ServedGateway) -> None:
+    assert (
+        anthropic_client(served)
+        .messages.count_tokens(model="local", messages=ANTHROPIC_ASK)
+        .input_tokens
+        > 5
+    )

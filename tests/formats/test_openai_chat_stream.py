@@ -202,3 +202,12 @@ def _json(data: str) -> dict[str, Any]:
 
     parsed: dict[str, Any] = orjson.loads(data)
     return parsed
+
+
+def test_a_chunk_with_only_a_thinking_signature_or_redacted_thinking_sends_nothing() -> None:
+    """Anthropic's signatures and redacted thinking have no place in OpenAI's format."""
+    for fields in ({"signature": "EqQBCgIY"}, {"redacted_thinking": "EmwKAhgB"}):
+        chunk = ChatChunk(id="msg_1", created=0, model="claude", **fields)
+        assert chunk_to_openai_payloads(chunk) == []
+    with_text = ChatChunk(id="msg_1", created=0, model="claude", text="hi", signature="Eq")
+    assert chunk_to_openai_payloads(with_text)[0]["choices"][0]["delta"] == {"content": "hi"}

@@ -111,18 +111,20 @@ def test_a_tool_call_without_input_pieces_gets_an_empty_object() -> None:
     assert "".join(d.arguments or "" for d in deltas if d.index == 1) == '{"tz":"UTC"}'
 
 
-def test_thinking_is_reasoning_and_signatures_are_skipped() -> None:
+def test_thinking_is_reasoning_and_signatures_and_redacted_thinking_are_kept() -> None:
     chunks = replay(
         [
             message_start(),
             block_start(0, thinking_block("", signature="")),
             thinking_delta(0, "Let me solve this step by step:\n\n1. First break down 27 * 453"),
             thinking_delta(0, "\n2. 453 = 400 + 50 + 3"),
-            signature_delta(0),
+            signature_delta(0, "EqQBCgIYAhIM"),
             block_stop(0),
-            block_start(1, text_block("")),
-            text_delta(1, "27 * 453 = 12,231"),
+            block_start(1, {"type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix"}),
             block_stop(1),
+            block_start(2, text_block("")),
+            text_delta(2, "27 * 453 = 12,231"),
+            block_stop(2),
             message_delta("end_turn", 120),
             message_stop(),
         ]
@@ -131,6 +133,8 @@ def test_thinking_is_reasoning_and_signatures_are_skipped() -> None:
     assert reasoning.startswith("Let me solve") and reasoning.endswith("50 + 3")
     assert "".join(c.text or "" for c in chunks) == "27 * 453 = 12,231"
     assert chunks[0].role == "assistant" and chunks[0].reasoning
+    assert [c.signature for c in chunks if c.signature] == ["EqQBCgIYAhIM"]
+    assert [c.redacted_thinking for c in chunks if c.redacted_thinking] == ["EmwKAhgBEgy3va3pzix"]
     assert chunks[-1].finish_reason == "stop"
 
 

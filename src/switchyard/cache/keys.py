@@ -35,6 +35,7 @@ ANSWER_FIELDS: set[str] = {
     "logprobs",
     "top_logprobs",
     "extra",
+    "format_fields",
 }
 _NOT_ANSWER_EXTRA = frozenset({"stream_options"})
 

@@ -185,9 +185,15 @@ def principal_of(request: Request) -> Principal:
     return principal  # type: ignore[no-any-return]
 
 
-def json_error(error: SwitchyardError, body: dict[str, Any], context: RequestContext) -> Response:
+def json_error(
+    error: SwitchyardError,
+    body: dict[str, Any],
+    context: RequestContext,
+    status: int | None = None,
+) -> Response:
     """A door's error answer: ``body`` (the error in the door's own format) with the error's
-    status, ``Retry-After`` when it has one, and the request id."""
+    status (or ``status``, when the door's format has its own), ``Retry-After`` when it has
+    one, and the request id."""
     headers = context.headers()
     if error.status_code == 408:  # the body did not arrive in time: the rest never will
         headers["connection"] = "close"
@@ -197,7 +203,10 @@ def json_error(error: SwitchyardError, body: dict[str, Any], context: RequestCon
     if isinstance(error, LimitExceeded) and error.rate_limits is not None:
         headers.update(error.rate_limits.headers())  # OpenAI's x-ratelimit-* on a 429
     return Response(
-        orjson.dumps(body), status_code=error.status_code, media_type=JSON, headers=headers
+        orjson.dumps(body),
+        status_code=error.status_code if status is None else status,
+        media_type=JSON,
+        headers=headers,
     )
 
 

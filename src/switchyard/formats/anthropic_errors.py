@@ -8,6 +8,9 @@
 
 :data:`ERROR_TYPES` is what each error ``type`` means in the taxonomy. How an upstream's reply
 maps (the status first) is the adapter's: :mod:`switchyard.providers.anthropic.errors`.
+:func:`error_to_anthropic` goes the other way, for the gateway's own Anthropic door: any
+taxonomy error as Anthropic's body and status, so the ``anthropic`` SDK raises its own
+exceptions (``overloaded_error`` with 529: ``OverloadedError``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from switchyard.error_replies import error_body
 from switchyard.errors import (
     InvalidRequest,
     ModelNotFound,
+    NoHealthyDeployment,
     PayloadTooLarge,
     ProviderUnavailable,
     RateLimited,
@@ -39,6 +43,38 @@ ERROR_TYPES: dict[str, type[SwitchyardError]] = {
     "api_error": ProviderUnavailable,
     "overloaded_error": ProviderUnavailable,
 }
+
+
+# the gateway's status -> the Anthropic error type of that status
+_TYPE_OF_STATUS = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    504: "timeout_error",
+}
+OVERLOADED_STATUS = 529
+
+
+def error_to_anthropic(error: SwitchyardError) -> tuple[int, dict[str, Any]]:
+    """The status and ``{"type": "error", "error": {"type", "message"}}`` body Anthropic would
+    answer ``error`` with: by the error's status, 4xx without an Anthropic type of their own
+    (408, 409, ...) as ``invalid_request_error``; every upstream or deployment being
+    unavailable (``ProviderUnavailable``, ``NoHealthyDeployment``) and the server's own
+    overload (``code: server_overloaded``) as 529 ``overloaded_error``; other 5xx as
+    ``api_error`` with their status."""
+    status = error.status_code
+    if isinstance(error, ProviderUnavailable | NoHealthyDeployment) or (
+        error.code == "server_overloaded"
+    ):
+        status, kind = OVERLOADED_STATUS, "overloaded_error"
+    else:
+        kind = _TYPE_OF_STATUS.get(status) or (
+            "invalid_request_error" if status < 500 else "api_error"
+        )
+    return status, {"type": "error", "error": {"type": kind, "message": error.message}}
 
 
 def error_body_fields(body: bytes) -> tuple[str | None, str | None]:
@@ -67,4 +103,10 @@ def error_fields(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
     )
 
 
-__all__ = ["ERROR_TYPES", "error_body_fields", "error_fields"]
+__all__ = [
+    "ERROR_TYPES",
+    "OVERLOADED_STATUS",
+    "error_body_fields",
+    "error_fields",
+    "error_to_anthropic",
+]

@@ -34,6 +34,12 @@ FINISH_REASONS: dict[str, FinishReason] = {
     "refusal": "content_filter",
 }
 
+# The canonical finish reason -> the stop_reason a Messages client reads: the reverse of
+# FINISH_REASONS, each reason from its first (most common) source; "error" is not a stop reason.
+STOP_REASONS: dict[FinishReason, str] = {
+    finish: stop for stop, finish in reversed(FINISH_REASONS.items())
+}
+
 # The event types after ``message_start`` that carry content, a stop reason or the end.
 CONTENT_EVENTS = frozenset(
     {
@@ -70,7 +76,8 @@ class WireUsage(Wire):
     def canonical(self) -> Usage:
         """Anthropic's ``input_tokens`` excludes the prompt tokens written to or read from the
         cache: canonical ``input_tokens`` adds them back, ``cached_input_tokens`` is
-        ``cache_read_input_tokens``."""
+        ``cache_read_input_tokens`` and ``cache_write_input_tokens`` is
+        ``cache_creation_input_tokens``."""
         cache_read = self.cache_read_input_tokens or 0
         details = self.output_tokens_details
         return Usage(
@@ -80,6 +87,7 @@ class WireUsage(Wire):
             output_tokens=self.output_tokens or 0,
             cached_input_tokens=cache_read,
             reasoning_tokens=(details.thinking_tokens or 0) if details else 0,
+            cache_write_input_tokens=self.cache_creation_input_tokens or 0,
         )
 
 
@@ -87,6 +95,8 @@ class WireBlock(Wire):
     type: str
     text: str | None = None
     thinking: str | None = None
+    signature: str | None = None
+    data: str | None = None  # a redacted_thinking block's
     id: str | None = None
     name: str | None = None
     input: Any = None
@@ -97,6 +107,7 @@ class WireMessage(Wire):
     model: str = ""
     content: list[WireBlock]
     stop_reason: str | None = None
+    stop_sequence: str | None = None
     usage: WireUsage = Field(default_factory=WireUsage)
 
 
@@ -105,7 +116,9 @@ class WireDelta(Wire):
     text: str | None = None
     partial_json: str | None = None
     thinking: str | None = None
+    signature: str | None = None
     stop_reason: str | None = None
+    stop_sequence: str | None = None
 
 
 class WireEvent(Wire):
@@ -130,6 +143,7 @@ class WireModelPage(Wire):
 __all__ = [
     "CONTENT_EVENTS",
     "FINISH_REASONS",
+    "STOP_REASONS",
     "Wire",
     "WireBlock",
     "WireDelta",

@@ -205,11 +205,13 @@ def chunk_to_openai_payloads(
     the delta or finish chunk, then (when ``include_usage``) usage in a chunk of its own with
     ``choices: []``, its ``usage.cost`` the stream's cost in USD when the deployment is priced
     (the ``x-switchyard-cost-usd`` header of a plain answer, which a stream sends before its
-    cost is known). Empty when there is nothing to send."""
+    cost is known). Empty when there is nothing to send (also for a chunk that carries only
+    what OpenAI's format has no place for: a thinking block's signature, redacted thinking)."""
     delta = _delta_to_openai(chunk)
     payloads: list[dict[str, Any]] = []
     carries = chunk.finish_reason is not None or chunk.failover is not None
-    if delta or carries or chunk.usage is None:
+    foreign = chunk.signature is not None or chunk.redacted_thinking is not None
+    if delta or carries or (chunk.usage is None and not foreign):
         body = _chunk_envelope(chunk)
         body["choices"] = [_chunk_choice(chunk, delta)]
         payloads.append(body)

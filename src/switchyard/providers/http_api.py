@@ -79,11 +79,14 @@ class HttpApi(Generic[EventT]):
         self.http = http if http is not None else HttpClient(provider, settings)
         self._owns_http = http is None
 
-    async def request(self, method: str, url: str, body: Any = None) -> bytes:
+    async def request(
+        self, method: str, url: str, body: Any = None, headers: Mapping[str, str] | None = None
+    ) -> bytes:
         """Send ``body`` (as JSON; None: no body) and return the reply's body; an error status
-        raises what it means."""
+        raises what it means. ``headers`` are this request's own, over the API's."""
         data = None if body is None else orjson.dumps(body)
-        reply = await self.http.request(method, url, body=data, headers=self.headers)
+        sent = self.headers if headers is None else {**self.headers, **headers}
+        reply = await self.http.request(method, url, body=data, headers=sent)
         if not 200 <= reply.status < 300:
             raise status_error(reply.status, reply.headers, reply.body, self.map_error)
         return reply.body
@@ -99,8 +102,10 @@ class HttpApi(Generic[EventT]):
         translator: StreamTranslator[EventT],
         *,
         whole: WholeReply | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[ChatChunk]:
-        """POST ``body`` and yield the chunks ``translator`` makes of the streamed reply.
+        """POST ``body`` and yield the chunks ``translator`` makes of the streamed reply
+        (``headers``: this request's own, over the API's).
 
         ``whole`` reads a reply that came as one JSON document (``content-type:
         application/json``: a server that ignored the request to stream) into the chunks of
@@ -108,8 +113,9 @@ class HttpApi(Generic[EventT]):
         the stream ends with has its message redacted, once, here.
         """
         try:
+            sent = self.stream_headers if headers is None else {**self.stream_headers, **headers}
             async with self.http.stream(
-                "POST", url, body=orjson.dumps(body), headers=self.stream_headers
+                "POST", url, body=orjson.dumps(body), headers=sent
             ) as reply:
                 if not 200 <= reply.status < 300:
                     body = await reply.read()

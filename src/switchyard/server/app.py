@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 
 from switchyard import __version__
 from switchyard.config.schema import ServerSettings
+from switchyard.doors.anthropic.routes import AnthropicDoor
 from switchyard.doors.drain import Drain
 from switchyard.doors.graphql.wire import PATH as GRAPHQL_PATH
 from switchyard.doors.graphql.wire import error_body as graphql_error
@@ -30,7 +31,7 @@ from switchyard.doors.native.socket import CompletionSocket
 from switchyard.doors.native.usage import UsageDoor
 from switchyard.doors.openai.routes import OpenAIDoor
 from switchyard.gateway import Gateway
-from switchyard.server.guard import Guard
+from switchyard.server.guard import ANTHROPIC_PATHS, Guard
 from switchyard.server.health import DependencyHealth
 from switchyard.server.logs import announce
 from switchyard.server.metrics import MetricsEndpoint
@@ -83,17 +84,30 @@ class Health:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    return _route_error(404, "not_found", f"no route for {request.method} {request.url.path}")
+    path = request.url.path
+    return _route_error(path, 404, "not_found", f"no route for {request.method} {path}")
 
 
 async def _method_not_allowed(request: Request, exc: Exception) -> Response:
-    return _route_error(405, "method_not_allowed", f"{request.method} is not allowed here")
+    message = f"{request.method} is not allowed here"
+    return _route_error(request.url.path, 405, "method_not_allowed", message)
 
 
-def _route_error(status: int, code: str, message: str) -> Response:
-    body = {
-        "error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}
-    }
+def _route_error(path: str, status: int, code: str, message: str) -> Response:
+    """In OpenAI's error JSON, or Anthropic's under the Anthropic door's paths."""
+    body: dict[str, object]
+    if path.startswith(ANTHROPIC_PATHS):
+        kind = "not_found_error" if status == 404 else "invalid_request_error"
+        body = {"type": "error", "error": {"type": kind, "message": message}}
+    else:
+        body = {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": None,
+                "code": code,
+            }
+        }
     return Response(orjson.dumps(body), status_code=status, media_type=JSON)
 
 
@@ -106,6 +120,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     auth = Authenticator(master_key, keys)
     drain = Drain()
     openai = OpenAIDoor(gateway, settings, drain)
+    anthropic = AnthropicDoor(gateway, settings, drain)
     operations = OperationsDoor(gateway)
     admin = AdminDoor(gateway, settings)
     usage = UsageDoor(gateway)
@@ -141,6 +156,8 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/api/v1/models", native.models, methods=["GET"]),
         Route("/api/v1/openapi.json", openapi.openapi, methods=["GET"]),
         Route("/docs", openapi.docs, methods=["GET"]),
+        Route("/v1/messages", anthropic.messages, methods=["POST"]),
+        Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
         Route("/api/v1/providers", operations.providers, methods=["GET"]),
         Route("/api/v1/providers/{name}/test", operations.test_provider, methods=["POST"]),
         Route("/api/v1/circuit-breakers", operations.circuit_breakers, methods=["GET"]),

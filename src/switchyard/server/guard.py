@@ -20,9 +20,12 @@
   ``switchyard.server`` logger, and the client gets the door's error JSON (500
   ``internal_error``) with its ``x-request-id``, never a plain-text 500 and a dropped
   keep-alive connection. A stream that has already started ends with an error event instead
-  (its generator does that, see :mod:`switchyard.doors.openai.routes`). Errors are in
-  OpenAI's shape, except under a path prefix given its own renderer (``renderers``: the
-  native completion routes answer in the native shape, ``/graphql`` in GraphQL's).
+  (its relay does that, see :mod:`switchyard.doors.sse`). Errors are in
+  OpenAI's shape, except on the Anthropic door's routes (:data:`ANTHROPIC_PATHS`) and on
+  ``/v1/models`` asked with ``anthropic-version`` (the ``anthropic`` SDK's ``models.list()``),
+  which get Anthropic's error JSON and statuses, so that SDK raises its own exceptions, and
+  under a path prefix given its own renderer (``renderers``: the native completion routes
+  answer in the native shape, ``/graphql`` in GraphQL's).
 - **Drain**: a request still waiting when the server cancels it after the drain deadline gets
   503 ``server_shutting_down`` (see :mod:`switchyard.doors.drain`).
 """
@@ -49,6 +52,7 @@ from switchyard.doors.http import (
     request_id,
 )
 from switchyard.errors import AdminRequired, SwitchyardError
+from switchyard.formats.anthropic_errors import error_to_anthropic
 from switchyard.formats.openai_chat import error_to_openai
 
 # no credentials needed: health, metrics, and the native API's description (no secrets in it)
@@ -59,6 +63,7 @@ PAGE_PATHS = frozenset({GRAPHQL_PATH})
 ErrorRenderer = Callable[[SwitchyardError], dict[str, Any]]
 # routes only the admin (the master key, or anybody on a server without one) may call
 ADMIN_PATHS = ("/api/v1/admin", "/api/v1/providers", "/api/v1/circuit-breakers")
+ANTHROPIC_PATHS = ("/v1/messages",)  # answered in Anthropic's error JSON
 
 
 class Guard:
@@ -143,9 +148,17 @@ class Guard:
     ) -> None:
         """The error as the path's door answers one (:func:`~switchyard.doors.http.json_error`)."""
         path: str = scope["path"]
+        context = RequestContext(rid, 0.0)
+        if path.startswith(ANTHROPIC_PATHS) or (
+            path == "/v1/models"
+            and any(name == b"anthropic-version" for name, _ in scope["headers"])
+        ):  # Anthropic's statuses too (529 overloaded)
+            status, anthropic = error_to_anthropic(error)
+            await json_error(error, anthropic, context, status)(scope, receive, send)
+            return
         render = next((r for prefix, r in self.renderers if path.startswith(prefix)), None)
         body = (render or error_to_openai)(error)
-        await json_error(error, body, RequestContext(rid, 0.0))(scope, receive, send)
+        await json_error(error, body, context)(scope, receive, send)
 
     async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A WebSocket counts as one request in flight while it is open; past the limit its
@@ -184,6 +197,15 @@ def _request_id(scope: Scope) -> str:
 
 __all__ = [
     "ADMIN_PATHS",
+    "EXEMPT_PATHS",
+    "PAGE_PATHS",
+    "ErrorRenderer",
+    "Guard",
+    "report_unexpected",
+]
+__all__ = [
+    "ADMIN_PATHS",
+    "ANTHROPIC_PATHS",
     "EXEMPT_PATHS",
     "PAGE_PATHS",
     "ErrorRenderer",

@@ -17,9 +17,16 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
 
+# A prompt-caching marker as the caller sent it (Anthropic's ``{"type": "ephemeral",
+# "ttl"?: "5m" | "1h"}``): an upstream that caches prompt prefixes by marker (the ``anthropic``
+# adapter) puts it on the block made from the part; the others ignore it.
+CacheMarker = dict[str, Any]
+
+
 class TextPart(_Model):
     type: Literal["text"] = "text"
     text: str
+    cache_control: CacheMarker | None = None
 
 
 class ImagePart(_Model):
@@ -28,6 +35,7 @@ class ImagePart(_Model):
     type: Literal["image"] = "image"
     url: str
     detail: Literal["auto", "low", "high"] | None = None
+    cache_control: CacheMarker | None = None
 
     @property
     def is_data_url(self) -> bool:
@@ -43,6 +51,19 @@ class ToolCall(_Model):
     id: str
     name: str
     arguments: str = ""
+    cache_control: CacheMarker | None = None
+
+
+class ThinkingBlock(_Model):
+    """A block of the model's extended thinking, kept whole so it can be sent back: Anthropic
+    wants an assistant turn's ``thinking`` blocks returned with their ``signature``, and its
+    ``redacted_thinking`` blocks (``data``, encrypted) as they came. Other upstreams know only
+    the text (``Message.reasoning``)."""
+
+    type: Literal["thinking", "redacted_thinking"] = "thinking"
+    thinking: str = ""
+    signature: str | None = None
+    data: str | None = None
 
 
 class Message(_Model):
@@ -53,6 +74,9 @@ class Message(_Model):
     tool_call_id: str | None = None
     reasoning: str | None = None
     refusal: str | None = None
+    thinking: list[ThinkingBlock] | None = None  # an assistant turn's, in order (see above)
+    cache_control: CacheMarker | None = None  # a tool message's: on its tool result
+    is_error: bool | None = None  # a tool message's: the tool failed (Anthropic's tool_result)
 
     def text(self) -> str:
         """The message's text, parts joined; images are left out."""
@@ -68,6 +92,7 @@ class Tool(_Model):
     description: str | None = None
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
     strict: bool | None = None
+    cache_control: CacheMarker | None = None
 
 
 class NamedToolChoice(_Model):
@@ -109,6 +134,17 @@ MAX_TAGS, MAX_TAG_LENGTH = 16, 64
 Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH, pattern=r"^[\x21-\x7e]+$")]
 
 
+class FormatFields(_Model):
+    """Fields of the caller's wire format that the canonical request has no place for (for the
+    Anthropic door: ``thinking``, ``top_k``, a top-level ``cache_control``, ...), and the
+    caller's headers of that format (``anthropic-beta``), sent as they are to an upstream that
+    speaks the same ``format`` and left out for every other."""
+
+    format: Literal["anthropic"]
+    fields: dict[str, Any] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
 class ChatRequest(_Model):
     """A chat completion request in the gateway's own terms.
 
@@ -138,6 +174,7 @@ class ChatRequest(_Model):
     stream: bool = False
     include_usage: bool = False
     extra: dict[str, Any] | None = None
+    format_fields: FormatFields | None = None
     # gateway controls
     cache: CacheControl | None = None
     timeout: float | None = Field(default=None, ge=0, allow_inf_nan=False)  # seconds
@@ -151,6 +188,7 @@ class Choice(_Model):
     index: int = 0
     message: Message
     finish_reason: FinishReason | None = "stop"
+    stop_sequence: str | None = None  # which of the request's ``stop`` ended it, when known
 
 
 class AbandonedAttempt(_Model):
@@ -243,9 +281,14 @@ class ChatChunk(_Model):
     role: Literal["assistant"] | None = None
     text: str | None = None
     reasoning: str | None = None
+    # the signature that closes a thinking block (whose text came as ``reasoning``), and a
+    # whole ``redacted_thinking`` block's data: Anthropic's, relayed for the Anthropic door
+    signature: str | None = None
+    redacted_thinking: str | None = None
     refusal: str | None = None
     tool_calls: list[ToolCallDelta] | None = None
     finish_reason: FinishReason | None = None
+    stop_sequence: str | None = None  # with the finish reason: which ``stop`` ended it, if known
     usage: Usage | None = None
     cost: Cost | None = None
     system_fingerprint: str | None = None
@@ -255,6 +298,7 @@ class ChatChunk(_Model):
 __all__ = [
     "AbandonedAttempt",
     "CacheControl",
+    "CacheMarker",
     "CacheStatus",
     "ChatChunk",
     "ChatRequest",
@@ -262,6 +306,7 @@ __all__ = [
     "Choice",
     "ContentPart",
     "FinishReason",
+    "FormatFields",
     "ImagePart",
     "JsonSchemaFormat",
     "Message",
@@ -271,6 +316,7 @@ __all__ = [
     "ServedBy",
     "StreamFailover",
     "TextPart",
+    "ThinkingBlock",
     "Tool",
     "ToolCall",
     "ToolCallDelta",

@@ -10,8 +10,10 @@ USD_PLACES = Decimal("1e-10")  # what the ledger keeps: NUMERIC(18, 10)
 
 
 class Usage(BaseModel):
-    """Tokens of one response. ``cached_input_tokens`` are part of ``input_tokens``;
-    ``reasoning_tokens`` are part of ``output_tokens`` (OpenAI's accounting)."""
+    """Tokens of one response. ``cached_input_tokens`` (read from the provider's prompt
+    cache) and ``cache_write_input_tokens`` (written to it: Anthropic's
+    ``cache_creation_input_tokens``) are part of ``input_tokens``; ``reasoning_tokens`` are part
+    of ``output_tokens`` (OpenAI's accounting)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -19,6 +21,7 @@ class Usage(BaseModel):
     output_tokens: int = 0
     cached_input_tokens: int = 0
     reasoning_tokens: int = 0
+    cache_write_input_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -30,6 +33,7 @@ class Usage(BaseModel):
             output_tokens=self.output_tokens + other.output_tokens,
             cached_input_tokens=self.cached_input_tokens + other.cached_input_tokens,
             reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
+            cache_write_input_tokens=self.cache_write_input_tokens + other.cache_write_input_tokens,
         )
 
 

@@ -1,24 +1,20 @@
 """The OpenAI-compatible front door: ``/v1/chat/completions``, ``/v1/embeddings``, ``/v1/models``.
 
 Requests and replies are translated by :mod:`switchyard.formats.openai_chat` (the same codec the
-``openai`` adapter uses), errors are rendered in OpenAI's error JSON with the matching status, so
+``openai`` adapter uses), the chat route is every door's (:class:`~switchyard.doors.chat.ChatDoor`),
+errors are rendered in OpenAI's error JSON with the matching status, so
 the official ``openai`` SDK raises its own typed exceptions against us.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from switchyard.chat_stream import ChatStream
-from switchyard.config.schema import ServerSettings
-from switchyard.doors.drain import Drain
-from switchyard.doors.errors import internal_error, shutting_down
+from switchyard.doors.chat import JSON, ChatDoor
 from switchyard.doors.http import (
     ClientDisconnected,
     RequestContext,
@@ -27,9 +23,9 @@ from switchyard.doors.http import (
     new_context,
     principal_of,
     read_json,
-    report_unexpected,
     unless_disconnected,
 )
+from switchyard.doors.sse import Framing
 from switchyard.errors import SwitchyardError
 from switchyard.formats.openai_chat import (
     chunk_to_openai_payloads,
@@ -39,82 +35,26 @@ from switchyard.formats.openai_chat import (
     request_from_openai,
     response_to_openai,
 )
-from switchyard.gateway import Gateway
-from switchyard.types import CacheControl, Principal
-
-JSON = "application/json"
-_SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+from switchyard.types import ChatChunk, ChatRequest, ChatResponse, Principal
 
 
-class OpenAIDoor:
-    def __init__(self, gateway: Gateway, settings: ServerSettings, drain: Drain) -> None:
-        self.gateway = gateway
-        self.max_body_bytes = settings.max_body_bytes
-        self.body_timeout = settings.body_timeout_seconds
-        self.drain = drain
+class OpenAIDoor(ChatDoor):
+    stream_name = "a chat completions stream"
+
+    def chat_request(self, body: dict[str, Any], request: Request) -> ChatRequest:
+        return request_from_openai(body)
+
+    def render(self, response: ChatResponse) -> bytes:
+        return orjson.dumps(response_to_openai(response))
+
+    def framing(self, chat: ChatRequest) -> Framing:
+        return _OpenAIFrames(chat.include_usage)
+
+    def error_response(self, error: SwitchyardError, context: RequestContext) -> Response:
+        return error_response(error, context)
 
     async def chat_completions(self, request: Request) -> Response:
-        context = new_context(request)
-        principal: Principal | None = None
-        body: dict[str, Any] = {}
-        handed = False  # to the Gateway, which records the request from then on
-        try:
-            principal = principal_of(request)
-            body = await read_json(request, self.max_body_bytes, self.body_timeout)
-            if "model" not in body and principal.grant is not None:  # the tenant's default
-                default = principal.grant.default_model
-                if default is not None:
-                    body["model"] = default
-            chat = request_from_openai(body)
-            check_model_name(chat.model)
-            if chat.prefer is None:
-                chat.prefer = request.headers.get("x-switchyard-prefer")
-            cache_control = request.headers.get("cache-control")
-            if cache_control is not None:
-                chat.cache = with_cache_control(chat.cache, cache_control)
-            handed = True
-            if chat.stream:
-                stream = self.gateway.stream(chat, principal=principal)
-                return await self._stream(request, chat.include_usage, stream, context)
-            response = await unless_disconnected(
-                request, self.gateway.chat(chat, principal=principal)
-            )
-        except SwitchyardError as error:
-            if not handed and principal is not None:  # refused here: still one usage row
-                streamed = body.get("stream") is True
-                self.gateway.refused(
-                    principal, "stream" if streamed else "chat", body.get("model"), error
-                )
-            return error_response(error, context)
-        except ClientDisconnected:
-            return Response(status_code=499, headers=context.headers())
-        headers = context.headers(response.served_by, response.cost)
-        if response.cache_status is not None:
-            headers["x-switchyard-cache"] = response.cache_status
-        if response.cache_similarity is not None:
-            headers["x-switchyard-cache-similarity"] = f"{response.cache_similarity:.4f}"
-        return Response(
-            orjson.dumps(response_to_openai(response)), media_type=JSON, headers=headers
-        )
-
-    async def _stream(
-        self, request: Request, include_usage: bool, stream: ChatStream, context: RequestContext
-    ) -> Response:
-        try:  # failover happens here, before any byte is sent; a client that leaves stops it
-            await unless_disconnected(request, stream.start())
-        except BaseException:
-            await stream.aclose()
-            raise
-        headers = {**_SSE_HEADERS, **context.headers(stream.served_by)}
-        if stream.cache_status is not None:
-            headers["x-switchyard-cache"] = stream.cache_status
-        if stream.cache_similarity is not None:
-            headers["x-switchyard-cache-similarity"] = f"{stream.cache_similarity:.4f}"
-        return StreamingResponse(
-            _sse(stream, include_usage, context, self.drain),
-            media_type="text/event-stream",
-            headers=headers,
-        )
+        return await self.handle_chat(request)
 
     async def embeddings(self, request: Request) -> Response:
         context = new_context(request)
@@ -181,51 +121,28 @@ def _anthropic_models(ids: list[str]) -> dict[str, object]:
     }
 
 
-async def _sse(
-    stream: ChatStream, include_usage: bool, context: RequestContext, drain: Drain
-) -> AsyncIterator[bytes]:
-    """OpenAI's SSE framing: one ``data:`` line per chunk, ``[DONE]`` at the end, an ``error``
-    event (then the end of the stream) when the upstream breaks after the first byte, when the
-    drain deadline cuts the stream, or when a bug surfaces (logged, as ``internal_error``)."""
-    task = drain.enter()
-    failure: SwitchyardError | None = None
-    try:
-        async for chunk in stream:
-            for payload in chunk_to_openai_payloads(chunk, include_usage=include_usage):
-                yield b"data: " + orjson.dumps(payload) + b"\n\n"
-    except SwitchyardError as error:
-        failure = error
-    except asyncio.CancelledError:
-        if not drain.was_cut(task):
-            raise
-        failure = shutting_down()
-    except Exception as exc:
-        report_unexpected(exc, context.request_id, "a chat completions stream")
-        failure = internal_error(context.request_id)
-    finally:
-        drain.leave(task)
-        await stream.aclose()
-    if failure is not None:
-        yield b"data: " + orjson.dumps(error_to_openai(failure)) + b"\n\n"
-    else:
-        yield b"data: [DONE]\n\n"
+class _OpenAIFrames:
+    """OpenAI's SSE framing: one ``data:`` line per payload, ``[DONE]`` at the end, an error
+    payload (then the end of the stream) when the stream fails after its first byte."""
 
+    __slots__ = ("include_usage",)
 
-def with_cache_control(control: CacheControl | None, header: str) -> CacheControl | None:
-    """The request's ``Cache-Control`` directives ``no-cache`` and ``no-store`` (the others
-    mean nothing to a response cache in front of a model), added to its cache controls."""
-    directives = {part.strip().lower() for part in header.split(",")}
-    no_cache, no_store = "no-cache" in directives, "no-store" in directives
-    if not (no_cache or no_store):
-        return control
-    control = control.model_copy() if control is not None else CacheControl()
-    control.no_cache = control.no_cache or no_cache
-    control.no_store = control.no_store or no_store
-    return control
+    def __init__(self, include_usage: bool) -> None:
+        self.include_usage = include_usage
+
+    def chunk(self, chunk: ChatChunk) -> bytes:
+        payloads = chunk_to_openai_payloads(chunk, include_usage=self.include_usage)
+        return b"".join(b"data: " + orjson.dumps(p) + b"\n\n" for p in payloads)
+
+    def end(self) -> bytes:
+        return b"data: [DONE]\n\n"
+
+    def error(self, error: SwitchyardError) -> bytes:
+        return b"data: " + orjson.dumps(error_to_openai(error)) + b"\n\n"
 
 
 def error_response(error: SwitchyardError, context: RequestContext) -> Response:
     return json_error(error, error_to_openai(error), context)
 
 
-__all__ = ["OpenAIDoor", "error_response", "with_cache_control"]
+__all__ = ["OpenAIDoor", "error_response"]

@@ -48,7 +48,10 @@ class AnthropicProvider(HttpProvider[AnthropicSettings]):
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         body = await self.api.request(
-            "POST", self._messages_url(), self._body(request, stream=False)
+            "POST",
+            self._messages_url(),
+            self._body(request, stream=False),
+            self._request_headers(request),
         )
         return self._reply(body, request, created=int(time.time()))
 
@@ -63,6 +66,7 @@ class AnthropicProvider(HttpProvider[AnthropicSettings]):
             translator,
             # a server that ignored ``stream: true`` (or put an error in a 200 reply)
             whole=lambda body: chunks_from_response(self._reply(body, request, created=created)),
+            headers=self._request_headers(request),
         )
 
     async def list_models(self) -> list[str]:
@@ -92,6 +96,18 @@ class AnthropicProvider(HttpProvider[AnthropicSettings]):
             "anthropic-beta": ",".join(settings.beta) if settings.beta else None,
         }
         return json_headers(own, settings.headers)
+
+    def _request_headers(self, request: ChatRequest) -> dict[str, str] | None:
+        """The client's ``anthropic-beta`` (from the Anthropic door), after the configured
+        ``beta`` features, each once; None when the client sent none."""
+        native = request.format_fields
+        if native is None or native.format != "anthropic":
+            return None
+        client = native.headers.get("anthropic-beta")
+        if not client:
+            return None
+        features = [*self.settings.beta, *(f.strip() for f in client.split(","))]
+        return {"anthropic-beta": ",".join(dict.fromkeys(f for f in features if f))}
 
     def _map_error(self, status: int, headers: Mapping[str, str], body: bytes) -> SwitchyardError:
         return map_error(status, headers, body, provider=self.name)

@@ -3,8 +3,10 @@
 Read through the wire models of :mod:`switchyard.formats.anthropic_messages`, so a reply that
 lacks what we need is one ``UpstreamProtocolError``, never a ``KeyError``.
 
-- text blocks joined are the message text; ``thinking`` blocks are ``Message.reasoning``
-  (``redacted_thinking`` and server-tool blocks are left out);
+- text blocks joined are the message text; ``thinking`` blocks joined are
+  ``Message.reasoning``, and ``thinking`` and ``redacted_thinking`` blocks are kept whole, in
+  order, in ``Message.thinking`` (signatures included, for the Anthropic door to return);
+  server-tool blocks are left out;
 - ``tool_use`` blocks are tool calls whose ``arguments`` are the exact text of the ``input``
   object the upstream sent (see :mod:`.raw_json`);
 - usage: Anthropic's ``input_tokens`` excludes the prompt tokens written to or read from the
@@ -28,7 +30,14 @@ from switchyard.formats.anthropic_messages import FINISH_REASONS, WireMessage, W
 from switchyard.formats.json_body import parse_json
 from switchyard.providers.anthropic.errors import map_error_payload
 from switchyard.providers.anthropic.raw_json import member_texts
-from switchyard.types import ChatResponse, Choice, FinishReason, Message, ToolCall
+from switchyard.types import (
+    ChatResponse,
+    Choice,
+    FinishReason,
+    Message,
+    ThinkingBlock,
+    ToolCall,
+)
 
 
 def finish_from_anthropic(stop_reason: str | None) -> FinishReason:
@@ -48,6 +57,7 @@ def response_from_anthropic(body: bytes, provider: str, *, created: int) -> Chat
         raise protocol_error("message", exc, provider) from exc
     texts: list[str] = []
     thoughts: list[str] = []
+    thinking: list[ThinkingBlock] = []
     calls: list[ToolCall] = []
     raw_inputs = _raw_inputs(body, wire) if any(b.type == "tool_use" for b in wire.content) else []
     for position, block in enumerate(wire.content):
@@ -55,6 +65,9 @@ def response_from_anthropic(body: bytes, provider: str, *, created: int) -> Chat
             texts.append(block.text)
         elif block.type == "thinking" and block.thinking is not None:
             thoughts.append(block.thinking)
+            thinking.append(ThinkingBlock(thinking=block.thinking, signature=block.signature))
+        elif block.type == "redacted_thinking" and block.data is not None:
+            thinking.append(ThinkingBlock(type="redacted_thinking", data=block.data))
         elif block.type == "tool_use":
             if not block.id or not block.name:
                 raise UpstreamProtocolError(
@@ -70,13 +83,20 @@ def response_from_anthropic(body: bytes, provider: str, *, created: int) -> Chat
         content="".join(texts) if texts else None,
         tool_calls=calls or None,
         reasoning="".join(thoughts) if thoughts else None,
+        thinking=thinking or None,
     )
     return ChatResponse(
         id=wire.id,
         created=created,
         model=wire.model,
         provider=provider,
-        choices=[Choice(message=message, finish_reason=finish_from_anthropic(wire.stop_reason))],
+        choices=[
+            Choice(
+                message=message,
+                finish_reason=finish_from_anthropic(wire.stop_reason),
+                stop_sequence=wire.stop_sequence,
+            )
+        ],
         usage=wire.usage.canonical(),
     )
 

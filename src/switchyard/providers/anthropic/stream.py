@@ -13,8 +13,10 @@ The translator's state is small and explicit, so a recorded stream replays to th
 - Anthropic's block ``index`` counts text and thinking blocks too; tool calls get their own
   canonical index 0, 1, ... in order of appearance, and their ``arguments`` are the
   ``partial_json`` pieces exactly as sent (``{}`` for a call whose input came with no pieces);
-- thinking text is ``ChatChunk.reasoning``; signatures, citations, server-tool and redacted
-  blocks, and unknown event or delta types are skipped;
+- thinking text is ``ChatChunk.reasoning``, a thinking block's signature
+  ``ChatChunk.signature`` and a ``redacted_thinking`` block's data
+  ``ChatChunk.redacted_thinking`` (the Anthropic door relays them as they came); citations,
+  server-tool blocks, and unknown event or delta types are skipped;
 - ``message_stop`` gives the last chunk: the finish reason (see :mod:`.reply`) and the usage;
   a JSON-mode reply is checked there (see :mod:`.json_mode`).
 """
@@ -63,6 +65,7 @@ class StreamTranslator:
         self._tool_calls: dict[int, _OpenToolCall] = {}  # Anthropic block index -> call
         self._usage = WireUsage()
         self._stop_reason: str | None = None
+        self._stop_sequence: str | None = None
         self._json_format = response_format if wants_json(response_format) else None
         self._text: list[str] = []  # kept only to check a JSON-mode reply
 
@@ -126,6 +129,8 @@ class StreamTranslator:
             return [self._text_chunk(block.text)]
         if block.type == "thinking" and block.thinking:
             return [self._chunk(reasoning=block.thinking)]
+        if block.type == "redacted_thinking" and block.data:
+            return [self._chunk(redacted_thinking=block.data)]
         if block.type != "tool_use":
             return []
         if not block.id or not block.name:
@@ -146,12 +151,14 @@ class StreamTranslator:
             return [self._text_chunk(delta.text)]
         if delta.type == "thinking_delta" and delta.thinking:
             return [self._chunk(reasoning=delta.thinking)]
+        if delta.type == "signature_delta" and delta.signature:
+            return [self._chunk(signature=delta.signature)]
         call = self._tool_calls.get(index)
         if delta.type == "input_json_delta" and delta.partial_json and call is not None:
             call.has_arguments = True
             piece = ToolCallDelta(index=call.index, arguments=delta.partial_json)
             return [self._chunk(tool_calls=[piece])]
-        return []  # signature_delta, citations_delta, server tools' input, newer types
+        return []  # citations_delta, server tools' input, newer types
 
     def _block_stop(self, wire: WireEvent) -> list[ChatChunk]:
         call = self._tool_calls.get(self._index(wire))
@@ -164,6 +171,7 @@ class StreamTranslator:
     def _message_delta(self, wire: WireEvent) -> list[ChatChunk]:
         if wire.delta is not None and wire.delta.stop_reason is not None:
             self._stop_reason = wire.delta.stop_reason
+            self._stop_sequence = wire.delta.stop_sequence
         if wire.usage is not None:
             self._usage = self._usage.updated(wire.usage)
         return []
@@ -173,7 +181,8 @@ class StreamTranslator:
         finish = finish_from_anthropic(self._stop_reason)
         if self._json_format is not None and finish == "stop":
             check_json_reply("".join(self._text), self._json_format, self.provider)
-        return [self._chunk(finish_reason=finish, usage=self._usage.canonical())]
+        usage = self._usage.canonical()
+        return [self._chunk(finish_reason=finish, stop_sequence=self._stop_sequence, usage=usage)]
 
     # -- helpers ------------------------------------------------------------------------------
 

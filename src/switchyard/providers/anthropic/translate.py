@@ -9,8 +9,11 @@ Following Anthropic's Messages API reference:
   of a user turn, placed before any text of that turn (the API wants them first);
 - images: a ``data:`` URL becomes a ``base64`` source, an ``http(s)`` URL a ``url`` source;
 - assistant tool calls become ``tool_use`` blocks (their JSON ``arguments`` parsed into
-  ``input``); ``Message.reasoning`` is not sent back (Anthropic needs the thinking block's
-  signature, which the canonical message does not keep);
+  ``input``); ``Message.reasoning`` alone is not sent back (Anthropic needs the thinking
+  block's signature), ``Message.thinking`` is: its ``thinking`` blocks with their signatures
+  and its ``redacted_thinking`` blocks, first in the turn, as Anthropic wants them;
+- a part's, tool's, tool call's or tool message's ``cache_control`` marker goes on the block
+  made from it, as it is;
 - tools get ``input_schema``; ``tool_choice`` auto/required/none/a name becomes
   ``auto``/``any``/``none``/``tool``, and ``parallel_tool_calls: false`` sets
   ``disable_parallel_tool_use``; neither is sent without tools;
@@ -20,8 +23,10 @@ Following Anthropic's Messages API reference:
   :func:`default_max_tokens`); JSON modes by instruction (:mod:`.json_mode`);
 - ``n`` above 1 and ``logprobs`` cannot be expressed and raise ``InvalidRequest``; ``seed`` and
   the presence/frequency penalties are sampling knobs Anthropic lacks and are left out;
-- ``extra`` is merged last, as it is (``top_k``, ``thinking``, top-level ``cache_control``,
-  ...), except ``cache_breakpoints`` (:mod:`.caching`) and OpenAI's ``stream_options``.
+- ``format_fields`` of the ``anthropic`` format (what the Anthropic door had no canonical
+  place for: ``thinking``, ``top_k``, ...) and then ``extra`` are merged last, as they are
+  (``top_k``, ``thinking``, top-level ``cache_control``, ...), except ``cache_breakpoints``
+  (:mod:`.caching`) and OpenAI's ``stream_options``.
 """
 
 from __future__ import annotations
@@ -40,11 +45,13 @@ from switchyard.providers.anthropic.caching import (
 )
 from switchyard.providers.anthropic.json_mode import json_instruction
 from switchyard.types import (
+    CacheMarker,
     ChatRequest,
     ImagePart,
     Message,
     NamedToolChoice,
     TextPart,
+    ThinkingBlock,
     Tool,
     ToolChoice,
 )
@@ -103,6 +110,9 @@ def request_to_anthropic(request: ChatRequest, *, max_tokens: int, stream: bool)
         body["top_p"] = request.top_p
     if request.user is not None:
         body["metadata"] = {"user_id": request.user}
+    native = request.format_fields
+    if native is not None and native.format == "anthropic":
+        body.update(native.fields)
     for key, value in extra.items():
         if key not in _NOT_SENT:
             body[key] = value
@@ -222,7 +232,8 @@ def _system_blocks(message: Message, i: int) -> list[Block]:
 
 
 def _assistant_blocks(message: Message, i: int) -> list[Block]:
-    blocks = _content_blocks(message.content, f"messages[{i}].content")
+    blocks = [_thinking(block) for block in message.thinking or ()]
+    blocks.extend(_content_blocks(message.content, f"messages[{i}].content"))
     for j, call in enumerate(message.tool_calls or ()):
         where = f"messages[{i}].tool_calls[{j}].function.arguments"
         try:
@@ -231,8 +242,21 @@ def _assistant_blocks(message: Message, i: int) -> list[Block]:
             raise InvalidRequest(f"{where} is not valid JSON", param=where) from exc
         if not isinstance(arguments, dict):
             raise InvalidRequest(f"{where} must be a JSON object", param=where)
-        blocks.append({"type": "tool_use", "id": call.id, "name": call.name, "input": arguments})
+        block = {"type": "tool_use", "id": call.id, "name": call.name, "input": arguments}
+        blocks.append(_marked(block, call.cache_control))
     return blocks
+
+
+def _thinking(block: ThinkingBlock) -> Block:
+    if block.type == "redacted_thinking":
+        return {"type": "redacted_thinking", "data": block.data or ""}
+    return {"type": "thinking", "thinking": block.thinking, "signature": block.signature or ""}
+
+
+def _marked(block: Block, marker: CacheMarker | None) -> Block:
+    if marker is not None:
+        block["cache_control"] = marker
+    return block
 
 
 def _tool_result(message: Message, i: int) -> Block:
@@ -245,7 +269,9 @@ def _tool_result(message: Message, i: int) -> Block:
         block["content"] = _content_blocks(content, f"messages[{i}].content")
     elif content:
         block["content"] = content
-    return block
+    if message.is_error is not None:
+        block["is_error"] = message.is_error
+    return _marked(block, message.cache_control)
 
 
 def _content_blocks(content: str | list[TextPart | ImagePart] | None, where: str) -> list[Block]:
@@ -257,9 +283,9 @@ def _content_blocks(content: str | list[TextPart | ImagePart] | None, where: str
     for k, part in enumerate(content):
         if isinstance(part, TextPart):
             if part.text:
-                blocks.append({"type": "text", "text": part.text})
+                blocks.append(_marked({"type": "text", "text": part.text}, part.cache_control))
         else:
-            blocks.append(_image(part, f"{where}[{k}].url"))
+            blocks.append(_marked(_image(part, f"{where}[{k}].url"), part.cache_control))
     return blocks
 
 
@@ -287,7 +313,7 @@ def _tool(tool: Tool) -> Block:
     if tool.description is not None:
         out["description"] = tool.description
     out["input_schema"] = tool.parameters
-    return out
+    return _marked(out, tool.cache_control)
 
 
 def _refuse_inexpressible(request: ChatRequest) -> None:

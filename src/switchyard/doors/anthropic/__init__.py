@@ -1,0 +1,1 @@
+"""The Anthropic-compatible front door (``/v1/messages``), for the official ``anthropic`` SDK."""

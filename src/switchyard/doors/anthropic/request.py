@@ -1,0 +1,318 @@
+"""A caller's Anthropic ``POST /v1/messages`` body -> the canonical :class:`ChatRequest` (pure).
+
+Following Anthropic's Messages API reference, checked while translated so an error names the
+caller's own path (``messages[1].content[0].source.data``):
+
+- ``system`` (a string or text blocks) is the first message, role ``system``;
+- a ``user`` turn's ``tool_result`` blocks become ``tool`` messages (``tool_use_id`` ->
+  ``tool_call_id``; text or text and image content), then its text and image blocks one
+  ``user`` message; an ``assistant`` turn's text blocks are its content, its ``tool_use``
+  blocks tool calls (``input`` as JSON text), its ``thinking`` / ``redacted_thinking`` blocks
+  ``Message.thinking`` (signatures kept) and their text ``Message.reasoning``;
+- images: a ``base64`` source becomes a ``data:`` URL, a ``url`` source its URL;
+- ``cache_control`` on a block, a tool or a tool result is kept on the canonical part, tool,
+  tool call or tool message (the ``anthropic`` adapter puts it back; others ignore it);
+- tools: ``input_schema`` -> parameters (server tools, which have a ``type``, are refused);
+  ``tool_choice`` auto / any / tool / none (``disable_parallel_tool_use`` ->
+  ``parallel_tool_calls: false``); ``stop_sequences`` -> ``stop``; ``metadata.user_id`` ->
+  ``user``; ``max_tokens``, ``temperature``, ``top_p``, ``stream`` as they are;
+- every other top-level key (``thinking``, ``top_k``, a top-level ``cache_control``,
+  ``service_tier``, ...) is kept as the request's ``format_fields``, with the caller's
+  ``anthropic-beta`` header: sent as they are to an Anthropic upstream, left out for the
+  others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from switchyard.errors import InvalidRequest
+from switchyard.providers.anthropic.translate import tool_choice_from_anthropic
+from switchyard.types import (
+    ChatRequest,
+    FormatFields,
+    ImagePart,
+    Message,
+    TextPart,
+    ThinkingBlock,
+    Tool,
+    ToolCall,
+)
+
+_CANONICAL = frozenset(
+    {
+        "model",
+        "messages",
+        "max_tokens",
+        "system",
+        "stop_sequences",
+        "stream",
+        "temperature",
+        "top_p",
+        "tools",
+        "tool_choice",
+        "metadata",
+    }
+)
+Part = TextPart | ImagePart
+
+
+def request_from_anthropic(
+    body: dict[str, Any], *, count_only: bool = False, beta: str | None = None
+) -> ChatRequest:
+    """``body`` as a canonical request; ``count_only`` for ``/v1/messages/count_tokens``,
+    whose body has no ``max_tokens``; ``beta``: the request's ``anthropic-beta`` header, for
+    an Anthropic upstream. Raises ``InvalidRequest`` naming the field."""
+    model = body.get("model")
+    if not isinstance(model, str):
+        raise _invalid("model", "a string is required")
+    data: dict[str, Any] = {"model": model}
+    if not count_only:
+        max_tokens = body.get("max_tokens")
+        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+            raise _invalid("max_tokens", "an integer of at least 1 is required")
+        data["max_tokens"] = max_tokens
+    messages: list[Message] = []
+    if body.get("system") is not None:
+        messages.append(_system(body["system"]))
+    turns = body.get("messages")
+    if not isinstance(turns, list) or not turns:
+        raise _invalid("messages", "a non-empty list of turns is required")
+    for i, turn in enumerate(turns):
+        messages.extend(_turn(turn, f"messages[{i}]"))
+    data["messages"] = messages
+    tools = body.get("tools")
+    if tools is not None:
+        if not isinstance(tools, list):
+            raise _invalid("tools", "must be a list")
+        data["tools"] = [_tool(tool, f"tools[{i}]") for i, tool in enumerate(tools)]
+    choice = body.get("tool_choice")
+    if choice is not None:
+        if not isinstance(choice, dict):
+            raise _invalid("tool_choice", "must be an object")
+        data["tool_choice"], data["parallel_tool_calls"] = tool_choice_from_anthropic(choice)
+    stop = body.get("stop_sequences")
+    if stop is not None:
+        if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
+            raise _invalid("stop_sequences", "must be a list of strings")
+        data["stop"] = stop or None
+    metadata = body.get("metadata")
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise _invalid("metadata", "must be an object")
+        data["user"] = metadata.get("user_id")
+    for key in ("temperature", "top_p", "stream"):
+        if body.get(key) is not None:
+            data[key] = body[key]
+    native = {k: v for k, v in body.items() if k not in _CANONICAL}
+    if native or beta:
+        headers = {"anthropic-beta": beta} if beta else {}
+        data["format_fields"] = FormatFields(format="anthropic", fields=native, headers=headers)
+    try:
+        return ChatRequest.model_validate(data, strict=True)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in error["loc"])
+        raise _invalid(where, error["msg"].lower()) from None
+
+
+# -- turns ------------------------------------------------------------------------------------
+
+
+def _system(system: Any) -> Message:
+    if isinstance(system, str):
+        return Message(role="system", content=system)
+    if not isinstance(system, list):
+        raise _invalid("system", "must be a string or a list of text blocks")
+    parts: list[Part] = []
+    for j, block in enumerate(system):
+        where = f"system[{j}]"
+        if not isinstance(block, dict) or block.get("type") != "text":
+            raise _invalid(where, "the system prompt takes text blocks only")
+        parts.append(_text(block, where))
+    return Message(role="system", content=parts)
+
+
+def _turn(turn: Any, where: str) -> list[Message]:
+    if not isinstance(turn, dict):
+        raise _invalid(where, "must be an object with role and content")
+    role, content = turn.get("role"), turn.get("content")
+    if role not in ("user", "assistant"):
+        raise _invalid(f"{where}.role", "must be 'user' or 'assistant'")
+    if isinstance(content, str):
+        return [Message(role=role, content=content)]
+    if not isinstance(content, list):
+        raise _invalid(f"{where}.content", "must be a string or a list of content blocks")
+    if role == "assistant":
+        return [_assistant(content, f"{where}.content")]
+    return _user(content, f"{where}.content")
+
+
+def _user(blocks: list[Any], where: str) -> list[Message]:
+    """Tool results first (as Anthropic wants them in a turn), then the rest as one message."""
+    out: list[Message] = []
+    parts: list[Part] = []
+    for j, block in enumerate(blocks):
+        at = f"{where}[{j}]"
+        kind = _kind(block, at)
+        if kind == "tool_result":
+            out.append(_tool_result(block, at))
+        else:
+            parts.append(_part(block, kind, at, "in a user turn"))
+    if parts:
+        out.append(Message(role="user", content=parts))
+    return out
+
+
+def _assistant(blocks: list[Any], where: str) -> Message:
+    parts: list[Part] = []
+    calls: list[ToolCall] = []
+    thinking: list[ThinkingBlock] = []
+    for j, block in enumerate(blocks):
+        at = f"{where}[{j}]"
+        kind = _kind(block, at)
+        if kind == "text":
+            parts.append(_text(block, at))
+        elif kind == "tool_use":
+            calls.append(_tool_use(block, at))
+        elif kind == "thinking":
+            thought = _string(block, "thinking", at)
+            signature = block.get("signature")
+            if signature is not None and not isinstance(signature, str):
+                raise _invalid(f"{at}.signature", "must be a string")
+            thinking.append(ThinkingBlock(thinking=thought, signature=signature))
+        elif kind == "redacted_thinking":
+            data = _string(block, "data", at)
+            thinking.append(ThinkingBlock(type="redacted_thinking", data=data))
+        else:
+            raise _invalid(f"{at}.type", f"{kind!r} blocks are not supported in an assistant turn")
+    reasoning = "".join(t.thinking for t in thinking if t.type == "thinking")
+    return Message(
+        role="assistant",
+        content=parts or None,
+        tool_calls=calls or None,
+        thinking=thinking or None,
+        reasoning=reasoning or None,
+    )
+
+
+# -- blocks -----------------------------------------------------------------------------------
+
+
+def _kind(block: Any, where: str) -> str:
+    if not isinstance(block, dict) or not isinstance(block.get("type"), str):
+        raise _invalid(f"{where}.type", "a content block is an object with a type")
+    kind: str = block["type"]
+    return kind
+
+
+def _part(block: dict[str, Any], kind: str, where: str, context: str) -> Part:
+    """A text or image block; any other kind is refused, naming where it stood."""
+    if kind == "text":
+        return _text(block, where)
+    if kind == "image":
+        return _image(block, where)
+    raise _invalid(f"{where}.type", f"{kind!r} blocks are not supported {context}")
+
+
+def _text(block: dict[str, Any], where: str) -> TextPart:
+    return TextPart(text=_string(block, "text", where), cache_control=_marker(block, where))
+
+
+def _image(block: dict[str, Any], where: str) -> ImagePart:
+    source = block.get("source")
+    if not isinstance(source, dict):
+        raise _invalid(f"{where}.source", "an image needs a source object")
+    kind = source.get("type")
+    at = f"{where}.source"
+    if kind == "base64":
+        media_type = _string(source, "media_type", at)
+        url = f"data:{media_type};base64,{_string(source, 'data', at)}"
+    elif kind == "url":
+        url = _string(source, "url", at)
+        if not url.startswith(("https://", "http://")):
+            raise _invalid(f"{at}.url", "must be an http(s) URL")
+    else:
+        raise _invalid(f"{at}.type", "must be 'base64' or 'url'")
+    return ImagePart(url=url, cache_control=_marker(block, where))
+
+
+def _tool_use(block: dict[str, Any], where: str) -> ToolCall:
+    arguments = block.get("input", {})
+    if not isinstance(arguments, dict):
+        raise _invalid(f"{where}.input", "must be an object")
+    return ToolCall(
+        id=_string(block, "id", where),
+        name=_string(block, "name", where),
+        arguments=orjson.dumps(arguments).decode(),
+        cache_control=_marker(block, where),
+    )
+
+
+def _tool_result(block: dict[str, Any], where: str) -> Message:
+    content = block.get("content")
+    parts: str | list[Part] | None
+    if content is None or isinstance(content, str):
+        parts = content
+    elif isinstance(content, list):
+        parts = []
+        for k, inner in enumerate(content):
+            at = f"{where}.content[{k}]"
+            kind = _kind(inner, at)
+            parts.append(_part(inner, kind, at, "in a tool result"))
+    else:
+        raise _invalid(f"{where}.content", "must be a string or a list of blocks")
+    is_error = block.get("is_error")
+    if is_error is not None and not isinstance(is_error, bool):
+        raise _invalid(f"{where}.is_error", "must be a boolean")
+    return Message(
+        role="tool",
+        tool_call_id=_string(block, "tool_use_id", where),
+        content=parts,
+        cache_control=_marker(block, where),
+        is_error=is_error,
+    )
+
+
+def _tool(tool: Any, where: str) -> Tool:
+    if not isinstance(tool, dict):
+        raise _invalid(where, "must be an object")
+    kind = tool.get("type")
+    if kind is not None and kind != "custom":
+        raise _invalid(f"{where}.type", f"server tools ({kind!r}) are not supported")
+    schema = tool.get("input_schema")
+    if not isinstance(schema, dict):
+        raise _invalid(f"{where}.input_schema", "a JSON schema object is required")
+    description = tool.get("description")
+    if description is not None and not isinstance(description, str):
+        raise _invalid(f"{where}.description", "must be a string")
+    return Tool(
+        name=_string(tool, "name", where),
+        description=description,
+        parameters=schema,
+        cache_control=_marker(tool, where),
+    )
+
+
+def _marker(block: dict[str, Any], where: str) -> dict[str, Any] | None:
+    marker = block.get("cache_control")
+    if marker is not None and not isinstance(marker, dict):
+        raise _invalid(f"{where}.cache_control", "must be an object")
+    return marker
+
+
+def _string(block: dict[str, Any], key: str, where: str) -> str:
+    value = block.get(key)
+    if not isinstance(value, str):
+        raise _invalid(f"{where}.{key}", "a string is required")
+    return value
+
+
+def _invalid(param: str, problem: str) -> InvalidRequest:
+    return InvalidRequest(f"{param}: {problem}", param=param)
+
+
+__all__ = ["request_from_anthropic"]
