@@ -137,7 +137,7 @@ async def limits(gateway: Gateway, visit: Visit) -> str:
     for tenant in tenants:
         used = await _spent(gateway, visit, tenant)
         budget = tenant.get("budget") or {}
-        usd = budget.get("usd")
+        usd = None if budget.get("usd") is None else float(budget["usd"])
         remaining = "-" if usd is None or used is None else f"${max(usd - used, 0.0):.6f}"
         rows.append(
             [
