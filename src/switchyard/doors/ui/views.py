@@ -96,7 +96,7 @@ def providers_table(providers: Sequence[ProviderStatus], csrf: str) -> str:
         test = post_button(
             f"/ui/providers/{p.name}/test", "Test now", csrf, button_id=f"test-{p.name}"
         )
-        for d in p.deployments:
+        for n, d in enumerate(p.deployments):
             state = d.breaker.state if d.breaker is not None else "unknown"
             h = d.health
             rows.append(
@@ -113,7 +113,7 @@ def providers_table(providers: Sequence[ProviderStatus], csrf: str) -> str:
                     ms(h.latency_p95_ms),
                     ms(h.ttft_ms),
                     esc(h.last_error or ""),
-                    test,
+                    test if n == 0 else "",
                 ]
             )
     headers = ["Provider", "Provider status", "Model", "Health", "Breaker", "Requests"]
