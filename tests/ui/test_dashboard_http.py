@@ -242,3 +242,20 @@ def _nav(html: str) -> str:
     found = re.search(r"<nav>.*?</nav>", html, re.S)
     assert found is not None
     return found.group(0)
+
+
+def test_a_revoked_keys_session_ends(
+    served: ServedGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from switchyard.doors.ui.door import DashboardDoor
+
+    monkeypatch.setattr(DashboardDoor, "recheck_seconds", 0.0)
+    key_id, key = _key(served, "acme")
+    with httpx.Client(base_url=served.url) as browser:
+        assert log_in(browser, key).status_code == 200
+        with httpx.Client(base_url=served.url, headers=AUTH) as api:
+            assert api.delete(f"/api/v1/admin/keys/{key_id}").status_code == 200
+        assert browser.get("/ui/usage").headers["location"] == LOGIN
+        form = browser.get(LOGIN)
+        refused = browser.post(LOGIN, data={"csrf": csrf_of(form.text), "key": key})
+        assert refused.status_code == 401 and "switchyard_session" not in str(refused.cookies)

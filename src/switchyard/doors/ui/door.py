@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,7 +30,7 @@ from starlette.routing import BaseRoute, Route
 from switchyard.config.schema import ServerSettings
 from switchyard.doors.http import Authenticator, ClientDisconnected, read_body, request_id
 from switchyard.doors.ui import actions, pages, playground, views
-from switchyard.doors.ui.sessions import COOKIE, LOGIN_COOKIE, SessionStore
+from switchyard.doors.ui.sessions import COOKIE, LOGIN_COOKIE, Session, SessionStore
 from switchyard.doors.ui.visit import Visit
 from switchyard.errors import InvalidRequest, SwitchyardError
 from switchyard.gateway import Gateway
@@ -57,6 +59,8 @@ Action = Callable[[Gateway, Visit, dict[str, str]], Awaitable[str]]
 
 
 class DashboardDoor:
+    recheck_seconds = 5.0  # how often a virtual key's session checks the key is still live
+
     def __init__(self, gateway: Gateway, settings: ServerSettings, auth: Authenticator) -> None:
         self.gateway = gateway
         self.auth = auth
@@ -114,7 +118,7 @@ class DashboardDoor:
     # -- login ------------------------------------------------------------------------------
 
     async def home(self, request: Request) -> Response:
-        visit = self._visit(request)
+        visit = await self._visit(request)
         if visit is None:
             return _redirect(f"{PREFIX}/login")
         return _redirect(f"{PREFIX}/providers" if visit.admin else f"{PREFIX}/usage")
@@ -149,7 +153,7 @@ class DashboardDoor:
         return response
 
     async def logout(self, request: Request) -> Response:
-        visit = self._visit(request)
+        visit = await self._visit(request)
         if visit is not None:
             form = await self._form(request)
             if not visit.session.checks(form.get("csrf")):
@@ -165,7 +169,7 @@ class DashboardDoor:
         self, title: str, render: Page, path: str
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            visit = self._visit(request)
+            visit = await self._visit(request)
             if visit is None:
                 return _redirect(f"{PREFIX}/login")
             try:
@@ -190,7 +194,7 @@ class DashboardDoor:
 
     def _fragment(self, render: Page) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            visit = self._visit(request)
+            visit = await self._visit(request)
             if visit is None:
                 return _forbidden("log in again: the session ended")
             try:
@@ -205,7 +209,7 @@ class DashboardDoor:
 
     def _action(self, run: Action, back: str) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            visit = self._visit(request)
+            visit = await self._visit(request)
             if visit is None:
                 return _forbidden("log in first")
             try:
@@ -225,7 +229,7 @@ class DashboardDoor:
         return endpoint
 
     async def stream(self, request: Request) -> Response:
-        visit = self._visit(request)
+        visit = await self._visit(request)
         if visit is None:
             return _forbidden("log in first")
         if not visit.session.checks(request.headers.get("x-csrf-token")):
@@ -244,12 +248,38 @@ class DashboardDoor:
 
     # -- shared -----------------------------------------------------------------------------
 
-    def _visit(self, request: Request) -> Visit | None:
-        session = self.sessions.get(request.cookies.get(COOKIE))
+    async def _visit(self, request: Request) -> Visit | None:
+        """The request's session, or None (no cookie, an unknown or expired session, or a
+        virtual key revoked, expired or deleted since the login: checked again every
+        :attr:`recheck_seconds`, and its grant refreshed)."""
+        token = request.cookies.get(COOKIE)
+        session = self.sessions.get(token)
         if session is None:
             return None
-        rid = request_id(None)
-        return Visit(session, session.principal._replace(request_id=rid))
+        principal = session.principal
+        if principal.key_id is not None and not principal.admin:
+            now = time.monotonic()
+            if now - session.checked >= self.recheck_seconds:
+                if not await self._still_valid(session):
+                    self.sessions.close(token)
+                    return None
+                session.checked = now
+        return Visit(session, session.principal._replace(request_id=request_id(None)))
+
+    async def _still_valid(self, session: Session) -> bool:
+        accounts, key_id = self.gateway.accounts, session.principal.key_id
+        if accounts is None or key_id is None:
+            return False
+        found = await accounts.resolve(key_id)
+        if found is None:
+            return False
+        row, grant = found
+        if row.revoked_at is not None:
+            return False
+        if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
+            return False
+        session.principal = session.principal._replace(grant=grant)
+        return True
 
     async def _form(self, request: Request) -> dict[str, str]:
         raw = await read_body(request, MAX_FORM_BYTES, self.body_timeout)

@@ -57,7 +57,7 @@ async def usage(gateway: Gateway, visit: Visit) -> str:
         },
         {
             "id": "chart-requests-by-day",
-            "type": "line",
+            "type": "bar",
             "labels": days,
             "series": [
                 {"label": "requests", "data": [g.stats.requests for g in by_day.groups]},

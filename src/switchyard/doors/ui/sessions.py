@@ -34,6 +34,7 @@ class Session:
     csrf: str
     created: float
     last_used: float
+    checked: float  # when the key behind it was last found live (a virtual key's session)
     flash: list[str] = field(default_factory=list)  # shown once on the next page
 
     def checks(self, token: str | None) -> bool:
@@ -73,7 +74,7 @@ class SessionStore:
         while len(self._sessions) >= self._max:
             self._sessions.popitem(last=False)  # the least recently used
         token = secrets.token_urlsafe(32)
-        session = Session(principal, secrets.token_urlsafe(32), now, now)
+        session = Session(principal, secrets.token_urlsafe(32), now, now, now)
         self._sessions[token] = session
         return token, session
 
