@@ -47,6 +47,7 @@ from switchyard.gateway_wiring import wire_storage
 from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.registry import build_provider
 from switchyard.records.metrics import Metrics
+from switchyard.records.recent_errors import RecentErrors
 from switchyard.records.record import RequestKind, RequestRecord
 from switchyard.records.sinks import LogSink, RecordSink, current_request_id
 from switchyard.resilience.breaker import BreakerStore
@@ -95,6 +96,8 @@ class Gateway(GatewayQueries):
         # LogSink), then any other sink the caller adds
         logged = any(isinstance(sink, LogSink) for sink in sinks)
         self.sinks: list[RecordSink] = [*([] if logged else [LogSink()]), *sinks]
+        self.recent_failures = RecentErrors()  # the dashboard's recent errors (per process)
+        self.sinks.append(self.recent_failures)
         # the usage ledger, tenants and keys (with ``storage``), and budgets' spend
         stored = wire_storage(config)
         self.ledger, self.accounts = stored.ledger, stored.accounts

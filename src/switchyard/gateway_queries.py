@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from switchyard.admission import Admission
     from switchyard.records.metrics import Metrics
+    from switchyard.records.recent_errors import FailedRequest, RecentErrors
     from switchyard.tenancy.keyring import KeyRing
     from switchyard.usage.ledger import UsageLedger
     from switchyard.usage.report import UsageSummary
@@ -56,6 +57,7 @@ class GatewayQueries:
     ledger: UsageLedger | None
     admission: Admission | None
     metrics: Metrics | None
+    recent_failures: RecentErrors
 
     def models(self, principal: Principal | None = None) -> list[ModelListing]:
         """The aliases, then every configured ``provider/model`` deployment: those
@@ -165,6 +167,16 @@ class GatewayQueries:
                 raise NotFound(f"no tenant named {tenant[:64]!r}", param="tenant")
             tenant = caller.tenant
         return await summarize(self.ledger.engine, group_by, since, until, tenant)
+
+    def recent_errors(self, principal: Principal | None = None) -> list[FailedRequest]:
+        """The last failed requests this process served, newest first (a bounded ring): every
+        tenant's for the admin, only its own tenant's for a tenant's key."""
+        caller = principal or Principal.anonymous_admin()
+        if caller.admin:
+            return self.recent_failures.latest()
+        if caller.tenant is None:
+            return []
+        return self.recent_failures.latest(caller.tenant, every=False)
 
     async def storage_health(self, within: float = 1.0) -> float:
         """Milliseconds one trivial query on the storage database took; raises

@@ -30,6 +30,7 @@ from switchyard.doors.native.operations import OperationsDoor
 from switchyard.doors.native.socket import CompletionSocket
 from switchyard.doors.native.usage import UsageDoor
 from switchyard.doors.openai.routes import OpenAIDoor
+from switchyard.doors.ui.door import DashboardDoor
 from switchyard.gateway import Gateway
 from switchyard.server.guard import ANTHROPIC_PATHS, Guard
 from switchyard.server.health import DependencyHealth
@@ -182,6 +183,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", MetricsEndpoint(gateway).scrape, methods=["GET"]),
     ]
+    routes += DashboardDoor(gateway, settings, auth).routes()  # /ui: its own session login
     graphql = _graphql_door(gateway, settings, auth, health, drain)
     if graphql is not None:  # GET (GraphiQL, queries), POST, and the subscriptions' socket
         routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))

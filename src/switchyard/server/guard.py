@@ -5,8 +5,9 @@
   :class:`~switchyard.types.Principal`, left in the ASGI scope for the handler to pass to the
   Gateway (see :func:`switchyard.doors.http.principal_of`); a request without valid ones gets
   401 here and reaches no door. ``/healthz``, ``/readyz``, ``/metrics`` and GraphiQL (a
-  ``GET /graphql`` without a query) need none; a GraphQL WebSocket authenticates its
-  ``connection_init`` (see :mod:`switchyard.doors.graphql.view`). A
+  ``GET /graphql`` without a query) need none; the dashboard (``/ui`` and below) uses its
+  own session cookie instead (:mod:`switchyard.doors.ui.door`); a GraphQL WebSocket
+  authenticates its ``connection_init`` (see :mod:`switchyard.doors.graphql.view`). A
   virtual key (a tenant's caller) is refused with 403 ``admin_required`` on the admin routes
   (:data:`ADMIN_PATHS`): ``/api/v1/admin/*``, ``/api/v1/providers*``,
   ``/api/v1/circuit-breakers*``.
@@ -61,6 +62,9 @@ EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/v1/openapi.js
 # without a query; its queries carry the key, and the resolvers refuse any caller without one)
 PAGE_PATHS = frozenset({GRAPHQL_PATH})
 ErrorRenderer = Callable[[SwitchyardError], dict[str, Any]]
+# the web dashboard: its door authenticates by its session cookie (and checks CSRF on every
+# POST), never by these headers (see switchyard.doors.ui.door)
+DASHBOARD_PREFIX = "/ui"
 # routes only the admin (the master key, or anybody on a server without one) may call
 ADMIN_PATHS = ("/api/v1/admin", "/api/v1/providers", "/api/v1/circuit-breakers")
 ANTHROPIC_PATHS = ("/v1/messages",)  # answered in Anthropic's error JSON
@@ -175,6 +179,9 @@ class Guard:
 
 
 def _is_page(scope: Scope) -> bool:
+    path: str = scope["path"]
+    if path == DASHBOARD_PREFIX or path.startswith(DASHBOARD_PREFIX + "/"):
+        return True
     if scope["method"] != "GET" or scope["path"] not in PAGE_PATHS:
         return False
     query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
@@ -197,15 +204,8 @@ def _request_id(scope: Scope) -> str:
 
 __all__ = [
     "ADMIN_PATHS",
-    "EXEMPT_PATHS",
-    "PAGE_PATHS",
-    "ErrorRenderer",
-    "Guard",
-    "report_unexpected",
-]
-__all__ = [
-    "ADMIN_PATHS",
     "ANTHROPIC_PATHS",
+    "DASHBOARD_PREFIX",
     "EXEMPT_PATHS",
     "PAGE_PATHS",
     "ErrorRenderer",

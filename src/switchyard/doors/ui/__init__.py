@@ -1,0 +1,1 @@
+"""The web dashboard at ``/ui`` (see :mod:`switchyard.doors.ui.door`)."""
