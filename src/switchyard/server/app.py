@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,7 +26,7 @@ from switchyard.gateway import Gateway
 from switchyard.server.guard import Guard
 from switchyard.server.health import DependencyHealth
 from switchyard.server.logs import announce
-from switchyard.server.metrics import MetricsEndpoint
+from switchyard.server.metrics import MetricsEndpoint, multiprocess_mode
 
 JSON = "application/json"
 
@@ -103,21 +104,28 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     usage = UsageDoor(gateway)
     cache = CacheDoor(gateway, settings.body_timeout_seconds)
     health = Health(gateway, auth, drain)
+    metrics = MetricsEndpoint(gateway)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
         aliases = [m.id for m in gateway.models() if m.alias]
-        announce(settings.host, settings.port, aliases, gateway.provider_names())
+        scheme = "https" if settings.ssl_certfile else "http"
+        announce(scheme, settings.host, settings.port, aliases, gateway.provider_names())
         # Everything built so far lives as long as the process: keep it out of the cyclic GC's
         # generations so full collections scan only per-request garbage (shorter pauses).
         gc.collect()
         gc.freeze()
         health.ready = True
+        gauges = None
+        if multiprocess_mode():  # other workers answer scrapes too: keep this one's gauges set
+            gauges = asyncio.create_task(metrics.refresh_gauges(app))
         try:
             yield
         finally:
             health.ready = False
+            if gauges is not None:
+                gauges.cancel()
             await gateway.aclose()
 
     routes = [
@@ -146,7 +154,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/api/v1/cache/clear", cache.clear, methods=["POST"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
-        Route("/metrics", MetricsEndpoint(gateway).scrape, methods=["GET"]),
+        Route("/metrics", metrics.scrape, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,
