@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 from prometheus_client.mmap_dict import MmapedDict
-
 from tests.e2e.served_process import free_port, serve_process
 
 SERVED = """

@@ -126,7 +126,9 @@ def _worker(settings: SwitchyardConfig, log_level: str | None, sock: socket.sock
 class Supervisor:
     """Starts the workers, replaces one that dies, and stops them all on a signal."""
 
-    def __init__(self, settings: SwitchyardConfig, log_level: str | None, sock: socket.socket) -> None:
+    def __init__(
+        self, settings: SwitchyardConfig, log_level: str | None, sock: socket.socket
+    ) -> None:
         self.settings = settings
         self.log_level = log_level
         self.sock = sock
@@ -163,7 +165,9 @@ class Supervisor:
 
     def _start(self) -> tuple[BaseProcess, float]:
         process = self.context.Process(
-            target=_worker, args=(self.settings, self.log_level, self.sock), name="switchyard-worker"
+            target=_worker,
+            args=(self.settings, self.log_level, self.sock),
+            name="switchyard-worker",
         )
         process.start()
         return process, time.monotonic()
