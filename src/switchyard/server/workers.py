@@ -213,7 +213,7 @@ def _forget_metrics(pid: int | None) -> None:
         return
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(pid)
+    multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 __all__ = [
