@@ -1,11 +1,12 @@
-"""What the many-replicas test runs against: an OpenAI-shaped upstream on 127.0.0.1 that counts
-what it answers (``/v1``: a 5-token answer; ``/fail/v1``: 500), and a round-robin client over
+"""What the many-replicas test runs against: an OpenAI-shaped upstream on 127.0.0.1 (HTTP or
+HTTPS) that counts what it answers (``/v1``: a 5-token answer; ``/fail/v1``: 500), and a round-robin client over
 several gateway processes, as a load balancer would spread requests."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import ssl
 import threading
 import time
 import uuid
@@ -39,15 +40,18 @@ def require_redis() -> None:
 class Upstream(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, latency: float) -> None:
+    def __init__(self, latency: float, tls: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
+        self.scheme = "http" if tls is None else "https"
         self.latency = latency
         self.answered: Counter[str] = Counter()  # by path
         self.lock = threading.Lock()
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.server_address[1]}"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -93,8 +97,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def upstream(latency: float = 0.0) -> Iterator[Upstream]:
-    server = Upstream(latency)
+def upstream(latency: float = 0.0, tls: ssl.SSLContext | None = None) -> Iterator[Upstream]:
+    """The upstream, serving HTTPS with ``tls`` (a server context)."""
+    server = Upstream(latency, tls)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -34,11 +35,15 @@ class ServerProcess:
 
 @contextmanager
 def serve_process(
-    config: str, directory: Path, env: dict[str, str] | None = None, args: Sequence[str] = ()
+    config: str,
+    directory: Path,
+    env: dict[str, str] | None = None,
+    args: Sequence[str] = (),
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[ServerProcess]:
     """Run ``switchyard serve`` on ``config`` (YAML; ``PORT`` is replaced by a free port), with
-    ``args`` added to its command line, until ``/healthz`` answers; killed at the end if the
-    test left it running."""
+    ``args`` added to its command line, until ``/healthz`` answers (over HTTPS, trusting
+    ``tls``, when given); killed at the end if the test left it running."""
     port = free_port()
     path = directory / "switchyard.yaml"
     path.write_text(config.replace("PORT", str(port)))
@@ -49,12 +54,12 @@ def serve_process(
         text=True,
         env={**os.environ, **(env or {})},
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'http' if tls is None else 'https'}://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
         while True:
             try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
+                if httpx.get(f"{url}/healthz", verify=tls or True).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
