@@ -1,6 +1,6 @@
 """What the many-replicas test runs against: an OpenAI-shaped upstream on 127.0.0.1 (HTTP or
-HTTPS) that counts what it answers (``/v1``: a 5-token answer; ``/fail/v1``: 500), and a round-robin client over
-several gateway processes, as a load balancer would spread requests."""
+HTTPS) that counts what it answers (``/v1``: a 5-token answer; ``/fail/v1``: 500), and a
+round-robin client over several gateway processes, as a load balancer would spread requests."""
 
 from __future__ import annotations
 
