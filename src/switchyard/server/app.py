@@ -23,6 +23,7 @@ from switchyard.doors.native.operations import OperationsDoor
 from switchyard.doors.native.usage import UsageDoor
 from switchyard.doors.openai.routes import OpenAIDoor
 from switchyard.gateway import Gateway
+from switchyard.server.client_address import ClientAddress
 from switchyard.server.guard import Guard
 from switchyard.server.health import DependencyHealth
 from switchyard.server.logs import announce
@@ -161,7 +162,11 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         lifespan=lifespan,
         middleware=[
             Middleware(
-                Guard, auth=auth, max_concurrent=settings.max_concurrent_requests, drain=drain
+                Guard,
+                auth=auth,
+                max_concurrent=settings.max_concurrent_requests,
+                drain=drain,
+                clients=ClientAddress(settings.trusted_proxies),
             )
         ],
         exception_handlers={404: _not_found, 405: _method_not_allowed},

@@ -8,6 +8,9 @@
   virtual key (a tenant's caller) is refused with 403 ``admin_required`` on the admin routes
   (:data:`ADMIN_PATHS`): ``/api/v1/admin/*``, ``/api/v1/providers*``,
   ``/api/v1/circuit-breakers*``.
+- **Client address**: the peer's, or what ``X-Forwarded-For`` says when the peer is one of
+  ``server.trusted_proxies`` (:mod:`switchyard.server.client_address`), on the principal for
+  the request's log line; it never decides authentication.
 - **Admission**: at most ``server.max_concurrent_requests`` requests in flight (streams count
   until their last byte); past it a request gets 503 ``server_overloaded`` with
   ``Retry-After: 1`` at once. ``/healthz``, ``/readyz`` and ``/metrics`` are always
@@ -42,6 +45,7 @@ from switchyard.doors.http import (
 )
 from switchyard.errors import AdminRequired, SwitchyardError
 from switchyard.formats.openai_chat import error_to_openai
+from switchyard.server.client_address import ClientAddress
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # routes only the admin (the master key, or anybody on a server without one) may call
@@ -50,10 +54,18 @@ ADMIN_PATHS = ("/api/v1/admin", "/api/v1/providers", "/api/v1/circuit-breakers")
 
 class Guard:
     def __init__(
-        self, app: ASGIApp, *, auth: Authenticator, max_concurrent: int, drain: Drain
+        self,
+        app: ASGIApp,
+        *,
+        auth: Authenticator,
+        max_concurrent: int,
+        drain: Drain,
+        clients: ClientAddress | None = None,
     ) -> None:
         self.app = app
         self.auth = auth
+        self.clients = clients or ClientAddress(())
+        self._proxied = bool(self.clients.trusted)
         self.max_concurrent = max_concurrent
         self.drain = drain
         self.in_flight = 0
@@ -72,13 +84,17 @@ class Guard:
             return
         if scope["path"] not in EXEMPT_PATHS:
             incoming = authorization = api_key = None
-            for name, value in scope["headers"]:  # one pass over the headers, for all three
+            forwarded: list[bytes] = []
+            proxied = self._proxied
+            for name, value in scope["headers"]:  # one pass over the headers, for all of them
                 if name == b"authorization":
                     authorization = value
                 elif name == b"x-api-key":
                     api_key = value
                 elif name == b"x-request-id":
                     incoming = value
+                elif proxied and name == b"x-forwarded-for":
+                    forwarded.append(value)
             rid = scope[REQUEST_ID_KEY] = request_id(
                 None if incoming is None else incoming.decode("latin-1")
             )
@@ -89,7 +105,9 @@ class Guard:
             except SwitchyardError as refused:
                 await _send_error(scope, receive, send, refused, rid)
                 return
-            scope[PRINCIPAL_KEY] = principal
+            peer = scope.get("client")
+            client = self.clients.resolve(peer[0] if peer else None, forwarded)
+            scope[PRINCIPAL_KEY] = principal._replace(client=client) if client else principal
         started = False
 
         async def watched_send(message: Message) -> None:

@@ -62,6 +62,9 @@ def serve(
         log_level="warning",
         timeout_graceful_shutdown=math.ceil(settings.drain_seconds) + CUT_GRACE,
         server_header=False,
+        # uvicorn would believe X-Forwarded-For/-Proto from 127.0.0.1 by default: only
+        # server.trusted_proxies decide whose header counts (switchyard.server.client_address)
+        proxy_headers=False,
     )
     server = DrainingServer(config, app.state.drain, settings.drain_seconds)
     server.run(sockets)
