@@ -9,13 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.e2e.served import serve
+from tests.e2e.served_process import serve_process
 
 from switchyard import Gateway
 from switchyard.records.record import RequestRecord
 from switchyard.records.sinks import describe, fields
 from switchyard.server.client_address import MAX_HOPS, ClientAddress
-from tests.e2e.served import serve
-from tests.e2e.served_process import serve_process
 
 
 def resolver(*trusted: str) -> ClientAddress:

@@ -60,4 +60,4 @@ def _address(hop: str) -> str | None:
         return None
 
 
-__all__ = ["ClientAddress", "MAX_HOPS"]
+__all__ = ["MAX_HOPS", "ClientAddress"]
