@@ -119,3 +119,26 @@ models: [{{name: smart, deployments: [{{provider: a, model: m}}]}}]
         log = server.process.stderr.read() if server.process.stderr else ""
     [line] = [x for x in log.splitlines() if "request_id=req-xff" in x]
     assert f" client={client} " in line
+
+
+def test_a_virtual_key_request_carries_the_client_address_too(sqlite_url: str) -> None:
+    """The key ring builds its principals by hand (the hot path): the client slot is there."""
+    sink = Collect()
+    settings = {
+        **config("127.0.0.1"),
+        "storage": {"url": sqlite_url},
+        "tenants": [{"name": "acme"}],
+    }
+    with serve(Gateway.from_config(settings, sinks=[sink])) as served:
+        key = httpx.post(f"{served.url}/api/v1/admin/keys", json={"tenant": "acme"}).json()["key"]
+        for _ in range(2):  # looked up, then from the key ring's cache
+            answer = httpx.post(
+                f"{served.url}/v1/chat/completions",
+                json={"model": "smart", "messages": [{"role": "user", "content": "x"}]},
+                headers={"authorization": f"Bearer {key}", "x-forwarded-for": "203.0.113.9"},
+            )
+            assert answer.status_code == 200
+    assert [(r.principal.tenant, r.principal.client) for r in sink.records] == [
+        ("acme", "203.0.113.9"),
+        ("acme", "203.0.113.9"),
+    ]
