@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -110,3 +111,38 @@ def test_a_non_loopback_address_without_a_master_key_is_refused_before_any_worke
     )
     assert done.returncode == 2
     assert "refusing to listen on 0.0.0.0" in done.stderr
+
+
+def test_sigterm_mid_load_drains_every_worker_and_loses_no_usage_row(tmp_path: Path) -> None:
+    """Three workers on a fresh SQLite file (migrated once, before they start)."""
+    import asyncio
+    import threading
+
+    from tests.databases import read_usage
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'usage.db'}"
+    config = SERVED + f'storage: {{url: "{url}", flush_seconds: 5}}\n'
+    answered: list[int] = []
+    with serve_process(config, tmp_path, args=["--workers", "3"]) as server:
+        stop = threading.Event()
+
+        def load() -> None:
+            while not stop.is_set():
+                try:
+                    answered.append(_ask(server.url))
+                except httpx.TransportError:
+                    return
+
+        threads = [threading.Thread(target=load) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        while len(answered) < 40:
+            time.sleep(0.01)
+        status = server.stop(timeout=30)
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert status == 0
+    rows, _ = asyncio.run(read_usage(url))
+    assert answered.count(200) >= 40
+    assert len([r for r in rows if r["status"] == "success"]) == answered.count(200)

@@ -2,9 +2,10 @@
 
 One process (:func:`run_gateway`) builds the Gateway and its app and serves them (see
 :mod:`switchyard.server.run` for the drain). With several (:func:`run_workers`), this process
-binds the socket once and starts that many worker processes (multiprocessing's ``spawn``, as
-uvicorn's own supervisor does), each a whole gateway serving the shared socket: the kernel
-hands each new connection to one of them. This process only supervises:
+migrates a SQLite ledger, binds the socket once and starts that many worker processes
+(multiprocessing's ``spawn``, as uvicorn's own supervisor does), each a whole gateway serving
+the shared socket: the kernel hands each new connection to one of them. This process only
+supervises:
 
 - SIGTERM or SIGINT is passed on to every worker as SIGTERM, so each drains as a single
   process would (``server.drain_seconds``), then it waits for them all and exits 0;
@@ -98,6 +99,7 @@ def run_workers(settings: SwitchyardConfig, log_level: str | None) -> int:
     try:
         for problem in per_process_state(settings):
             logger.warning("server.workers is %d and %s", server.workers, problem)
+        _migrate_once(settings)
         sock = _bind(server.host, server.port)
         return Supervisor(settings, log_level, sock).run()
     finally:
@@ -105,6 +107,28 @@ def run_workers(settings: SwitchyardConfig, log_level: str | None) -> int:
             shutil.rmtree(own_dir, ignore_errors=True)
             os.environ.pop(MULTIPROC_ENV, None)
         lines.close()
+
+
+def _migrate_once(settings: SwitchyardConfig) -> None:
+    """A SQLite ledger is migrated here, before the workers start, rather than by each of them
+    at once (they would race to create the same tables). PostgreSQL is never migrated on start
+    (``switchyard db upgrade``)."""
+    storage = settings.storage
+    if storage is None or not storage.url.startswith("sqlite"):
+        return
+    import asyncio
+
+    from switchyard.storage.engine import build_engine
+    from switchyard.storage.migrate import upgrade
+
+    async def run() -> None:
+        engine = build_engine(storage)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
 
 
 def _bind(host: str, port: int) -> socket.socket:
