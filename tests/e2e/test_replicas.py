@@ -200,7 +200,7 @@ def test_three_replicas_share_limits_budget_breaker_cache_and_ledger(
         answered_there = {s.request_id for s in on_killed if s.status is not None}
         written = _rows(postgres_url, answered_there | {s.request_id for s in in_flight})
         lost = answered_there - written
-        window = FLUSH_SECONDS + 0.5  # queued, or in the batch being written at the kill
+        window = FLUSH_SECONDS + 1.0  # queued, or in the batch being written (a busy machine)
         late = {s.request_id for s in on_killed if s.ended and s.ended > killed_at - window}
         assert lost <= late, f"{len(lost)} rows lost, {len(late)} answered in the last {window}s"
         assert len(lost) <= len(late) + len(in_flight)
