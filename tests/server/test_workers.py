@@ -146,3 +146,46 @@ def test_sigterm_mid_load_drains_every_worker_and_loses_no_usage_row(tmp_path: P
     rows, _ = asyncio.run(read_usage(url))
     assert answered.count(200) >= 40
     assert len([r for r in rows if r["status"] == "success"]) == answered.count(200)
+
+
+def _workers(pid: int) -> set[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    found = set()
+    for child in children:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"multiprocessing" in command and b"resource_tracker" not in command:
+            found.add(int(child))
+    return found
+
+
+def test_a_worker_killed_while_serving_is_replaced_and_its_counts_are_kept(
+    tmp_path: Path,
+) -> None:
+    import os
+    import signal
+
+    with serve_process(SERVED, tmp_path, args=["--workers", "2"]) as server:
+        with ThreadPoolExecutor(4) as pool:
+            assert set(pool.map(lambda _: _ask(server.url), range(20))) == {200}
+        before = _workers(server.process.pid)
+        assert len(before) == 2
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while True:  # a replacement starts and serves
+            now = _workers(server.process.pid)
+            if len(now) == 2 and victim not in now and _ask(server.url) == 200:
+                break
+            assert time.monotonic() < deadline, f"no replacement: {now}"
+            time.sleep(0.2)
+        with ThreadPoolExecutor(4) as pool:
+            assert set(pool.map(lambda _: _ask(server.url), range(10))) == {200}
+        with httpx.Client(base_url=server.url) as client:
+            # the killed worker's requests still count: its file stays in the directory
+            assert _requests_total(client.get("/metrics").text) == 20 + 1 + 10
+        assert server.stop(timeout=30) == 0
+        stderr = server.process.stderr.read() if server.process.stderr else ""
+    assert f"worker {victim} died (exit status -9): starting another" in stderr

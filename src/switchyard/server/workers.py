@@ -10,9 +10,10 @@ supervises:
 - SIGTERM or SIGINT is passed on to every worker as SIGTERM, so each drains as a single
   process would (``server.drain_seconds``), then it waits for them all and exits 0;
 - a worker that dies while serving is replaced (its in-flight requests are lost, as with any
-  crash); one that dies within :data:`STARTUP_SECONDS` of its start (a bad certificate, a
-  database behind its schema) stops the whole server with status 3: a replacement would fail
-  the same way;
+  crash); one that could not start (exit status 3), or that failed with an error within
+  :data:`STARTUP_SECONDS` of its start (a bad certificate, a database behind its schema),
+  stops the whole server with status 3: a replacement would fail the same way. A worker killed
+  by a signal (SIGKILL, the out-of-memory killer) is always replaced;
 - Prometheus metrics are kept in prometheus-client's multiprocess mode: unless
   ``PROMETHEUS_MULTIPROC_DIR`` is already set, it is a fresh temporary directory, removed at
   exit, and every worker's ``GET /metrics`` answers for all of them
@@ -36,7 +37,7 @@ from types import FrameType
 from switchyard.config.schema import SwitchyardConfig
 from switchyard.server.metrics import MULTIPROC_ENV
 
-STARTUP_SECONDS = 10.0  # a worker dead sooner than this after its start failed to start
+STARTUP_SECONDS = 10.0  # a worker failing sooner than this after its start failed to start
 START_FAILED = 3  # the exit status of a server (or a worker) that could not start
 
 logger = logging.getLogger("switchyard.server")
@@ -202,7 +203,8 @@ class Supervisor:
             if process.is_alive() or self.stopping:
                 continue
             _forget_metrics(process.pid)
-            if process.exitcode == START_FAILED or time.monotonic() - started < STARTUP_SECONDS:
+            code = process.exitcode or 0  # negative: killed by a signal, which is no start failure
+            if code == START_FAILED or (code > 0 and time.monotonic() - started < STARTUP_SECONDS):
                 logger.error(
                     "worker %s failed to start (exit status %s): stopping", process.pid,
                     process.exitcode,
