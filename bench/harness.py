@@ -233,6 +233,7 @@ class Server:
     cwd: Path = REPO_DIR
     startup_timeout: float = 120.0
     log_path: Path | None = None
+    cpus: str = GATEWAY_CPUS  # taskset's list; several workers get every CPU
     proc: subprocess.Popen[bytes] | None = None
     startup_s: float | None = None
 
@@ -254,7 +255,7 @@ class Server:
         out = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL
         t0 = time.monotonic()
         self.proc = subprocess.Popen(
-            pinned(self.cmd, GATEWAY_CPUS),
+            pinned(self.cmd, self.cpus),
             cwd=self.cwd,
             env=env,
             stdin=subprocess.DEVNULL,

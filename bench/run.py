@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (
     BENCH_DIR,
+    GATEWAY_CPUS,
+    NCPU,
     NOISY_CORE_SHARE,
     REPO_DIR,
     RESULTS_DIR,
@@ -85,7 +87,12 @@ FEATURES = {
     "switchyard+limits": BENCH_DIR / "limits.yaml",  # Redis limits and a budget (issue 10)
     "switchyard+cache-hit": BENCH_DIR / "cache.yaml",  # every answer from the memory cache
 }
+# Redis limits + budget again, served by `serve --workers 2` on every CPU (issue 14); wrk,
+# nginx and Redis then share core 0 with one of the workers
+TWO_WORKERS = "switchyard+limits-2w"
+FEATURES[TWO_WORKERS] = BENCH_DIR / "limits.yaml"
 MAX_LIMITS_RATIO = 1.5  # Redis limits + budget: CPU µs/req at c=16 vs the bare gateway
+MIN_WORKERS_SCALING = 1.6  # req/s of 2 workers vs 1, Redis limits on, c=64, same run
 ALL_TARGETS = (
     "direct",
     BARE,
@@ -170,12 +177,15 @@ def make_server(
             log_path=logs,
         )
     if target in ("switchyard", BARE, NATIVE, MESSAGES, *DATABASES, *FEATURES):
+        workers = ["--workers", "2"] if target == TWO_WORKERS else []
+        config = config or BENCH_DIR / "switchyard.yaml"
         return Server(
             target,
-            [SWITCHYARD_BIN, "serve", "--config", str(config or BENCH_DIR / "switchyard.yaml")],
+            [SWITCHYARD_BIN, "serve", "--config", str(config), *workers],
             SWITCHYARD_PORT,
             startup_timeout=60,
             log_path=logs,
+            cpus=f"0-{NCPU - 1}" if workers else GATEWAY_CPUS,
         )
     if target == "litellm":
         return Server(
@@ -487,6 +497,14 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"(ratio {ratio:.3f})",
             ratio <= MAX_LIMITS_RATIO,
         )
+    one, two = _run(results, "switchyard+limits", "c=64"), _run(results, TWO_WORKERS, "c=64")
+    if one and two and one["rps"]:
+        ratio = two["rps"] / one["rps"]
+        add(
+            f"--workers 2: req/s ≥ {MIN_WORKERS_SCALING}x one worker, Redis limits on (c=64)",
+            f"{two['rps']:.0f} vs {one['rps']:.0f} req/s (ratio {ratio:.2f})",
+            ratio >= MIN_WORKERS_SCALING,
+        )
     for load in ("c=1", "c=16"):
         hit, direct = _run(results, "switchyard+cache-hit", load), _run(results, "direct", load)
         if hit and direct:
@@ -526,6 +544,7 @@ def render(
         "switchyard+keys-sqlite": "Switchyard + key + ledger (SQLite)",
         "switchyard+keys-pg": "Switchyard + key + ledger (PostgreSQL)",
         "switchyard+limits": "Switchyard + Redis limits + budget",
+        TWO_WORKERS: "Switchyard + Redis limits + budget, --workers 2",
         "switchyard+cache-hit": "Switchyard, every answer a cache hit",
         "litellm": "LiteLLM proxy",
     }

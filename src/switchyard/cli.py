@@ -79,14 +79,19 @@ def serve(
         str | None,
         typer.Option(help="overrides server.log_format: console (text) or json (a line each)"),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=256, help="overrides server.workers: processes sharing the port"),
+    ] = None,
+    ssl_certfile: Annotated[
+        str | None, typer.Option(help="overrides server.ssl_certfile (HTTPS, with the key)")
+    ] = None,
+    ssl_keyfile: Annotated[str | None, typer.Option(help="overrides server.ssl_keyfile")] = None,
 ) -> None:
     """Run the HTTP service."""
     _one_blas_thread()
-    from switchyard.gateway import Gateway
-    from switchyard.records.sinks import LogSink
-    from switchyard.server.app import create_app
-    from switchyard.server.logs import FORMATS, LEVELS, configure_logging
-    from switchyard.server.run import serve as serve_app
+    from switchyard.server.logs import FORMATS, LEVELS
+    from switchyard.server.workers import run_gateway, run_workers
 
     settings = _load(config)
     server = settings.server
@@ -94,6 +99,15 @@ def serve(
         server.host = host
     if port is not None:
         server.port = port
+    if workers is not None:
+        server.workers = workers
+    if ssl_certfile is not None:
+        server.ssl_certfile = ssl_certfile
+    if ssl_keyfile is not None:
+        server.ssl_keyfile = ssl_keyfile
+    if (server.ssl_certfile is None) != (server.ssl_keyfile is None):
+        err.print("[red]HTTPS needs both --ssl-certfile and --ssl-keyfile[/red]")
+        raise typer.Exit(2)
     if not is_loopback(server.host) and server.master_key is None:
         err.print(
             f"[red]refusing to listen on {server.host}: a non-loopback address needs a master "
@@ -108,15 +122,11 @@ def serve(
             err.print(f"[red]--log-format must be one of {', '.join(FORMATS)}[/red]")
             raise typer.Exit(2)
         server.log_format = "json" if log_format == "json" else "console"
-    logs = configure_logging(log_level or server.log_level, log_format=server.log_format)
-    try:
-        gateway = Gateway(
-            settings, sinks=[LogSink(lines=logs, structured=server.log_format == "json")]
-        )
-        started = serve_app(create_app(gateway, server), server)
-    finally:
-        logs.close()  # writes the lines still pending
-    if not started:
+    if server.workers > 1:
+        status = run_workers(settings, log_level)
+        if status:
+            raise typer.Exit(status)
+    elif not run_gateway(settings, log_level):
         raise typer.Exit(3)  # uvicorn logged why it could not start
 
 

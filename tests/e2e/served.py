@@ -52,7 +52,12 @@ def serve(config: Mapping[str, Any] | Gateway) -> Iterator[ServedGateway]:
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+            proxy_headers=False,  # as switchyard.server.run serves: server.trusted_proxies decide
         )
     )
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]

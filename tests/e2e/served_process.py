@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -33,13 +34,18 @@ class ServerProcess:
 
 
 def wait_until_answering(
-    process: subprocess.Popen[str], url: str, seconds: float = 20, interval: float = 0.05
+    process: subprocess.Popen[str],
+    url: str,
+    seconds: float = 20,
+    interval: float = 0.05,
+    tls: ssl.SSLContext | None = None,
 ) -> None:
-    """Until ``url`` answers 200; fails with the server's stderr if it exits first."""
+    """Until ``url`` answers 200 (over HTTPS trusting ``tls``, when given); fails with the
+    server's stderr if it exits first."""
     deadline = time.monotonic() + seconds
     while True:
         try:
-            if httpx.get(url).status_code == 200:
+            if httpx.get(url, verify=tls or True).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -50,11 +56,15 @@ def wait_until_answering(
 
 @contextmanager
 def serve_process(
-    config: str, directory: Path, env: dict[str, str] | None = None, args: Sequence[str] = ()
+    config: str,
+    directory: Path,
+    env: dict[str, str] | None = None,
+    args: Sequence[str] = (),
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[ServerProcess]:
     """Run ``switchyard serve`` on ``config`` (YAML; ``PORT`` is replaced by a free port), with
-    ``args`` added to its command line, until ``/healthz`` answers; killed at the end if the
-    test left it running."""
+    ``args`` added to its command line, until ``/healthz`` answers (over HTTPS, trusting
+    ``tls``, when given); killed at the end if the test left it running."""
     port = free_port()
     path = directory / "switchyard.yaml"
     path.write_text(config.replace("PORT", str(port)))
@@ -65,9 +75,9 @@ def serve_process(
         text=True,
         env={**os.environ, **(env or {})},
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'http' if tls is None else 'https'}://127.0.0.1:{port}"
     try:
-        wait_until_answering(process, f"{url}/healthz")
+        wait_until_answering(process, f"{url}/healthz", tls=tls)
         yield ServerProcess(process, url)
     finally:
         if process.poll() is None:

@@ -34,6 +34,12 @@ KEY = ConnectionKey("10.0.0.7", 8443, True, True, None, None, None)
         (
             aiohttp.ClientConnectorCertificateError(KEY, ssl.SSLCertVerificationError(1, "x")),
             ProviderUnavailable,
+            "is unreachable (its TLS certificate is not trusted: a private authority goes in "
+            "its ca_bundle)",
+        ),
+        (
+            aiohttp.ClientConnectorSSLError(KEY, ssl.SSLError(1, "wrong version number")),
+            ProviderUnavailable,
             "is unreachable (TLS handshake failed)",
         ),
         (

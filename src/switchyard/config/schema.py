@@ -9,6 +9,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     field_validator,
     model_validator,
@@ -68,11 +69,34 @@ class ServerSettings(_Section):
         description="the model of a native request (/api/v1/complete) that names none: an "
         "alias or provider/model; unset: the first alias in models",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="processes sharing the port, each a whole gateway (see the README on what "
+        "is per process with the memory backends)",
+    )
+    ssl_certfile: str | None = Field(
+        default=None, description="PEM certificate (chain): serve HTTPS (with ssl_keyfile)"
+    )
+    ssl_keyfile: str | None = Field(default=None, description="PEM private key of ssl_certfile")
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed "
+        "(the client is the rightmost address that is not one of them)",
+    )
 
     @field_validator("master_key", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerSettings:
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            missing = "ssl_keyfile" if self.ssl_keyfile is None else "ssl_certfile"
+            raise ValueError(f"{missing}: HTTPS needs both ssl_certfile and ssl_keyfile")
+        return self
 
     @model_validator(mode="after")
     def _master_key_from_env(self) -> ServerSettings:

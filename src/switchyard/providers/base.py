@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Generic, Literal, TypeVar
@@ -128,14 +129,31 @@ class ProviderSettings(BaseModel):
         description="drop tools/images/JSON mode this adapter cannot serve instead of a 400",
     )
     probe: ProbeSettings = Field(default_factory=ProbeSettings)
+    ca_bundle: str | None = Field(
+        default=None,
+        description="a PEM file of the certificate authorities this upstream's TLS certificate "
+        "is checked against, instead of the system's (verification is always on)",
+    )
+    proxy: str | None = Field(
+        default=None,
+        description="an HTTP(S) proxy for this provider's requests (http://[user:pass@]host:port;"
+        " HTTPS upstreams through CONNECT); the environment's HTTP(S)_PROXY are not used",
+    )
 
     # self-hosted or free adapters set this: probing them costs nothing
     probe_by_default: ClassVar[bool] = False
 
-    @field_validator("base_url")
+    @field_validator("base_url", "proxy")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         return http_url(value)
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _readable_file(cls, value: str | None) -> str | None:
+        if value is not None and not os.path.isfile(value):
+            raise PydanticCustomError("ca_bundle", "no such file: '{given}'", {"given": value})
+        return value
 
     def probe_enabled(self) -> bool:
         """Whether the background health prober calls this provider's ``health_check()``."""
@@ -145,6 +163,9 @@ class ProviderSettings(BaseModel):
         """Values an upstream's reply must never echo to a client or a log: every secret
         setting (``api_key`` and any other ``SecretStr``) and every configured header value."""
         values = [v.get_secret_value() for _, v in self if isinstance(v, SecretStr)]
+        proxy_password = urlsplit(self.proxy).password if self.proxy else None
+        if proxy_password:
+            values.append(proxy_password)
         return [*values, *self.headers.values()]
 
     def api_key_value(self) -> str | None:

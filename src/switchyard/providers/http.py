@@ -12,8 +12,11 @@ connections open at once (``max_connections``), the size of a reply read whole a
 of a stream (``max_reply_bytes``), and, for a call that is not streamed, the wait for response
 headers (``timeout.first_token``, see :mod:`~switchyard.providers.headers_deadline`). It never
 follows a redirect: a 3xx is an upstream error, so the provider's credentials never go to
-another host. Every error reply's body is redacted (the provider's secrets, anything shaped
-like a credential; :mod:`switchyard.redaction`) before an error mapper reads it.
+another host. TLS certificates are always verified, against the system's authorities or
+only those of the provider's ``ca_bundle``; the provider's ``proxy`` (never the environment's
+``HTTP(S)_PROXY``) carries its requests when set. Every error reply's body is redacted (the
+provider's secrets, anything shaped like a credential; :mod:`switchyard.redaction`) before an
+error mapper reads it.
 
 Beside it, what every adapter shares in writing a request's headers (:func:`json_headers`);
 reading an error reply is :mod:`switchyard.error_replies`.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -97,12 +101,21 @@ class HttpClient:
         self.max_connections = settings.max_connections if settings else MAX_CONNECTIONS
         self.max_reply_bytes = settings.max_reply_bytes if settings else MAX_REPLY_BYTES
         self.redactor = Redactor(settings.secrets() if settings else ())
+        ca_bundle = settings.ca_bundle if settings else None
+        # certificates are always verified: against the system's CAs, or only ca_bundle's
+        self.tls: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
+        )
+        self.proxy = settings.proxy if settings else None
         self._session: aiohttp.ClientSession | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
-                limit=self.max_connections, ttl_dns_cache=300, enable_cleanup_closed=True
+                limit=self.max_connections,
+                ttl_dns_cache=300,
+                enable_cleanup_closed=True,
+                ssl=self.tls,
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
@@ -111,6 +124,7 @@ class HttpClient:
                 ),
                 auto_decompress=True,
                 skip_auto_headers=("User-Agent",),
+                proxy=self.proxy,  # trust_env stays off: HTTP(S)_PROXY are not read
             )
         return self._session
 

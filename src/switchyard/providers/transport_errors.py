@@ -29,6 +29,10 @@ TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
 # Most specific first: the first class ``exc`` is an instance of decides.
 _UNREACHABLE: tuple[tuple[type[Exception], str], ...] = (
     (aiohttp.ClientConnectorDNSError, "host name not resolved"),
+    (
+        aiohttp.ClientConnectorCertificateError,
+        "its TLS certificate is not trusted: a private authority goes in its ca_bundle",
+    ),
     (aiohttp.ClientSSLError, "TLS handshake failed"),
 )
 

@@ -147,6 +147,7 @@ class Metrics:
             "Circuit breaker per configured deployment: 0 closed, 1 half-open, 2 open",
             ["provider", "model"],
             registry=r,
+            multiprocess_mode="livemax",  # several workers: open if any worker sees it open
         )
         self.attempts = Counter(
             "llm_attempts_total",
@@ -155,10 +156,17 @@ class Metrics:
             registry=r,
         )
         self.in_flight = Gauge(
-            "llm_requests_in_flight", "Requests being served by this process", registry=r
+            "llm_requests_in_flight",
+            "Requests being served (several workers: by all of them)",
+            registry=r,
+            multiprocess_mode="livesum",
         )
         self.queue_depth = Gauge(
-            "llm_queue_depth", "Records waiting in a background queue", ["queue"], registry=r
+            "llm_queue_depth",
+            "Records waiting in a background queue",
+            ["queue"],
+            registry=r,
+            multiprocess_mode="livesum",
         )
         self.queue_dropped = Counter(
             "llm_queue_dropped_total",

@@ -77,6 +77,8 @@ def describe(record: RequestRecord) -> str:
         line += f" key_id={principal.key_id}"
     if principal.user:
         line += f" user={_quoted(principal.user)}"
+    if principal.client:
+        line += f" client={principal.client}"
     line += f" alias={_quoted(record.alias)}"
     if record.provider:
         line += f" deployment={_quoted(f'{record.provider}/{record.model}')}"
@@ -121,6 +123,8 @@ def fields(record: RequestRecord) -> dict[str, object]:
         out["key_id"] = principal.key_id
     if principal.user:
         out["user"] = principal.user
+    if principal.client:
+        out["client"] = principal.client
     out["alias"] = record.alias
     if record.provider:
         out["deployment"] = f"{record.provider}/{record.model}"

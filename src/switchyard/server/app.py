@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,10 +33,11 @@ from switchyard.doors.native.usage import UsageDoor
 from switchyard.doors.openai.routes import OpenAIDoor
 from switchyard.doors.ui.door import DashboardDoor
 from switchyard.gateway import Gateway
+from switchyard.server.client_address import ClientAddress
 from switchyard.server.guard import ANTHROPIC_PATHS, Guard
 from switchyard.server.health import DependencyHealth
 from switchyard.server.logs import announce
-from switchyard.server.metrics import MetricsEndpoint
+from switchyard.server.metrics import MetricsEndpoint, multiprocess_mode
 
 JSON = "application/json"
 
@@ -130,21 +132,28 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     native = CompletionDoor(gateway, settings, drain)
     native_socket = CompletionSocket(gateway, native, auth, drain)
     openapi = OpenAPIDoor(__version__)
+    metrics = MetricsEndpoint(gateway)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
         aliases = [m.id for m in gateway.models() if m.alias]
-        announce(settings.host, settings.port, aliases, gateway.provider_names())
+        scheme = "https" if settings.ssl_certfile else "http"
+        announce(scheme, settings.host, settings.port, aliases, gateway.provider_names())
         # Everything built so far lives as long as the process: keep it out of the cyclic GC's
         # generations so full collections scan only per-request garbage (shorter pauses).
         gc.collect()
         gc.freeze()
         health.ready = True
+        gauges = None
+        if multiprocess_mode():  # other workers answer scrapes too: keep this one's gauges set
+            gauges = asyncio.create_task(metrics.refresh_gauges(app))
         try:
             yield
         finally:
             health.ready = False
+            if gauges is not None:
+                gauges.cancel()
             await gateway.aclose()
 
     routes: list[BaseRoute] = [
@@ -181,7 +190,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/api/v1/cache/clear", cache.clear, methods=["POST"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
-        Route("/metrics", MetricsEndpoint(gateway).scrape, methods=["GET"]),
+        Route("/metrics", metrics.scrape, methods=["GET"]),
     ]
     routes += DashboardDoor(gateway, settings, auth).routes()  # /ui: its own session login
     graphql = _graphql_door(gateway, settings, auth, health, drain)
@@ -203,6 +212,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
                     ("/api/v1/models", error_to_native),
                     (GRAPHQL_PATH, graphql_error),
                 ],
+                clients=ClientAddress(settings.trusted_proxies),
             )
         ],
         exception_handlers={404: _not_found, 405: _method_not_allowed},

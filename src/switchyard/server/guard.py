@@ -11,6 +11,9 @@
   virtual key (a tenant's caller) is refused with 403 ``admin_required`` on the admin routes
   (:data:`ADMIN_PATHS`): ``/api/v1/admin/*``, ``/api/v1/providers*``,
   ``/api/v1/circuit-breakers*``.
+- **Client address**: the peer's, or what ``X-Forwarded-For`` says when the peer is one of
+  ``server.trusted_proxies`` (:mod:`switchyard.server.client_address`), on the principal for
+  the request's log line; it never decides authentication.
 - **Admission**: at most ``server.max_concurrent_requests`` requests in flight (streams count
   until their last byte, a WebSocket while it is open); past it a request gets 503
   ``server_overloaded`` with ``Retry-After: 1`` at once (a WebSocket handshake: 403).
@@ -55,6 +58,7 @@ from switchyard.doors.http import (
 from switchyard.errors import AdminRequired, SwitchyardError
 from switchyard.formats.anthropic_errors import error_to_anthropic
 from switchyard.formats.openai_chat import error_to_openai
+from switchyard.server.client_address import ClientAddress
 
 # no credentials needed: health, metrics, and the native API's description (no secrets in it)
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/v1/openapi.json", "/docs"})
@@ -79,10 +83,13 @@ class Guard:
         max_concurrent: int,
         drain: Drain,
         renderers: Sequence[tuple[str, ErrorRenderer]] = (),
+        clients: ClientAddress | None = None,
     ) -> None:
         self.app = app
         self.renderers = tuple(renderers)  # (path prefix, error body) pairs; else OpenAI's
         self.auth = auth
+        self.clients = clients or ClientAddress(())
+        self._proxied = bool(self.clients.trusted)
         self.max_concurrent = max_concurrent
         self.drain = drain
         self.in_flight = 0
@@ -104,13 +111,17 @@ class Guard:
             return
         if scope["path"] not in EXEMPT_PATHS and not _is_page(scope):
             incoming = authorization = api_key = None
-            for name, value in scope["headers"]:  # one pass over the headers, for all three
+            forwarded: list[bytes] = []
+            proxied = self._proxied
+            for name, value in scope["headers"]:  # one pass over the headers, for all of them
                 if name == b"authorization":
                     authorization = value
                 elif name == b"x-api-key":
                     api_key = value
                 elif name == b"x-request-id":
                     incoming = value
+                elif proxied and name == b"x-forwarded-for":
+                    forwarded.append(value)
             rid = scope[REQUEST_ID_KEY] = request_id(
                 None if incoming is None else incoming.decode("latin-1")
             )
@@ -121,7 +132,9 @@ class Guard:
             except SwitchyardError as refused:
                 await self._send_error(scope, receive, send, refused, rid)
                 return
-            scope[PRINCIPAL_KEY] = principal
+            peer = scope.get("client")
+            client = self.clients.resolve(peer[0] if peer else None, forwarded)
+            scope[PRINCIPAL_KEY] = principal._replace(client=client) if client else principal
         started = False
 
         async def watched_send(message: Message) -> None:

@@ -193,11 +193,14 @@ def _rank(level: str) -> int:
     return LEVELS.index(level)
 
 
-def announce(host: str, port: int, aliases: Iterable[str], providers: Iterable[str]) -> None:
+def announce(
+    scheme: str, host: str, port: int, aliases: Iterable[str], providers: Iterable[str]
+) -> None:
     """The start-up line: where the server listens and what it serves."""
     logging.getLogger("switchyard.server").info(
-        "Switchyard listening on http://%s:%d (OpenAI-compatible API at /v1); aliases: %s; "
+        "Switchyard listening on %s://%s:%d (OpenAI-compatible API at /v1); aliases: %s; "
         "providers: %s",
+        scheme,
         f"[{host}]" if ":" in host else host,
         port,
         ", ".join(aliases) or "none",

@@ -43,12 +43,18 @@ class DrainingServer(uvicorn.Server):
             self.should_exit = True
 
 
-def serve(app: Starlette, settings: ServerSettings) -> bool:
-    """Serve until a signal ends it and the drain is over; False if start-up failed."""
+def serve(
+    app: Starlette, settings: ServerSettings, sockets: list[socket.socket] | None = None
+) -> bool:
+    """Serve until a signal ends it and the drain is over; False if start-up failed. With
+    ``sockets`` (a worker of :mod:`switchyard.server.workers`), serve on those instead of
+    binding ``server.host:port``."""
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
+        ssl_certfile=settings.ssl_certfile,
+        ssl_keyfile=settings.ssl_keyfile,
         loop="uvloop" if _has("uvloop") else "asyncio",
         http="httptools" if _has("httptools") else "h11",
         access_log=False,
@@ -56,9 +62,12 @@ def serve(app: Starlette, settings: ServerSettings) -> bool:
         log_level="warning",
         timeout_graceful_shutdown=math.ceil(settings.drain_seconds) + CUT_GRACE,
         server_header=False,
+        # uvicorn would believe X-Forwarded-For/-Proto from 127.0.0.1 by default: only
+        # server.trusted_proxies decide whose header counts (switchyard.server.client_address)
+        proxy_headers=False,
     )
     server = DrainingServer(config, app.state.drain, settings.drain_seconds)
-    server.run()
+    server.run(sockets)
     return server.started
 
 

@@ -50,7 +50,8 @@ class _Key(NamedTuple):
     key_id: str
     expires_at: float | None  # wall clock; None: never
     fetched: float  # monotonic
-    # the Principal's fields after its request id: (tenant, key_id, user, tags, admin, grant)
+    # the Principal's fields after its request id, up to its client address: (tenant, key_id,
+    # user, tags, admin, grant)
     fields: tuple[str, str, str | None, tuple[str, ...], bool, Grant]
 
 
@@ -109,7 +110,7 @@ class KeyRing:
         if entry.expires_at is not None and self._wall() >= entry.expires_at:
             raise AuthenticationError(EXPIRED)
         # tuple.__new__ skips the named tuple's Python-level __new__: this runs on every request
-        return tuple.__new__(Principal, (request_id, *entry.fields))
+        return tuple.__new__(Principal, (request_id, *entry.fields, None))  # client: the guard's
 
     async def forget(self, key_id: str) -> None:
         """Drop the key with this id now (it was revoked here or on another replica)."""

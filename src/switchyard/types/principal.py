@@ -30,6 +30,7 @@ class Principal(NamedTuple):
     tags: tuple[str, ...] = ()
     admin: bool = False
     grant: Grant | None = None
+    client: str | None = None  # the caller's address (server.trusted_proxies), for the logs
 
     def may_use(self, model: str) -> bool:
         return self.grant is None or self.grant.allows(model)

@@ -1,0 +1,251 @@
+"""Running the service: one process, or ``server.workers`` processes sharing one port.
+
+One process (:func:`run_gateway`) builds the Gateway and its app and serves them (see
+:mod:`switchyard.server.run` for the drain). With several (:func:`run_workers`), this process
+migrates a SQLite ledger, binds the socket once and starts that many worker processes
+(multiprocessing's ``spawn``, as uvicorn's own supervisor does), each a whole gateway serving
+the shared socket: the kernel hands each new connection to one of them. This process only
+supervises:
+
+- SIGTERM or SIGINT is passed on to every worker as SIGTERM, so each drains as a single
+  process would (``server.drain_seconds``), then it waits for them all and exits 0;
+- a worker that dies while serving is replaced (its in-flight requests are lost, as with any
+  crash); one that could not start (exit status 3), or that failed with an error within
+  :data:`STARTUP_SECONDS` of its start (a bad certificate, a database behind its schema),
+  stops the whole server with status 3: a replacement would fail the same way. A worker killed
+  by a signal (SIGKILL, the out-of-memory killer) is always replaced;
+- Prometheus metrics are kept in prometheus-client's multiprocess mode: unless
+  ``PROMETHEUS_MULTIPROC_DIR`` is already set, it is a fresh temporary directory, removed at
+  exit, and every worker's ``GET /metrics`` answers for all of them
+  (:mod:`switchyard.server.metrics`).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+from switchyard.config.schema import SwitchyardConfig
+from switchyard.server.metrics import MULTIPROC_ENV
+
+STARTUP_SECONDS = 10.0  # a worker failing sooner than this after its start failed to start
+START_FAILED = 3  # the exit status of a server (or a worker) that could not start
+
+logger = logging.getLogger("switchyard.server")
+
+
+def run_gateway(
+    settings: SwitchyardConfig, log_level: str | None, sockets: list[socket.socket] | None = None
+) -> bool:
+    """Build and serve one gateway in this process until it is told to stop; False if it
+    could not start. ``log_level``: ``--log-level`` (None: ``server.log_level``)."""
+    from switchyard.gateway import Gateway
+    from switchyard.records.sinks import LogSink
+    from switchyard.server.app import create_app
+    from switchyard.server.logs import configure_logging
+    from switchyard.server.run import serve
+
+    server = settings.server
+    lines = configure_logging(log_level or server.log_level, log_format=server.log_format)
+    try:
+        gateway = Gateway(
+            settings, sinks=[LogSink(lines=lines, structured=server.log_format == "json")]
+        )
+        return serve(create_app(gateway, server), server, sockets)
+    finally:
+        lines.close()  # writes the lines still pending
+
+
+def per_process_state(settings: SwitchyardConfig) -> list[str]:
+    """What each worker keeps to itself under this config (each names its setting)."""
+    found = []
+    limits = settings.limits
+    limited = (
+        limits.global_ is not None
+        or settings.storage is not None  # virtual keys may carry limits and budgets
+        or any(t.limits is not None or t.budget is not None for t in settings.tenants)
+        or any(a.budget is not None for a in settings.models)
+        or any(d.limits is not None for a in settings.models for d in a.deployments)
+    )
+    if limits.backend == "memory" and limited:
+        found.append(
+            "limits.backend is memory: each worker counts rate limits and budgets on its own"
+        )
+    if settings.cache is not None and settings.cache.backend == "memory":
+        found.append("cache.backend is memory: each worker caches its own answers")
+    if settings.router.breaker_store.backend == "memory":
+        found.append("router.breaker_store.backend is memory: each worker has its own breakers")
+    return found
+
+
+def run_workers(settings: SwitchyardConfig, log_level: str | None) -> int:
+    """Serve with ``server.workers`` processes; the exit status (0, or :data:`START_FAILED`)."""
+    from switchyard.server.logs import configure_logging
+
+    server = settings.server
+    lines = configure_logging(log_level or server.log_level, log_format=server.log_format)
+    own_dir = None
+    if server.metrics and not os.environ.get(MULTIPROC_ENV):
+        own_dir = tempfile.mkdtemp(prefix="switchyard-metrics-")
+        os.environ[MULTIPROC_ENV] = own_dir  # the workers inherit it
+    try:
+        for problem in per_process_state(settings):
+            logger.warning("server.workers is %d and %s", server.workers, problem)
+        _migrate_once(settings)
+        sock = _bind(server.host, server.port)
+        return Supervisor(settings, log_level, sock).run()
+    finally:
+        if own_dir is not None:
+            shutil.rmtree(own_dir, ignore_errors=True)
+            os.environ.pop(MULTIPROC_ENV, None)
+        lines.close()
+
+
+def _migrate_once(settings: SwitchyardConfig) -> None:
+    """A SQLite ledger is migrated here, before the workers start, rather than by each of them
+    at once (they would race to create the same tables). PostgreSQL is never migrated on start
+    (``switchyard db upgrade``)."""
+    storage = settings.storage
+    if storage is None or not storage.url.startswith("sqlite"):
+        return
+    import asyncio
+
+    from switchyard.storage.engine import build_engine
+    from switchyard.storage.migrate import upgrade
+
+    async def run() -> None:
+        engine = build_engine(storage)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host.strip("[]"), port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _worker(settings: SwitchyardConfig, log_level: str | None, sock: socket.socket) -> None:
+    """A worker process's whole life: one gateway on the shared socket."""
+    started = run_gateway(settings, log_level, [sock])
+    sys.exit(0 if started else START_FAILED)
+
+
+class Supervisor:
+    """Starts the workers, replaces one that dies, and stops them all on a signal."""
+
+    def __init__(
+        self, settings: SwitchyardConfig, log_level: str | None, sock: socket.socket
+    ) -> None:
+        self.settings = settings
+        self.log_level = log_level
+        self.sock = sock
+        self.context = multiprocessing.get_context("spawn")
+        self.workers: list[tuple[BaseProcess, float]] = []
+        self.stopping = False
+        self.signals = 0
+
+    def run(self) -> int:
+        multiprocessing.allow_connection_pickling()  # the socket goes to each worker
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        status = 0
+        try:
+            self.workers = [self._start() for _ in range(self.settings.server.workers)]
+            logger.info(
+                "Switchyard: %d workers on %s:%d",
+                len(self.workers),
+                self.settings.server.host,
+                self.settings.server.port,
+            )
+            while not self.stopping:
+                time.sleep(0.2)
+                if self._replace_dead() is False:
+                    status = START_FAILED
+                    self.stopping = True
+            self._stop_all()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.sock.close()
+        return status
+
+    def _start(self) -> tuple[BaseProcess, float]:
+        process = self.context.Process(
+            target=_worker,
+            args=(self.settings, self.log_level, self.sock),
+            name="switchyard-worker",
+        )
+        process.start()
+        return process, time.monotonic()
+
+    def _replace_dead(self) -> bool:
+        """Replace the workers that died; False when one died while starting."""
+        for i, (process, started) in enumerate(self.workers):
+            if process.is_alive() or self.stopping:
+                continue
+            _forget_metrics(process.pid)
+            code = process.exitcode or 0  # negative: killed by a signal, which is no start failure
+            if code == START_FAILED or (code > 0 and time.monotonic() - started < STARTUP_SECONDS):
+                logger.error(
+                    "worker %s failed to start (exit status %s): stopping", process.pid,
+                    process.exitcode,
+                )  # fmt: skip
+                return False
+            logger.warning(
+                "worker %s died (exit status %s): starting another", process.pid, process.exitcode
+            )
+            self.workers[i] = self._start()
+        return True
+
+    def _on_signal(self, sig: int, frame: FrameType | None) -> None:
+        self.stopping = True
+        self.signals += 1
+        for process, _ in self.workers:
+            if process.is_alive() and process.pid is not None:
+                # a second signal repeats it: uvicorn then stops waiting for open requests
+                os.kill(process.pid, signal.SIGINT if self.signals > 1 else signal.SIGTERM)
+
+    def _stop_all(self) -> None:
+        for process, _ in self.workers:
+            if process.is_alive() and process.pid is not None:
+                os.kill(process.pid, signal.SIGTERM)
+        for process, _ in self.workers:
+            process.join()
+            _forget_metrics(process.pid)
+
+
+def _forget_metrics(pid: int | None) -> None:
+    """Drop a dead worker's live gauges (requests in flight, queue depth) from the sums."""
+    if pid is None or not os.environ.get(MULTIPROC_ENV):
+        return
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+__all__ = [
+    "START_FAILED",
+    "Supervisor",
+    "per_process_state",
+    "run_gateway",
+    "run_workers",
+]
