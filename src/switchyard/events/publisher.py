@@ -1,0 +1,221 @@
+"""The event publisher: a record sink (``request_completed`` / ``failure``) and the Gateway's
+start hook (``request_started``), publishing off the request path.
+
+On the request path, :meth:`EventPublisher.emit` and :meth:`EventPublisher.started` only put
+the record (or a small snapshot) on a bounded queue: nothing is formatted, nothing awaited. A
+full queue drops the event (counted, logged at most every ``WARN_EVERY`` seconds), never blocks.
+``publishers`` background tasks take events off the queue, build the envelope, connect when
+needed and publish; a failed connect or publish is tried again ``retries`` times with doubling
+backoff, then dropped and counted. Drops of both kinds are ``dropped``, which the Gateway's
+metrics show as ``llm_queue_dropped_total{queue="events"}`` (and ``llm_queue_depth``).
+:meth:`EventPublisher.aclose` lets the queue drain for ``flush_seconds`` at most, then counts
+what is left as dropped and closes the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from switchyard.events.brokers import EventBroker, build_broker
+from switchyard.events.envelope import (
+    Started,
+    encode,
+    ended_data,
+    ended_name,
+    envelope,
+    started_data,
+)
+from switchyard.events.settings import EventName, EventsSettings
+from switchyard.records.record import RequestRecord
+
+if TYPE_CHECKING:
+    from switchyard.records.metrics import Metrics
+
+log = logging.getLogger("switchyard.events")
+
+QUEUE = "events"  # the queue label of llm_queue_depth / llm_queue_dropped_total
+WARN_EVERY = 10.0  # seconds between two warnings about the same trouble
+MAX_BACKOFF = 30.0
+
+
+class EventPublisher:
+    def __init__(
+        self,
+        settings: EventsSettings,
+        *,
+        metrics: Metrics | None = None,
+        broker: EventBroker | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.settings = settings
+        self.broker = broker or build_broker(settings)
+        self.published = 0  # events the broker accepted
+        self.dropped = 0  # events refused by a full queue, or given up after the retries
+        self.retries = 0  # connects and publishes tried again
+        self._queue: asyncio.Queue[Started | RequestRecord] = asyncio.Queue(settings.queue_size)
+        enabled = settings.enabled
+        self._started_on = "request_started" in enabled
+        self._completed_on = "request_completed" in enabled
+        self._failure_on = "failure" in enabled
+        self._topics = {name: settings.topic(name) for name in enabled}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._connected = False
+        self._connecting = asyncio.Lock()
+        self._sleep = sleep
+        self._warned: dict[str, float] = {}
+        self._drops: Any = None  # the events child of llm_queue_dropped_total
+        if metrics is not None:
+            metrics.queue_depth.labels(QUEUE).set_function(lambda: self._queue.qsize())
+            self._drops = metrics.queue_dropped.labels(QUEUE)
+
+    # -- the request path -------------------------------------------------------------------
+
+    def started(self, record: RequestRecord) -> None:
+        """The Gateway's start hook: ``request_started``, from what is known so far."""
+        if self._started_on:
+            self._put(Started(record.principal, record.kind, record.alias, record.started_at))
+
+    def emit(self, record: RequestRecord) -> None:
+        """The record sink: ``request_completed`` or ``failure``, as the record ended."""
+        if self._completed_on if record.status == "success" else self._failure_on:
+            self._put(record)
+
+    def _put(self, item: Started | RequestRecord) -> None:
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self._drop(f"queue full ({self._queue.maxsize} events)")
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the publishing tasks (they connect on their first event: a broker that is
+        down never delays the gateway's start)."""
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._run(), name=f"events-publisher-{i}")
+                for i in range(self.settings.publishers)
+            ]
+
+    async def aclose(self) -> None:
+        """Publish what is queued (``flush_seconds`` at most), then close the connection."""
+        tasks, self._tasks = self._tasks, []
+        if tasks:
+            try:
+                async with asyncio.timeout(self.settings.flush_seconds):
+                    await self._queue.join()
+            except TimeoutError:
+                pass
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        left = self._queue.qsize()
+        while not self._queue.empty():
+            self._queue.get_nowait()
+            self._queue.task_done()
+        if left:
+            self._drop(f"{left} events still queued at shutdown", count=left)
+        if self._connected:
+            self._connected = False
+            try:
+                await self.broker.close()
+            except Exception as exc:  # closing a broken connection: nothing more to lose
+                log.debug("events broker close failed: %s", type(exc).__name__)
+
+    @property
+    def queued(self) -> int:
+        return self._queue.qsize()
+
+    async def check(self, within: float) -> float:
+        """Milliseconds the broker took to answer a ping (connecting first when needed);
+        raises when it cannot be reached within ``within`` seconds."""
+        started = time.perf_counter()
+        async with asyncio.timeout(within):
+            await self._connect()
+            if not await self.broker.ping(within):
+                raise ConnectionError("the events broker did not answer")
+        return (time.perf_counter() - started) * 1000.0
+
+    # -- the publishers ---------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        queue = self._queue
+        while True:
+            item = await queue.get()
+            try:
+                await self._publish(item)
+            except Exception:  # a bug in building the event: log it, keep publishing
+                log.exception("events: could not publish an event")
+                self._drop("an event could not be built", warn=False)
+            finally:
+                queue.task_done()
+
+    async def _publish(self, item: Started | RequestRecord) -> None:
+        name: EventName
+        if isinstance(item, Started):
+            name, at, data = "request_started", item.started_at, started_data(item)
+        else:
+            name = ended_name(item)
+            at, data = item.started_at + item.latency_ms / 1000.0, ended_data(item)
+        body = encode(envelope(name, self.settings.source, at, data))
+        topic, key = self._topics[name], data["request_id"]
+        delay = self.settings.backoff_seconds
+        for attempt in range(self.settings.retries + 1):
+            if attempt:
+                self.retries += 1
+                await self._sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
+            try:
+                async with asyncio.timeout(self.settings.publish_timeout_seconds):
+                    if not self._connected:
+                        await self._connect()
+                    await self.broker.publish(topic, body, key)
+            except Exception as exc:  # the broker's errors, or the timeout
+                error = type(exc).__name__  # never the message: it may carry the URL
+                self._warn(
+                    "publish", "events: publishing to %s failed (%s); retrying", topic, error
+                )
+                continue
+            self.published += 1
+            return
+        self._drop(f"{name} not published after {self.settings.retries + 1} tries")
+
+    async def _connect(self) -> None:
+        async with self._connecting:
+            if self._connected:
+                return
+            try:
+                await self.broker.connect()
+            except BaseException:
+                try:  # a half-open connection is closed, so the next try starts afresh
+                    await self.broker.close()
+                except Exception:
+                    pass
+                raise
+            self._connected = True
+
+    # -- drops ------------------------------------------------------------------------------
+
+    def _drop(self, why: str, *, count: int = 1, warn: bool = True) -> None:
+        self.dropped += count
+        if self._drops is not None:
+            self._drops.inc(count)
+        if warn:
+            self._warn("drop", "events: %s; %d events dropped so far", why, self.dropped)
+
+    def _warn(self, kind: str, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._warned.get(kind, 0.0) >= WARN_EVERY:
+            self._warned[kind] = now
+            log.warning(message, *args)
+
+
+def build_publisher(settings: EventsSettings, metrics: Metrics | None) -> EventPublisher:
+    return EventPublisher(settings, metrics=metrics)
+
+
+__all__ = ["QUEUE", "EventPublisher", "build_publisher"]
