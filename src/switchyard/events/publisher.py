@@ -103,6 +103,8 @@ class EventPublisher:
 
     async def aclose(self) -> None:
         """Publish what is queued (``flush_seconds`` at most), then close the connection."""
+        if not self._tasks and not self._queue.empty():
+            await self.start()  # a gateway used without start(): its events still go out
         tasks, self._tasks = self._tasks, []
         if tasks:
             try:
@@ -148,6 +150,9 @@ class EventPublisher:
             item = await queue.get()
             try:
                 await self._publish(item)
+            except asyncio.CancelledError:  # closing, past flush_seconds: this one is lost
+                self._drop("cancelled at shutdown", warn=False)
+                raise
             except Exception:  # a bug in building the event: log it, keep publishing
                 log.exception("events: could not publish an event")
                 self._drop("an event could not be built", warn=False)
