@@ -76,8 +76,10 @@ BARE = "switchyard+bare"  # metrics off and no per-request log line: what observ
 FEATURES = {
     "switchyard+limits": BENCH_DIR / "limits.yaml",  # Redis limits and a budget (issue 10)
     "switchyard+cache-hit": BENCH_DIR / "cache.yaml",  # every answer from the memory cache
+    "switchyard+events": BENCH_DIR / "events.yaml",  # usage events to the local NATS (issue 11)
 }
 MAX_LIMITS_RATIO = 1.5  # Redis limits + budget: CPU µs/req at c=16 vs the bare gateway
+MAX_EVENTS_RATIO = 1.15  # usage events to NATS: CPU µs/req at c=16 vs the gateway without
 ALL_TARGETS = (
     "direct",
     BARE,
@@ -458,6 +460,15 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"(ratio {ratio:.3f})",
             ratio <= MAX_LIMITS_RATIO,
         )
+    published, plain = _run(results, "switchyard+events", "c=16"), bare
+    if published and plain and published["cpu_us_per_req"] and plain["cpu_us_per_req"]:
+        ratio = published["cpu_us_per_req"] / plain["cpu_us_per_req"]
+        add(
+            f"switchyard+events: CPU µs/req ≤ {MAX_EVENTS_RATIO}x the gateway without (c=16)",
+            f"{published['cpu_us_per_req']:.0f} vs {plain['cpu_us_per_req']:.0f} µs "
+            f"(ratio {ratio:.3f})",
+            ratio <= MAX_EVENTS_RATIO,
+        )
     for load in ("c=1", "c=16"):
         hit, direct = _run(results, "switchyard+cache-hit", load), _run(results, "direct", load)
         if hit and direct:
@@ -496,6 +507,7 @@ def render(
         "switchyard+keys-pg": "Switchyard + key + ledger (PostgreSQL)",
         "switchyard+limits": "Switchyard + Redis limits + budget",
         "switchyard+cache-hit": "Switchyard, every answer a cache hit",
+        "switchyard+events": "Switchyard + usage events (NATS)",
         "litellm": "LiteLLM proxy",
     }
     names.update({t: f"Switchyard at {t.split('@', 1)[1]}" for t in results if "@" in t})

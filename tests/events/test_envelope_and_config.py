@@ -74,9 +74,10 @@ def test_a_failed_record_is_a_failure_with_its_error_type() -> None:
 
 def test_the_envelope_is_cloudevents_shaped_json() -> None:
     data = started_data(Started(CALLER, "stream", "smart", 1_764_769_610.1234))
-    event = envelope("request_started", "gw-eu", 1_764_769_610.1234, data)
+    event = envelope("request_started", "ev-1", "gw-eu", 1_764_769_610.1234, data)
     decoded = orjson.loads(encode(event))
     assert decoded["specversion"] == "1.0" and decoded["source"] == "gw-eu"
+    assert decoded["id"] == "ev-1"
     assert decoded["type"] == "llm_provider.request_started.v1"
     assert decoded["time"] == "2025-12-03T13:46:50.123Z"
     assert decoded["datacontenttype"] == "application/json"
@@ -90,7 +91,6 @@ def test_the_envelope_is_cloudevents_shaped_json() -> None:
         "kind": "stream",
         "alias": "smart",
     }
-    assert envelope("failure", "s", 0.0, {})["id"] != envelope("failure", "s", 0.0, {})["id"]
     assert rfc3339(0.0) == "1970-01-01T00:00:00.000Z"
 
 
@@ -140,3 +140,11 @@ def test_faststream_is_imported_only_when_events_are_configured() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     ).stdout.split()
     assert out == ["False", "True"]
+
+
+def test_rfc3339_agrees_with_isoformat() -> None:
+    from datetime import UTC, datetime
+
+    for at in (0.0, 0.9999, 1_764_769_610.1234, 1_764_769_610.5, 4_102_444_799.999):
+        iso = datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds")
+        assert rfc3339(at) == iso.replace("+00:00", "Z")

@@ -1,6 +1,6 @@
 """Usage events as CloudEvents-style JSON envelopes: pure functions, no I/O and no clock.
 
-    {"specversion": "1.0", "id": "<uuid4>", "source": "switchyard",
+    {"specversion": "1.0", "id": "<unique>", "source": "switchyard",
      "type": "llm_provider.request_completed.v1", "time": "2026-12-03T13:46:50.123Z",
      "datacontenttype": "application/json", "data": {...}}
 
@@ -12,18 +12,19 @@ latency, time to first token, attempts). Never a prompt, a completion or a key's
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+import functools
+import time
 from typing import Any, NamedTuple
 
 import orjson
 
-from switchyard.events.settings import EventName, event_type
+from switchyard.events.settings import EVENT_NAMES, EventName, event_type
 from switchyard.records.record import RequestKind, RequestRecord
 from switchyard.types import Principal
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
+TYPES = {name: event_type(name) for name in EVENT_NAMES}
 
 
 class Started(NamedTuple):
@@ -87,13 +88,15 @@ def ended_name(record: RequestRecord) -> EventName:
     return "request_completed" if record.status == "success" else "failure"
 
 
-def envelope(name: EventName, source: str, at: float, data: dict[str, Any]) -> dict[str, Any]:
+def envelope(
+    name: EventName, event_id: str, source: str, at: float, data: dict[str, Any]
+) -> dict[str, Any]:
     """The CloudEvents-style envelope of one event that happened at ``at`` (epoch seconds)."""
     return {
         "specversion": SPEC_VERSION,
-        "id": str(uuid.uuid4()),
+        "id": event_id,
         "source": source,
-        "type": event_type(name),
+        "type": TYPES[name],
         "time": rfc3339(at),
         "datacontenttype": CONTENT_TYPE,
         "data": data,
@@ -105,8 +108,15 @@ def encode(event: dict[str, Any]) -> bytes:
 
 
 def rfc3339(at: float) -> str:
-    """``2026-12-03T13:46:50.123Z``: UTC, milliseconds."""
-    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+    """``2026-12-03T13:46:50.123Z``: UTC, milliseconds (truncated, like ``isoformat``)."""
+    seconds = int(at)
+    return f"{_second(seconds)}.{int((at - seconds) * 1000):03d}Z"
+
+
+@functools.lru_cache(maxsize=8)
+def _second(seconds: int) -> str:
+    """The formatted second (events of one second share it: formatted once)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def _caller(principal: Principal) -> dict[str, Any]:

@@ -15,12 +15,14 @@ what is left as dropped and closes the connection.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from switchyard.events.brokers import EventBroker, build_broker
+from switchyard.events.brokers import EventBroker, Message, build_broker
 from switchyard.events.envelope import (
     Started,
     encode,
@@ -40,6 +42,7 @@ log = logging.getLogger("switchyard.events")
 QUEUE = "events"  # the queue label of llm_queue_depth / llm_queue_dropped_total
 WARN_EVERY = 10.0  # seconds between two warnings about the same trouble
 MAX_BACKOFF = 30.0
+BATCH = 100  # events one publisher sends at once, at most (those that waited together)
 
 
 class EventPublisher:
@@ -63,6 +66,9 @@ class EventPublisher:
         self._failure_on = "failure" in enabled
         self._topics = {name: settings.topic(name) for name in enabled}
         self._tasks: list[asyncio.Task[None]] = []
+        # event ids: unique to this publisher (a random prefix), then a counter
+        self._id_prefix = f"{uuid.uuid4().hex}-"
+        self._ids = itertools.count(1)
         self._connected = False
         self._connecting = asyncio.Lock()
         self._sleep = sleep
@@ -147,27 +153,23 @@ class EventPublisher:
     async def _run(self) -> None:
         queue = self._queue
         while True:
-            item = await queue.get()
+            items = [await queue.get()]
+            while len(items) < BATCH and not queue.empty():  # what waited together goes together
+                items.append(queue.get_nowait())
             try:
-                await self._publish(item)
-            except asyncio.CancelledError:  # closing, past flush_seconds: this one is lost
-                self._drop("cancelled at shutdown", warn=False)
+                await self._publish(items)
+            except asyncio.CancelledError:  # closing, past flush_seconds: these are lost
+                self._drop("cancelled at shutdown", count=len(items), warn=False)
                 raise
-            except Exception:  # a bug in building the event: log it, keep publishing
-                log.exception("events: could not publish an event")
-                self._drop("an event could not be built", warn=False)
+            except Exception:  # a bug in building an event: log it, keep publishing
+                log.exception("events: could not build an event")
+                self._drop("an event could not be built", count=len(items), warn=False)
             finally:
-                queue.task_done()
+                for _ in items:
+                    queue.task_done()
 
-    async def _publish(self, item: Started | RequestRecord) -> None:
-        name: EventName
-        if isinstance(item, Started):
-            name, at, data = "request_started", item.started_at, started_data(item)
-        else:
-            name = ended_name(item)
-            at, data = item.started_at + item.latency_ms / 1000.0, ended_data(item)
-        body = encode(envelope(name, self.settings.source, at, data))
-        topic, key = self._topics[name], data["request_id"]
+    async def _publish(self, items: list[Started | RequestRecord]) -> None:
+        messages = [self._message(item) for item in items]
         delay = self.settings.backoff_seconds
         for attempt in range(self.settings.retries + 1):
             if attempt:
@@ -178,16 +180,26 @@ class EventPublisher:
                 async with asyncio.timeout(self.settings.publish_timeout_seconds):
                     if not self._connected:
                         await self._connect()
-                    await self.broker.publish(topic, body, key)
+                    await self.broker.publish(messages)
             except Exception as exc:  # the broker's errors, or the timeout
                 error = type(exc).__name__  # never the message: it may carry the URL
-                self._warn(
-                    "publish", "events: publishing to %s failed (%s); retrying", topic, error
-                )
+                self._warn("publish", "events: publishing failed (%s); retrying", error)
                 continue
-            self.published += 1
+            self.published += len(messages)
             return
-        self._drop(f"{name} not published after {self.settings.retries + 1} tries")
+        tries = self.settings.retries + 1
+        self._drop(f"{len(messages)} events not published after {tries} tries", count=len(messages))
+
+    def _message(self, item: Started | RequestRecord) -> Message:
+        name: EventName
+        if isinstance(item, Started):
+            name, at, data = "request_started", item.started_at, started_data(item)
+        else:
+            name = ended_name(item)
+            at, data = item.started_at + item.latency_ms / 1000.0, ended_data(item)
+        event_id = f"{self._id_prefix}{next(self._ids):x}"
+        body = encode(envelope(name, event_id, self.settings.source, at, data))
+        return Message(self._topics[name], body, data["request_id"], event_id)
 
     async def _connect(self) -> None:
         async with self._connecting:
