@@ -4,6 +4,7 @@
     .venv/bin/python bench/instructions.py --baseline REF [--requests 200] [--log]
     .venv/bin/python bench/instructions.py --key [--requests 200]   # the cost of a virtual key
     .venv/bin/python bench/instructions.py --cache [--requests 200]
+    .venv/bin/python bench/instructions.py --events [--requests 200]  # usage events to NATS
 
 The wall-clock CPU per request of ``bench/run.py`` moves by 10-30 % between runs on a shared
 virtual machine; the number of instructions executed per request does not (the same count
@@ -27,6 +28,9 @@ credential: their difference is what a virtual key costs per request.
 and with the in-memory response cache on, every request a new prompt (so every one is a cache
 miss: a lookup, then a store), then every request the same prompt (all hits after the first).
 Not a test: it takes about a minute per tree and variant.
+``--events`` compares this checkout with itself: bench/switchyard.yaml, then bench/events.yaml
+(every request publishes request_started and request_completed to the NATS on
+127.0.0.1:4222); the publisher's tasks run in the same process, so their instructions count.
 """
 
 from __future__ import annotations
@@ -214,6 +218,9 @@ def main() -> int:
         action="store_true",
         help="this checkout without a cache and with the memory cache: all misses, all hits",
     )
+    ap.add_argument(
+        "--events", action="store_true", help="this checkout without and with usage events"
+    )
     ap.add_argument("--drive", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.drive:
@@ -228,6 +235,8 @@ def main() -> int:
         return authentication(args.requests)
     if args.cache:
         return cache_rows(BENCH_DIR.parent / "src", args.requests, args.log)
+    if args.events:
+        return events_rows(args.requests, args.log)
     if not args.baseline:
         ap.error("--baseline REF (or --key, or --cache) is required")
     trees = {
@@ -248,6 +257,24 @@ def main() -> int:
             for name, value in counts.items():
                 kind = "stream (13 chunks)" if stream else "plain"
                 print(f"| {name} | {kind} | {value:,.0f} | {value / base:.3f} |")
+    return 0
+
+
+def events_rows(requests: int, log: bool) -> int:
+    """This checkout without events, then with events to the local NATS (bench/events.yaml)."""
+    src = BENCH_DIR.parent / "src"
+    configs = {"no events": CONFIG, "events to NATS": BENCH_DIR / "events.yaml"}
+    print("| config | request | instructions per request | ratio to no events |")
+    print("|---|---|---:|---:|")
+    with Nginx():
+        for stream in (False, True):
+            counts: dict[str, float] = {}
+            for name, config in configs.items():
+                os.environ["SWITCHYARD_BENCH_CONFIG"] = str(config)  # the driver's config
+                counts[name] = per_request(src, requests, stream, log, cache="nocache-same")
+            kind = "stream (13 chunks)" if stream else "plain"
+            for name, value in counts.items():
+                print(f"| {name} | {kind} | {value:,.0f} | {value / counts['no events']:.3f} |")
     return 0
 
 
