@@ -5,7 +5,8 @@ an ``events:`` section exists. Every message is the envelope's JSON bytes with t
 ``content-type: application/json``, so a FastStream subscriber gets it as a ``dict``; the
 message's correlation id is the event's id. :meth:`EventBroker.publish` takes the events that
 were waiting together and sends them the cheapest way the broker allows (one Redis pipeline;
-Kafka and RabbitMQ sends awaited together), all of them or raising.
+Kafka and RabbitMQ acknowledgements awaited together). It returns those that failed, so only
+they are tried again; when none could be sent it raises.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ class EventBroker(Protocol):
 
     async def connect(self) -> None: ...
 
-    async def publish(self, messages: Sequence[Message]) -> None: ...
+    async def publish(self, messages: Sequence[Message]) -> Sequence[Message]:
+        """Send ``messages``; the ones that failed (raises when the first cannot be sent)."""
+        ...
 
     async def ping(self, within: float) -> bool: ...
 
@@ -55,7 +58,7 @@ class _FastStream:
     async def connect(self) -> None:
         await self.broker.connect()
 
-    async def publish(self, messages: Sequence[Message]) -> None:
+    async def publish(self, messages: Sequence[Message]) -> Sequence[Message]:
         raise NotImplementedError
 
     async def ping(self, within: float) -> bool:
@@ -77,20 +80,25 @@ class KafkaEvents(_FastStream):
             servers, request_timeout_ms=timeout_ms, logger=FASTSTREAM_LOG, log_level=logging.DEBUG
         )
 
-    async def publish(self, messages: Sequence[Message]) -> None:
-        sent = [  # handed to the producer's batches; then every acknowledgement awaited
-            await self.broker.publish(
-                m.body,
-                m.topic,
-                key=m.key.encode(),
-                headers=HEADERS,
-                correlation_id=m.id,
-                no_confirm=True,
-            )
-            for m in messages
-        ]
-        # (FastStream's TestKafkaBroker delivers at once and hands back no future)
-        await asyncio.gather(*(future for future in sent if future is not None))
+    async def publish(self, messages: Sequence[Message]) -> Sequence[Message]:
+        # each handed to the producer's batches, then every acknowledgement awaited together
+        sent: list[tuple[Message, Any]] = []
+        for i, m in enumerate(messages):
+            try:
+                future = await self.broker.publish(
+                    m.body,
+                    m.topic,
+                    key=m.key.encode(),
+                    headers=HEADERS,
+                    correlation_id=m.id,
+                    no_confirm=True,
+                )
+            except Exception:
+                if not sent:
+                    raise
+                return [*await _unacknowledged(sent), *messages[i:]]
+            sent.append((m, future))
+        return await _unacknowledged(sent)
 
 
 class NatsEvents(_FastStream):
@@ -101,10 +109,16 @@ class NatsEvents(_FastStream):
 
         return NatsBroker(self.settings.url, logger=FASTSTREAM_LOG, log_level=logging.DEBUG)
 
-    async def publish(self, messages: Sequence[Message]) -> None:
+    async def publish(self, messages: Sequence[Message]) -> Sequence[Message]:
         publish = self.broker.publish
-        for m in messages:  # buffered by the NATS client, written in the background
-            await publish(m.body, m.topic, headers=HEADERS, correlation_id=m.id)
+        for i, m in enumerate(messages):  # buffered by the NATS client, written in the background
+            try:
+                await publish(m.body, m.topic, headers=HEADERS, correlation_id=m.id)
+            except Exception:
+                if i == 0:
+                    raise
+                return messages[i:]
+        return ()
 
 
 class RabbitEvents(_FastStream):
@@ -123,9 +137,12 @@ class RabbitEvents(_FastStream):
         for name in self.settings.enabled:
             await self.broker.declare_queue(RabbitQueue(self.settings.topic(name), durable=True))
 
-    async def publish(self, messages: Sequence[Message]) -> None:
+    async def publish(self, messages: Sequence[Message]) -> Sequence[Message]:
         # each publish waits for the broker's confirmation: they wait together
-        await asyncio.gather(*(self._publish(m) for m in messages))
+        results = await asyncio.gather(
+            *(self._publish(m) for m in messages), return_exceptions=True
+        )
+        return _failed(messages, results)
 
     async def _publish(self, m: Message) -> None:
         await self.broker.publish(
@@ -160,7 +177,7 @@ class RedisEvents(_FastStream):
     async def connect(self) -> None:
         self._client = await self.broker.connect()
 
-    async def publish(self, messages: Sequence[Message]) -> None:
+    async def publish(self, messages: Sequence[Message]) -> Sequence[Message]:
         maxlen, publish = self.settings.max_stream_length, self.broker.publish
         async with self._client.pipeline(transaction=False) as pipe:  # one round trip
             for m in messages:
@@ -172,7 +189,24 @@ class RedisEvents(_FastStream):
                     correlation_id=m.id,
                     pipeline=pipe,
                 )
-            await pipe.execute()
+            return _failed(messages, await pipe.execute(raise_on_error=False))
+
+
+def _failed(messages: Sequence[Message], results: Sequence[object]) -> Sequence[Message]:
+    """The messages whose result is an error; raises it when every one failed."""
+    failed = [m for m, r in zip(messages, results, strict=True) if isinstance(r, BaseException)]
+    if failed and len(failed) == len(messages):
+        error = next(r for r in results if isinstance(r, BaseException))
+        raise error
+    return failed
+
+
+async def _unacknowledged(sent: list[tuple[Message, Any]]) -> list[Message]:
+    """Of the messages sent, those whose acknowledgement failed (FastStream's TestKafkaBroker
+    delivers at once and hands back no future: nothing to wait for)."""
+    waiting = [(m, future) for m, future in sent if future is not None]
+    results = await asyncio.gather(*(f for _, f in waiting), return_exceptions=True)
+    return [m for (m, _), r in zip(waiting, results, strict=True) if isinstance(r, BaseException)]
 
 
 BACKENDS: dict[str, type[_FastStream]] = {

@@ -19,7 +19,7 @@ import itertools
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from switchyard.events.brokers import EventBroker, Message, build_broker
@@ -169,26 +169,32 @@ class EventPublisher:
                     queue.task_done()
 
     async def _publish(self, items: list[Started | RequestRecord]) -> None:
-        messages = [self._message(item) for item in items]
-        delay = self.settings.backoff_seconds
-        for attempt in range(self.settings.retries + 1):
+        pending: Sequence[Message] = [self._message(item) for item in items]
+        settings = self.settings
+        delay = settings.backoff_seconds
+        for attempt in range(settings.retries + 1):
             if attempt:
                 self.retries += 1
                 await self._sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
             try:
-                async with asyncio.timeout(self.settings.publish_timeout_seconds):
-                    if not self._connected:
+                if not self._connected:
+                    async with asyncio.timeout(settings.publish_timeout_seconds):
                         await self._connect()
-                    await self.broker.publish(messages)
+                # each broker bounds its sends (publish_timeout_seconds); this is the backstop
+                async with asyncio.timeout(settings.publish_timeout_seconds * 4):
+                    failed = await self.broker.publish(pending)
             except Exception as exc:  # the broker's errors, or the timeout
                 error = type(exc).__name__  # never the message: it may carry the URL
                 self._warn("publish", "events: publishing failed (%s); retrying", error)
                 continue
-            self.published += len(messages)
-            return
-        tries = self.settings.retries + 1
-        self._drop(f"{len(messages)} events not published after {tries} tries", count=len(messages))
+            self.published += len(pending) - len(failed)
+            if not failed:
+                return
+            pending = failed  # only those are tried again
+            self._warn("publish", "events: %d events not accepted; retrying", len(failed))
+        tries = settings.retries + 1
+        self._drop(f"{len(pending)} events not published after {tries} tries", count=len(pending))
 
     def _message(self, item: Started | RequestRecord) -> Message:
         name: EventName
