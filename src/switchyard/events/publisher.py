@@ -237,8 +237,4 @@ class EventPublisher:
             log.warning(message, *args)
 
 
-def build_publisher(settings: EventsSettings, metrics: Metrics | None) -> EventPublisher:
-    return EventPublisher(settings, metrics=metrics)
-
-
-__all__ = ["QUEUE", "EventPublisher", "build_publisher"]
+__all__ = ["QUEUE", "EventPublisher"]
