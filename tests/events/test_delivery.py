@@ -69,6 +69,8 @@ def test_an_unreachable_broker_fails_no_request_and_its_drops_are_counted(backen
         assert publisher.published == 0
         assert publisher.retries >= 2  # each failed batch tried 2 more times, then dropped
         health = httpx.get(f"{served.url}/api/v1/monitoring/health", headers=HEADERS)
+        ready = httpx.get(f"{served.url}/readyz")
+    assert ready.status_code == 200  # a broker that is down costs events, never requests
     assert health.status_code == 503
     info = health.json()["info"]["events"]
     assert info["status"] == "down" and info["details"]["connection"] is False
