@@ -4,9 +4,10 @@ start hook (``request_started``), publishing off the request path.
 On the request path, :meth:`EventPublisher.emit` and :meth:`EventPublisher.started` only put
 the record (or a small snapshot) on a bounded queue: nothing is formatted, nothing awaited. A
 full queue drops the event (counted, logged at most every ``WARN_EVERY`` seconds), never blocks.
-``publishers`` background tasks take events off the queue, build the envelope, connect when
-needed and publish; a failed connect or publish is tried again ``retries`` times with doubling
-backoff, then dropped and counted. Drops of both kinds are ``dropped``, which the Gateway's
+``publishers`` background tasks take the events off the queue in batches (what gathered within
+:data:`LINGER` of the first), build the envelopes, connect when needed and publish; a failed
+connect or publish is tried again ``retries`` times with doubling backoff, then dropped and
+counted. Drops of both kinds are ``dropped``, which the Gateway's
 metrics show as ``llm_queue_dropped_total{queue="events"}`` (and ``llm_queue_depth``).
 :meth:`EventPublisher.aclose` lets the queue drain for ``flush_seconds`` at most, then counts
 what is left as dropped and closes the connection.
@@ -43,6 +44,9 @@ QUEUE = "events"  # the queue label of llm_queue_depth / llm_queue_dropped_total
 WARN_EVERY = 10.0  # seconds between two warnings about the same trouble
 MAX_BACKOFF = 30.0
 BATCH = 100  # events one publisher sends at once, at most (those that waited together)
+# how long a publisher lets a batch gather after its first event: one wake-up and one write to
+# the broker per batch instead of per event (at 1,000 requests/s, about 20 events a batch)
+LINGER = 0.01
 
 
 class EventPublisher:
@@ -70,6 +74,7 @@ class EventPublisher:
         self._id_prefix = f"{uuid.uuid4().hex}-"
         self._ids = itertools.count(1)
         self._connected = False
+        self._closing = False  # flushing: no lingering
         self._connecting = asyncio.Lock()
         self._sleep = sleep
         self._warned: dict[str, float] = {}
@@ -112,6 +117,7 @@ class EventPublisher:
         if not self._tasks and not self._queue.empty():
             await self.start()  # a gateway used without start(): its events still go out
         tasks, self._tasks = self._tasks, []
+        self._closing = True
         if tasks:
             try:
                 async with asyncio.timeout(self.settings.flush_seconds):
@@ -154,6 +160,8 @@ class EventPublisher:
         queue = self._queue
         while True:
             items = [await queue.get()]
+            if queue.qsize() < BATCH and not self._closing:
+                await asyncio.sleep(LINGER)
             while len(items) < BATCH and not queue.empty():  # what waited together goes together
                 items.append(queue.get_nowait())
             try:

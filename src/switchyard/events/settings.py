@@ -54,7 +54,11 @@ class EventsSettings(BaseModel):
         default=2.0, gt=0, le=60, description="one connect or publish at most"
     )
     publishers: int = Field(
-        default=4, ge=1, le=64, description="publishes in flight at once (one connection)"
+        default=1,
+        ge=1,
+        le=64,
+        description="batches in flight at once (one connection); more only help a broker "
+        "whose acknowledgements are slow",
     )
     flush_seconds: float = Field(
         default=5.0,
