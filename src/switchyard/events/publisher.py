@@ -1,9 +1,12 @@
 """The event publisher: a record sink (``request_completed`` / ``failure``) and the Gateway's
 start hook (``request_started``), publishing off the request path.
 
-On the request path, :meth:`EventPublisher.emit` and :meth:`EventPublisher.started` only put
-the record (or a small snapshot) on a bounded queue: nothing is formatted, nothing awaited. A
-full queue drops the event (counted, logged at most every ``WARN_EVERY`` seconds), never blocks.
+On the request path, :meth:`EventPublisher.emit` and :meth:`EventPublisher.started` encode the
+event (a few microseconds: JSON bytes, see :mod:`switchyard.events.envelope`) and put it on a
+bounded queue; nothing is awaited. Encoding there, not later, keeps no record alive while it
+waits: a queue of records outlives the garbage collector's young generation, and collecting
+them cost more than encoding. A full queue drops the event (counted, logged at most every
+``WARN_EVERY`` seconds), never blocks.
 ``publishers`` background tasks take the events off the queue in batches (what gathered within
 :data:`LINGER` of the first), build the envelopes, connect when needed and publish; a failed
 connect or publish is tried again ``retries`` times with doubling backoff, then dropped and
@@ -63,7 +66,9 @@ class EventPublisher:
         self.published = 0  # events the broker accepted
         self.dropped = 0  # events refused by a full queue, or given up after the retries
         self.retries = 0  # connects and publishes tried again
-        self._queue: asyncio.Queue[Started | RequestRecord] = asyncio.Queue(settings.queue_size)
+        # plain tuples (topic, body, key, id): of strings and bytes only, so the collector
+        # stops tracking them at its first pass
+        self._queue: asyncio.Queue[tuple[str, bytes, str, str]] = asyncio.Queue(settings.queue_size)
         enabled = settings.enabled
         self._started_on = "request_started" in enabled
         self._completed_on = "request_completed" in enabled
@@ -96,10 +101,17 @@ class EventPublisher:
             self._put(record)
 
     def _put(self, item: Started | RequestRecord) -> None:
+        queue = self._queue
+        if queue.full():
+            self._drop(f"queue full ({queue.maxsize} events)")
+            return
         try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
-            self._drop(f"queue full ({self._queue.maxsize} events)")
+            message = self._message(item)
+        except Exception:  # a bug in building an event never fails the request
+            log.exception("events: could not build an event")
+            self._drop("an event could not be built", warn=False)
+            return
+        queue.put_nowait(message)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -165,19 +177,19 @@ class EventPublisher:
             while len(items) < BATCH and not queue.empty():  # what waited together goes together
                 items.append(queue.get_nowait())
             try:
-                await self._publish(items)
+                await self._publish([Message(*item) for item in items])
             except asyncio.CancelledError:  # closing, past flush_seconds: these are lost
                 self._drop("cancelled at shutdown", count=len(items), warn=False)
                 raise
-            except Exception:  # a bug in building an event: log it, keep publishing
-                log.exception("events: could not build an event")
-                self._drop("an event could not be built", count=len(items), warn=False)
+            except Exception:  # a bug: log it, keep publishing
+                log.exception("events: could not publish")
+                self._drop("an error in the publisher", count=len(items), warn=False)
             finally:
                 for _ in items:
                     queue.task_done()
 
-    async def _publish(self, items: list[Started | RequestRecord]) -> None:
-        pending: Sequence[Message] = [self._message(item) for item in items]
+    async def _publish(self, messages: list[Message]) -> None:
+        pending: Sequence[Message] = messages
         settings = self.settings
         delay = settings.backoff_seconds
         for attempt in range(settings.retries + 1):
@@ -204,7 +216,7 @@ class EventPublisher:
         tries = settings.retries + 1
         self._drop(f"{len(pending)} events not published after {tries} tries", count=len(pending))
 
-    def _message(self, item: Started | RequestRecord) -> Message:
+    def _message(self, item: Started | RequestRecord) -> tuple[str, bytes, str, str]:
         name: EventName
         if isinstance(item, Started):
             name, at, data = "request_started", item.started_at, started_data(item)
@@ -213,7 +225,7 @@ class EventPublisher:
             at, data = item.started_at + item.latency_ms / 1000.0, ended_data(item)
         event_id = f"{self._id_prefix}{next(self._ids):x}"
         body = encode(envelope(name, event_id, self.settings.source, at, data))
-        return Message(self._topics[name], body, data["request_id"], event_id)
+        return (self._topics[name], body, data["request_id"], event_id)
 
     async def _connect(self) -> None:
         async with self._connecting:
