@@ -38,15 +38,36 @@ class Started(NamedTuple):
 
 def started_data(started: Started) -> dict[str, Any]:
     """``llm_provider.request_started.v1``'s data: who asked for what."""
-    return {**_caller(started.principal), "kind": started.kind, "alias": started.alias}
+    principal = started.principal
+    request_id = principal.request_id
+    return {
+        # the request id is the caller's x-request-id when it sent one (the doors keep it), so
+        # it is also the id that correlates this request with the caller's own work
+        "request_id": request_id,
+        "correlation_id": request_id,
+        "tenant": principal.tenant,
+        "key_id": principal.key_id,
+        "user": principal.user,
+        "tags": principal.tags,
+        "kind": started.kind,
+        "alias": started.alias,
+    }
 
 
 def ended_data(record: RequestRecord) -> dict[str, Any]:
     """``request_completed`` / ``failure`` data: the finished record, without any text."""
+    principal = record.principal
+    request_id = principal.request_id
     usage = record.usage
     cost = record.cost
+    ttft = record.ttft_ms
     return {
-        **_caller(record.principal),
+        "request_id": request_id,
+        "correlation_id": request_id,
+        "tenant": principal.tenant,
+        "key_id": principal.key_id,
+        "user": principal.user,
+        "tags": principal.tags,
         "kind": record.kind,
         "alias": record.alias,
         "provider": record.provider,
@@ -73,7 +94,7 @@ def ended_data(record: RequestRecord) -> dict[str, Any]:
         },
         "priced": record.priced,
         "latency_ms": round(record.latency_ms, 3),
-        "ttft_ms": None if record.ttft_ms is None else round(record.ttft_ms, 3),
+        "ttft_ms": None if ttft is None else round(ttft, 3),
         "upstream_ms": round(record.upstream_ms, 3),
         "attempts": len(record.attempts),
         "failovers": len(record.failovers),
@@ -117,19 +138,6 @@ def rfc3339(at: float) -> str:
 def _second(seconds: int) -> str:
     """The formatted second (events of one second share it: formatted once)."""
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-
-
-def _caller(principal: Principal) -> dict[str, Any]:
-    # the request id is the caller's x-request-id when it sent one (the doors keep it), so it
-    # is also the id that correlates this request with the caller's own work
-    return {
-        "request_id": principal.request_id,
-        "correlation_id": principal.request_id,
-        "tenant": principal.tenant,
-        "key_id": principal.key_id,
-        "user": principal.user,
-        "tags": list(principal.tags),
-    }
 
 
 __all__ = [
