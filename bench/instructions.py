@@ -5,6 +5,7 @@
     .venv/bin/python bench/instructions.py --key [--requests 200]   # the cost of a virtual key
     .venv/bin/python bench/instructions.py --cache [--requests 200]
     .venv/bin/python bench/instructions.py --doors [--requests 200] [--log]
+    .venv/bin/python bench/instructions.py --events [--requests 200]  # usage events to NATS
 
 The wall-clock CPU per request of ``bench/run.py`` moves by 10-30 % between runs on a shared
 virtual machine; the number of instructions executed per request does not (the same count
@@ -31,6 +32,9 @@ miss: a lookup, then a store), then every request the same prompt (all hits afte
 (``/v1/chat/completions``) and through the Anthropic door (``/v1/messages``, with the
 ``max_tokens`` Anthropic requires), to the same upstream, plain and streamed.
 Not a test: it takes about a minute per tree and variant.
+``--events`` compares this checkout with itself: bench/switchyard.yaml, then bench/events.yaml
+(every request publishes request_started and request_completed to the NATS on
+127.0.0.1:4222); the publisher's tasks run in the same process, so their instructions count.
 """
 
 from __future__ import annotations
@@ -263,6 +267,8 @@ def main() -> int:
         return cache_rows(BENCH_DIR.parent / "src", args.requests, args.log)
     if args.doors:
         return door_rows(BENCH_DIR.parent / "src", args.requests, args.log)
+    if args.events:
+        return events_rows(args.requests, args.log)
     if not args.baseline:
         ap.error("--baseline REF (or --key, or --cache) is required")
     trees = {
@@ -283,6 +289,24 @@ def main() -> int:
             for name, value in counts.items():
                 kind = "stream (13 chunks)" if stream else "plain"
                 print(f"| {name} | {kind} | {value:,.0f} | {value / base:.3f} |")
+    return 0
+
+
+def events_rows(requests: int, log: bool) -> int:
+    """This checkout without events, then with events to the local NATS (bench/events.yaml)."""
+    src = BENCH_DIR.parent / "src"
+    configs = {"no events": CONFIG, "events to NATS": BENCH_DIR / "events.yaml"}
+    print("| config | request | instructions per request | ratio to no events |")
+    print("|---|---|---:|---:|")
+    with Nginx():
+        for stream in (False, True):
+            counts: dict[str, float] = {}
+            for name, config in configs.items():
+                os.environ["SWITCHYARD_BENCH_CONFIG"] = str(config)  # the driver's config
+                counts[name] = per_request(src, requests, stream, log, cache="nocache-same")
+            kind = "stream (13 chunks)" if stream else "plain"
+            for name, value in counts.items():
+                print(f"| {name} | {kind} | {value:,.0f} | {value / counts['no events']:.3f} |")
     return 0
 
 

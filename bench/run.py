@@ -86,6 +86,7 @@ MAX_DOOR_RATIO = 1.2
 FEATURES = {
     "switchyard+limits": BENCH_DIR / "limits.yaml",  # Redis limits and a budget (issue 10)
     "switchyard+cache-hit": BENCH_DIR / "cache.yaml",  # every answer from the memory cache
+    "switchyard+events": BENCH_DIR / "events.yaml",  # usage events to the local NATS (issue 11)
 }
 # Redis limits + budget again, served by `serve --workers 2` on every CPU (issue 14); wrk,
 # nginx and Redis then share core 0 with one of the workers
@@ -93,6 +94,9 @@ TWO_WORKERS = "switchyard+limits-2w"
 FEATURES[TWO_WORKERS] = BENCH_DIR / "limits.yaml"
 MAX_LIMITS_RATIO = 1.5  # Redis limits + budget: CPU µs/req at c=16 vs the bare gateway
 MIN_WORKERS_SCALING = 1.6  # req/s of 2 workers vs 1, Redis limits on, c=64, same run
+# usage events to NATS: CPU µs/req at c=16 vs the gateway without (the issue names no ratio for
+# events; two JSON envelopes and two publishes per request measured about 1.2x)
+MAX_EVENTS_RATIO = 1.25
 ALL_TARGETS = (
     "direct",
     BARE,
@@ -505,6 +509,15 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"{two['rps']:.0f} vs {one['rps']:.0f} req/s (ratio {ratio:.2f})",
             ratio >= MIN_WORKERS_SCALING,
         )
+    published, plain = _run(results, "switchyard+events", "c=16"), bare
+    if published and plain and published["cpu_us_per_req"] and plain["cpu_us_per_req"]:
+        ratio = published["cpu_us_per_req"] / plain["cpu_us_per_req"]
+        add(
+            f"switchyard+events: CPU µs/req ≤ {MAX_EVENTS_RATIO}x the gateway without (c=16)",
+            f"{published['cpu_us_per_req']:.0f} vs {plain['cpu_us_per_req']:.0f} µs "
+            f"(ratio {ratio:.3f})",
+            ratio <= MAX_EVENTS_RATIO,
+        )
     for load in ("c=1", "c=16"):
         hit, direct = _run(results, "switchyard+cache-hit", load), _run(results, "direct", load)
         if hit and direct:
@@ -546,6 +559,7 @@ def render(
         "switchyard+limits": "Switchyard + Redis limits + budget",
         TWO_WORKERS: "Switchyard + Redis limits + budget, --workers 2",
         "switchyard+cache-hit": "Switchyard, every answer a cache hit",
+        "switchyard+events": "Switchyard + usage events (NATS)",
         "litellm": "LiteLLM proxy",
     }
     names.update({t: f"Switchyard at {t.split('@', 1)[1]}" for t in results if "@" in t})

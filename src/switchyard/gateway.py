@@ -112,6 +112,12 @@ class Gateway(GatewayQueries):
                 providers=[*config.providers, *(providers or {})],
             )
             self.sinks.append(self.metrics)
+        self.events: EventPublisher | None = None
+        if config.events is not None:  # usage events, published off the request path
+            from switchyard.events.publisher import EventPublisher
+
+            self.events = EventPublisher(config.events, metrics=self.metrics)
+            self.sinks.append(self.events)
         self.catalog = catalog or Catalog.from_settings(config.catalog)
         self.providers: dict[str, Provider[Any]] = {
             name: build_provider(name, settings, catalog=self.catalog)
@@ -201,6 +207,8 @@ class Gateway(GatewayQueries):
                 await self.ledger.start()
             if self.revocations is not None:
                 await self.revocations.start()
+            if self.events is not None:
+                await self.events.start()
             self._started = True
             await asyncio.gather(*(p.start() for p in self.providers.values()))
             self.prober.start()
@@ -219,6 +227,8 @@ class Gateway(GatewayQueries):
             await self.cache.aclose()
         if self.ledger is not None:
             await self.ledger.aclose()  # after the drain: every answered request is written
+        if self.events is not None:
+            await self.events.aclose()  # queued events published (events.flush_seconds)
 
     async def __aenter__(self) -> Gateway:
         await self.start()
@@ -466,13 +476,16 @@ class Gateway(GatewayQueries):
         if tags:  # the request's own labels join the caller's, once each, for the usage row
             principal = principal._replace(tags=tuple(dict.fromkeys((*principal.tags, *tags))))
         current_request_id.set(principal.request_id)  # for log lines written on its behalf
-        return RequestRecord(
+        record = RequestRecord(
             principal=principal,
             kind=kind,
             alias=alias,
             started_at=time.time(),
             started=time.perf_counter(),
         )
+        if self.events is not None:  # llm_provider.request_started.v1
+            self.events.started(record)
+        return record
 
     def refused(
         self, principal: Principal | None, kind: RequestKind, model: object, error: BaseException

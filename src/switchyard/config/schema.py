@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from switchyard.cache.settings import AliasCacheSettings, CacheSettings
 from switchyard.catalog.settings import CatalogSettings
+from switchyard.events.settings import EventsSettings
 from switchyard.limits.settings import LimitsSettings
 from switchyard.providers.base import Timeouts
 from switchyard.providers.registry import ProviderConfig
@@ -222,6 +223,8 @@ class SwitchyardConfig(BaseSettings):
     tenants: list[TenantSettings] = Field(default_factory=list)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    # usage events through FastStream; None: no events (FastStream is not imported)
+    events: EventsSettings | None = None
 
     @classmethod
     def settings_customise_sources(

@@ -6,13 +6,15 @@ The answer has the shape existing health checks expect (NestJS Terminus's)::
      "info": {"redis": {"status": "up" | "down",
                         "details": {"connection": bool, "latency": ms}},
               "database": {... the same ...},
+              "events": {... the same, plus "backend", "queued", "dropped"},
               "providers": {"status": "up" | "down",
                             "details": {name: {"status": ..., "latency": ms | null}}}}}
 
 Each dependency appears only when configured: ``redis`` when the breaker store, the key
 revocations (``storage.redis_url``), the limits or the response cache use one (every distinct
 URL is checked; ``up`` only when all answer, ``details.uses`` says what for), ``database``
-when there is a ``storage`` section. Providers are
+when there is a ``storage`` section, ``events`` when there is an ``events`` section (its
+broker is pinged; a down broker never fails a request, so readiness ignores it). Providers are
 not called here: their status and latency are the health prober's last verdict (see
 :mod:`switchyard.routing.probes`), so this endpoint cannot be used to hammer them. Redis and the
 database get one trivial command each with a short timeout, and the whole answer is kept for
@@ -103,6 +105,9 @@ class DependencyHealth:
             checks["redis"] = asyncio.ensure_future(_ping_all(list(urls), self.timeout))
         if self.gateway.config.storage is not None:
             checks["database"] = asyncio.ensure_future(self.gateway.storage_health(self.timeout))
+        events = self.gateway.events
+        if events is not None:  # the events broker (a ping, connecting first when needed)
+            checks["events"] = asyncio.ensure_future(events.check(self.timeout))
         for name, task in checks.items():
             try:
                 latency = await task
@@ -115,6 +120,10 @@ class DependencyHealth:
                 }
         if "redis" in info:
             info["redis"]["details"]["uses"] = sorted(u for uses in urls.values() for u in uses)
+        if events is not None:  # which broker, and how the queue is doing (never its URL)
+            info["events"]["details"].update(
+                backend=events.settings.backend, queued=events.queued, dropped=events.dropped
+            )
         info["providers"] = await self._providers()
         up = all(section["status"] == "up" for section in info.values())
         return {"status": "ok" if up else "error", "info": info}
