@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -59,10 +60,14 @@ from switchyard.routing.probes import HealthProber, ProbeResult
 from switchyard.routing.router import AliasRoute, Router, configured_keys, for_candidate
 from switchyard.status import DeploymentStatus, GatewayStatus, ModelListing, ProvidersReport
 from switchyard.stream_lifecycle import GatewayStream
+from switchyard.telemetry import tracing_enabled
 
 if TYPE_CHECKING:
     from datetime import date, datetime
 
+    from opentelemetry.trace import TracerProvider
+
+    from switchyard.telemetry.spans import GatewayTracer
     from switchyard.tenancy.accounts import Accounts
     from switchyard.tenancy.keyring import KeyRing
     from switchyard.tenancy.revocations import RevocationBroadcast
@@ -99,6 +104,7 @@ class Gateway:
         breakers: BreakerStore | None = None,
         probe_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         sinks: Sequence[RecordSink] = (),
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         self.config = config
         # where every request's record goes: the log line (unless the caller brings its own
@@ -212,6 +218,14 @@ class Gateway:
                 clock=clock,
                 embed=self._embed_for_cache,
             )
+        # OpenTelemetry traces (telemetry.otel, OTEL_SDK_DISABLED=false, or a caller's
+        # tracer_provider): off, the SDK is never imported and every hook is one None test
+        self._tracer: GatewayTracer | None = None
+        if tracer_provider is not None or tracing_enabled(config.telemetry, os.environ):
+            from switchyard.telemetry.spans import GatewayTracer
+
+            self._tracer = GatewayTracer.build(config, tracer_provider, os.environ)
+            self.sinks.insert(0, self._tracer)  # spans end first, before slower sinks
         self._started = False
         self._status = GatewayStatus(
             self.router,
@@ -255,6 +269,8 @@ class Gateway:
             await self.cache.aclose()
         if self.ledger is not None:
             await self.ledger.aclose()  # after the drain: every answered request is written
+        if self._tracer is not None:
+            await self._tracer.aclose()  # pending spans exported
 
     async def __aenter__(self) -> Gateway:
         await self.start()
@@ -264,6 +280,12 @@ class Gateway:
         await self.aclose()
 
     # -- what the doors may ask -------------------------------------------------------------
+
+    @property
+    def tracing(self) -> bool:
+        """Whether requests are traced (then a door hands over the caller's trace context on
+        the :class:`~switchyard.types.Principal`)."""
+        return self._tracer is not None
 
     def models(self, principal: Principal | None = None) -> list[ModelListing]:
         """The aliases, then every configured ``provider/model`` deployment: those
@@ -388,6 +410,8 @@ class Gateway:
         """One chat completion, failing over across the alias's deployments."""
         chat = self._valid(ChatRequest, request, fields, principal, "chat")
         record = self._begin(principal, "chat", chat.model, chat.tags)
+        if self._tracer is not None:
+            self._tracer.begin(record, chat)
         try:
             _authorize(record.principal, chat.model)
             route = self.router.route(chat.model)
@@ -403,7 +427,7 @@ class Gateway:
             async def attempt(candidates: Sequence[Candidate]) -> Outcome[ChatResponse]:
                 return await self._runner.run(
                     candidates,
-                    lambda c: c.provider.chat(for_candidate(chat, c)),
+                    self._traced(record, lambda c: c.provider.chat(for_candidate(chat, c))),
                     deadline=deadline,
                     attempt_timeout=lambda c: c.timeout.total,
                     hedge=route.hedge,
@@ -436,6 +460,8 @@ class Gateway:
         if not chat.stream:
             chat = chat.model_copy(update={"stream": True})
         record = self._begin(principal, "stream", chat.model, chat.tags)
+        if self._tracer is not None:
+            self._tracer.begin(record, chat)
         try:
             _authorize(record.principal, chat.model)
             # admit, then the cache lookup: when the stream starts (below)
@@ -463,6 +489,7 @@ class Gateway:
             tokens=self.router.tokens,
             clock=self._clock,
             admit=admit,
+            tracer=self._tracer,
         )
         if self.cache is None:
             return ChatStream(lifecycle, clock=self._clock)
@@ -486,6 +513,8 @@ class Gateway:
     ) -> EmbeddingResponse:
         embedding = self._valid(EmbeddingRequest, request, fields, principal, "embed")
         record = self._begin(principal, "embed", embedding.model)
+        if self._tracer is not None:
+            self._tracer.begin(record, embedding)
         try:
             _authorize(record.principal, embedding.model)
             tokens = 0
@@ -497,7 +526,10 @@ class Gateway:
             await self._room_for_the_record()
             outcome = await self._runner.run(
                 self.router.resolve_embedding(embedding.model),
-                lambda c: c.provider.embed(embedding.model_copy(update={"model": c.model})),
+                self._traced(
+                    record,
+                    lambda c: c.provider.embed(embedding.model_copy(update={"model": c.model})),
+                ),
                 deadline=self._deadline(None),
                 attempt_timeout=lambda c: c.timeout.total,
                 tokens=tokens,
@@ -508,6 +540,12 @@ class Gateway:
             raise
         self._end(record)
         return response
+
+    def _traced(
+        self, record: RequestRecord, call: Callable[[Candidate], Awaitable[T]]
+    ) -> Callable[[Candidate], Awaitable[T]]:
+        """An attempt's provider call, in its own span when tracing is on."""
+        return call if self._tracer is None else self._tracer.attempt(record, call)
 
     async def _cache_lookup(
         self,
@@ -524,6 +562,8 @@ class Gateway:
             return SKIP
         lookup = await self.cache.lookup(chat, record.principal)
         record.cache_result = lookup.status
+        if self._tracer is not None:
+            self._tracer.cache(record, lookup.status)
         return lookup
 
     async def _embed_for_cache(
@@ -573,11 +613,12 @@ class Gateway:
         )
         return self.admission
 
-    @staticmethod
-    def _admitted(record: RequestRecord, ticket: Ticket | None) -> int:
+    def _admitted(self, record: RequestRecord, ticket: Ticket | None) -> int:
         if ticket is None:
             return 0
         record.admission, record.rate_limits = ticket, ticket.status
+        if self._tracer is not None:
+            self._tracer.admitted(record, ticket)
         return ticket.estimate
 
     async def _room_for_the_record(self) -> None:

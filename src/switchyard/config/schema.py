@@ -139,6 +139,10 @@ class ModelAlias(_Section):
         default=None,
         description="the response cache for this alias (with a cache section: on, global TTL)",
     )
+    trace_content: bool = Field(
+        default=False,
+        description="with tracing on, record this alias's prompts and completions on its spans",
+    )
 
 
 class BackoffSettings(_Section):
@@ -172,6 +176,14 @@ class RouterSettings(_Section):
     breaker_store: BreakerStoreSettings = Field(default_factory=BreakerStoreSettings)
 
 
+class TelemetrySettings(_Section):
+    otel: bool = Field(
+        default=False,
+        description="OpenTelemetry traces, configured by the standard OTEL_* variables "
+        "(OTEL_SDK_DISABLED=false turns them on too, =true off)",
+    )
+
+
 class SwitchyardConfig(BaseSettings):
     """The whole config. Environment variables ``SWITCHYARD_<SECTION>__<KEY>`` override the file
     (``SWITCHYARD_SERVER__PORT=9000``, ``SWITCHYARD_PROVIDERS__OPENAI__API_KEY=...``)."""
@@ -193,6 +205,7 @@ class SwitchyardConfig(BaseSettings):
     tenants: list[TenantSettings] = Field(default_factory=list)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
 
     @classmethod
     def settings_customise_sources(
@@ -263,4 +276,5 @@ __all__ = [
     "ServerSettings",
     "Strategy",
     "SwitchyardConfig",
+    "TelemetrySettings",
 ]

@@ -153,7 +153,11 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         lifespan=lifespan,
         middleware=[
             Middleware(
-                Guard, auth=auth, max_concurrent=settings.max_concurrent_requests, drain=drain
+                Guard,
+                auth=auth,
+                max_concurrent=settings.max_concurrent_requests,
+                drain=drain,
+                tracing=gateway.tracing,
             )
         ],
         exception_handlers={404: _not_found, 405: _method_not_allowed},

@@ -19,6 +19,10 @@
   keep-alive connection. A stream that has already started ends with an error event instead
   (its generator does that, see :mod:`switchyard.doors.openai.routes`). Every route answers
   errors in OpenAI's shape today; a door with another shape needs its own renderer here.
+- **Trace context**: with tracing on (``tracing``), the caller's W3C ``traceparent`` and
+  ``tracestate`` headers, read in the same pass over the headers, ride on the Principal
+  (:class:`~switchyard.types.TraceCarrier`) to the Gateway, whatever the door. Off, they are
+  not even looked at.
 - **Drain**: a request still waiting when the server cancels it after the drain deadline gets
   503 ``server_shutting_down`` (see :mod:`switchyard.doors.drain`).
 """
@@ -42,6 +46,7 @@ from switchyard.doors.http import (
 )
 from switchyard.errors import AdminRequired, SwitchyardError
 from switchyard.formats.openai_chat import error_to_openai
+from switchyard.types import TraceCarrier
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # routes only the admin (the master key, or anybody on a server without one) may call
@@ -50,9 +55,16 @@ ADMIN_PATHS = ("/api/v1/admin", "/api/v1/providers", "/api/v1/circuit-breakers")
 
 class Guard:
     def __init__(
-        self, app: ASGIApp, *, auth: Authenticator, max_concurrent: int, drain: Drain
+        self,
+        app: ASGIApp,
+        *,
+        auth: Authenticator,
+        max_concurrent: int,
+        drain: Drain,
+        tracing: bool = False,
     ) -> None:
         self.app = app
+        self.tracing = tracing
         self.auth = auth
         self.max_concurrent = max_concurrent
         self.drain = drain
@@ -71,14 +83,19 @@ class Guard:
             await _send_error(scope, receive, send, refusal, _request_id(scope))
             return
         if scope["path"] not in EXEMPT_PATHS:
-            incoming = authorization = api_key = None
-            for name, value in scope["headers"]:  # one pass over the headers, for all three
+            incoming = authorization = api_key = traceparent = tracestate = None
+            tracing = self.tracing
+            for name, value in scope["headers"]:  # one pass over the headers, for all of them
                 if name == b"authorization":
                     authorization = value
                 elif name == b"x-api-key":
                     api_key = value
                 elif name == b"x-request-id":
                     incoming = value
+                elif tracing and name == b"traceparent":
+                    traceparent = value
+                elif tracing and name == b"tracestate":
+                    tracestate = value
             rid = scope[REQUEST_ID_KEY] = request_id(
                 None if incoming is None else incoming.decode("latin-1")
             )
@@ -89,6 +106,8 @@ class Guard:
             except SwitchyardError as refused:
                 await _send_error(scope, receive, send, refused, rid)
                 return
+            if tracing:
+                principal = principal._replace(trace=_carrier(traceparent, tracestate))
             scope[PRINCIPAL_KEY] = principal
         started = False
 
@@ -114,6 +133,13 @@ class Guard:
             await _send_error(scope, receive, send, shutting_down(), _request_id(scope))
         finally:
             self.in_flight -= 1
+
+
+def _carrier(traceparent: bytes | None, tracestate: bytes | None) -> TraceCarrier:
+    return TraceCarrier(
+        None if traceparent is None else traceparent.decode("latin-1"),
+        None if tracestate is None else tracestate.decode("latin-1"),
+    )
 
 
 def _request_id(scope: Scope) -> str:
