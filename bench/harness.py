@@ -233,6 +233,7 @@ class Server:
     cwd: Path = REPO_DIR
     startup_timeout: float = 120.0
     log_path: Path | None = None
+    quiet_stdout: bool = False  # standard output to /dev/null (the log keeps standard error)
     proc: subprocess.Popen[bytes] | None = None
     startup_s: float | None = None
 
@@ -258,8 +259,8 @@ class Server:
             cwd=self.cwd,
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            stdout=subprocess.DEVNULL if self.quiet_stdout else out,
+            stderr=out if self.quiet_stdout else subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = t0 + self.startup_timeout

@@ -76,8 +76,13 @@ BARE = "switchyard+bare"  # metrics off and no per-request log line: what observ
 FEATURES = {
     "switchyard+limits": BENCH_DIR / "limits.yaml",  # Redis limits and a budget (issue 10)
     "switchyard+cache-hit": BENCH_DIR / "cache.yaml",  # every answer from the memory cache
+    "switchyard+tracing": BENCH_DIR / "tracing.yaml",  # OpenTelemetry spans (issue 11)
 }
+# a feature's environment; its server's standard output goes to /dev/null (the console
+# exporter writes every span there: serialised and written for real, not kept in the log)
+FEATURE_ENV = {"switchyard+tracing": {"OTEL_TRACES_EXPORTER": "console"}}
 MAX_LIMITS_RATIO = 1.5  # Redis limits + budget: CPU µs/req at c=16 vs the bare gateway
+MAX_TRACING_RATIO = 1.5  # tracing on: CPU µs/req at c=16 vs the gateway without it
 ALL_TARGETS = (
     "direct",
     BARE,
@@ -160,12 +165,15 @@ def make_server(
             log_path=logs,
         )
     if target == "switchyard" or target == BARE or target in DATABASES or target in FEATURES:
+        env = FEATURE_ENV.get(target)
         return Server(
             target,
             [SWITCHYARD_BIN, "serve", "--config", str(config or BENCH_DIR / "switchyard.yaml")],
             SWITCHYARD_PORT,
+            env=env or {},
             startup_timeout=60,
             log_path=logs,
+            quiet_stdout=env is not None,
         )
     if target == "litellm":
         return Server(
@@ -458,6 +466,16 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"(ratio {ratio:.3f})",
             ratio <= MAX_LIMITS_RATIO,
         )
+    for load in ("c=16", "stream c=16"):
+        traced, plain = _run(results, "switchyard+tracing", load), _run(results, "switchyard", load)
+        if traced and plain and traced["cpu_us_per_req"] and plain["cpu_us_per_req"]:
+            ratio = traced["cpu_us_per_req"] / plain["cpu_us_per_req"]
+            add(
+                f"switchyard+tracing: CPU µs/req ≤ {MAX_TRACING_RATIO}x without tracing ({load})",
+                f"{traced['cpu_us_per_req']:.0f} vs {plain['cpu_us_per_req']:.0f} µs "
+                f"(ratio {ratio:.3f})",
+                ratio <= MAX_TRACING_RATIO if load == "c=16" else None,
+            )
     for load in ("c=1", "c=16"):
         hit, direct = _run(results, "switchyard+cache-hit", load), _run(results, "direct", load)
         if hit and direct:
@@ -496,6 +514,7 @@ def render(
         "switchyard+keys-pg": "Switchyard + key + ledger (PostgreSQL)",
         "switchyard+limits": "Switchyard + Redis limits + budget",
         "switchyard+cache-hit": "Switchyard, every answer a cache hit",
+        "switchyard+tracing": "Switchyard + OpenTelemetry tracing (console exporter)",
         "litellm": "LiteLLM proxy",
     }
     names.update({t: f"Switchyard at {t.split('@', 1)[1]}" for t in results if "@" in t})

@@ -245,3 +245,16 @@ async def test_the_record_and_its_log_fields_carry_the_trace_id(spans: Spans) ->
     (record,) = records
     assert record.trace_id == f"{spans.request().context.trace_id:032x}"
     assert fields(record)["trace_id"] == record.trace_id
+
+
+async def test_a_request_refused_before_it_began_still_has_its_span(spans: Spans) -> None:
+    from switchyard.errors import InvalidRequest
+
+    async with Gateway.from_config(config(), tracer_provider=spans.provider) as gateway:
+        with pytest.raises(InvalidRequest):
+            await gateway.chat(model="smart", messages="not a list")
+    request = spans.request()
+    assert request.name == "chat smart"
+    assert request.attributes["error.type"] == "invalid_request"  # type: ignore[index]
+    assert request.status.status_code == StatusCode.ERROR
+    assert spans.attempts() == []
