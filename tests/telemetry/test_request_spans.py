@@ -75,7 +75,7 @@ async def test_a_chat_is_a_request_span_with_one_client_attempt(spans: Spans) ->
     assert attributes["gen_ai.response.model"] == "g-1"
     assert attributes["gen_ai.usage.input_tokens"] == response.usage.input_tokens > 0
     assert attributes["gen_ai.usage.output_tokens"] == response.usage.output_tokens > 0
-    assert attributes["switchyard.status"] == "success"
+    assert "switchyard.status" not in attributes  # a success: said by the status
     assert "error.type" not in attributes
     (attempt,) = spans.attempts()
     assert attempt.name == "chat g-1"
@@ -84,7 +84,7 @@ async def test_a_chat_is_a_request_span_with_one_client_attempt(spans: Spans) ->
     assert attempt_attributes["switchyard.deployment"] == "good/g-1"
     assert attempt_attributes["gen_ai.response.finish_reasons"] == ("stop",)
     assert attempt_attributes["switchyard.attempt.outcome"] == "ok"
-    assert attempt_attributes["switchyard.attempt.hedge"] is False
+    assert "switchyard.attempt.hedge" not in attempt_attributes
     # the attempt lies within the request
     assert request.start_time <= attempt.start_time <= attempt.end_time <= request.end_time
 
@@ -122,7 +122,7 @@ async def test_a_hedge_is_visible_and_the_loser_marked_abandoned(spans: Spans) -
     assert response.provider == "good"
     first, hedge = spans.attempts()
     assert first.attributes["switchyard.deployment"] == "slow/s-1"  # type: ignore[index]
-    assert first.attributes["switchyard.attempt.hedge"] is False  # type: ignore[index]
+    assert "switchyard.attempt.hedge" not in first.attributes  # type: ignore[operator]
     assert first.attributes["switchyard.attempt.outcome"] == "abandoned"  # type: ignore[index]
     assert hedge.attributes["switchyard.deployment"] == "good/g-1"  # type: ignore[index]
     assert hedge.attributes["switchyard.attempt.hedge"] is True  # type: ignore[index]

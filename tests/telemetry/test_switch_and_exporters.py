@@ -83,12 +83,8 @@ def test_otel_sdk_disabled_false_turns_it_on_and_the_console_exporter_prints() -
     )
     assert done.returncode == 0, done.stderr
     assert "tracing True" in done.stderr and "imported True" in done.stderr
-    # the console exporter writes each span as an indented JSON object, one after the other
-    decoder, text, found = json.JSONDecoder(), done.stdout.strip(), []
-    while text:
-        span, end = decoder.raw_decode(text)
-        found.append(span)
-        text = text[end:].strip()
+    # the console exporter writes each span as one line of JSON
+    found = [json.loads(line) for line in done.stdout.splitlines()]
     names = sorted(s["name"] for s in found)
     assert names == ["chat m", "chat m", "chat m", "chat smart", "chat smart", "chat smart"]
     served = next(s for s in found if s["kind"] == "SpanKind.SERVER")

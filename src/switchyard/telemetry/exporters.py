@@ -14,7 +14,9 @@ comma-separated list):
   :class:`~switchyard.errors.ConfigError` naming the package; left to the default and
   missing, a warning names it and spans are made (trace ids reach the upstreams and the logs)
   but not exported;
-- ``console``: each span as JSON on standard output;
+- ``console``: each span as one line of JSON on standard output (the SDK's own rendering of
+  the span, without its pretty-printing: a line per span suits a log pipeline, and
+  pretty-printing alone would triple the exporter's CPU);
 - ``none``: no exporter.
 
 Every exporter sits behind a ``BatchSpanProcessor``: spans are exported from the SDK's own
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING
 from switchyard.errors import ConfigError
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
 
 log = logging.getLogger("switchyard.telemetry")
@@ -63,7 +65,7 @@ def exporters(environ: Mapping[str, str]) -> list[SpanExporter]:
         if name == "console":
             from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-            out.append(ConsoleSpanExporter())
+            out.append(ConsoleSpanExporter(formatter=_json_line))
         elif name == "otlp":
             otlp = _otlp(environ, asked=bool(named))
             if otlp is not None:
@@ -74,6 +76,10 @@ def exporters(environ: Mapping[str, str]) -> list[SpanExporter]:
                 "environment",
             )
     return out
+
+
+def _json_line(span: ReadableSpan) -> str:
+    return span.to_json(indent=None) + "\n"
 
 
 def _otlp(environ: Mapping[str, str], *, asked: bool) -> SpanExporter | None:

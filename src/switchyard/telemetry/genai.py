@@ -108,14 +108,17 @@ def request_attributes(kind: RequestKind, request: ChatRequest | EmbeddingReques
 def attempt_attributes(
     kind: RequestKind, adapter_type: str, deployment: str, model: str, *, hedge: bool
 ) -> Attributes:
-    """An attempt span's attributes when it starts: which deployment, which upstream model."""
-    return {
+    """An attempt span's attributes when it starts: which deployment, which upstream model,
+    and (only when it is one) that it is a hedge."""
+    attributes: Attributes = {
         OPERATION: OPERATIONS[kind],
         PROVIDER: provider_name(adapter_type),
         REQUEST_MODEL: model,
         DEPLOYMENT: deployment,
-        HEDGE: hedge,
     }
+    if hedge:
+        attributes[HEDGE] = True
+    return attributes
 
 
 def response_attributes(response: ChatResponse | EmbeddingResponse) -> Attributes:
@@ -133,12 +136,15 @@ def response_attributes(response: ChatResponse | EmbeddingResponse) -> Attribute
 
 
 def record_attributes(record: RequestRecord, adapter_type: str | None) -> Attributes:
-    """The request span's attributes at its end, from the request's record."""
+    """The request span's attributes at its end, from the request's record (the deployment
+    that answered is its attempt span's ``switchyard.deployment``; a status other than
+    ``success`` is ``switchyard.status``)."""
     attributes: Attributes = {
         "switchyard.request_id": record.request_id,
-        "switchyard.status": record.status,
         "switchyard.attempts": len(record.attempts),
     }
+    if record.status != "success":
+        attributes["switchyard.status"] = record.status
     principal = record.principal
     if principal.tenant:
         attributes["switchyard.tenant"] = principal.tenant
@@ -146,7 +152,6 @@ def record_attributes(record: RequestRecord, adapter_type: str | None) -> Attrib
         if adapter_type is not None:
             attributes[PROVIDER] = provider_name(adapter_type)
         attributes[RESPONSE_MODEL] = record.model
-        attributes[DEPLOYMENT] = f"{record.provider}/{record.model}"
     usage = record.usage
     if usage is not None:
         attributes[INPUT_TOKENS] = usage.input_tokens
