@@ -79,7 +79,8 @@ def exporters(environ: Mapping[str, str]) -> list[SpanExporter]:
 
 
 def _json_line(span: ReadableSpan) -> str:
-    return span.to_json(indent=None) + "\n"
+    line: str = span.to_json(indent=None)
+    return line + "\n"
 
 
 def _otlp(environ: Mapping[str, str], *, asked: bool) -> SpanExporter | None:
