@@ -110,9 +110,13 @@ def serve(
         server.log_format = "json" if log_format == "json" else "console"
     logs = configure_logging(log_level or server.log_level, log_format=server.log_format)
     try:
-        gateway = Gateway(
-            settings, sinks=[LogSink(lines=logs, structured=server.log_format == "json")]
-        )
+        try:
+            gateway = Gateway(
+                settings, sinks=[LogSink(lines=logs, structured=server.log_format == "json")]
+            )
+        except ConfigError as exc:  # e.g. an OTEL_TRACES_EXPORTER it cannot honour
+            err.print(f"[red]{exc}[/red]", highlight=False)
+            raise typer.Exit(2) from None
         started = serve_app(create_app(gateway, server), server)
     finally:
         logs.close()  # writes the lines still pending

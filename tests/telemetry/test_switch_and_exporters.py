@@ -124,3 +124,22 @@ def test_a_missing_otlp_exporter_is_named(caplog: pytest.LogCaptureFixture) -> N
     with caplog.at_level(logging.WARNING, logger="switchyard.telemetry"):
         assert exporters({}) == []  # the default, otlp: spans made, not exported
     assert OTLP_PACKAGE in caplog.text
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("opentelemetry.exporter") is not None,
+    reason="the OTLP exporter is installed here",
+)
+def test_serve_refuses_an_exporter_it_cannot_honour(tmp_path: Path) -> None:
+    config = tmp_path / "switchyard.yaml"
+    config.write_text(json.dumps({**CONFIG, "telemetry": {"otel": True}}))
+    done = subprocess.run(
+        [sys.executable, "-m", "switchyard", "serve", "--config", str(config), "--port", "0"],
+        env={**os.environ, "OTEL_TRACES_EXPORTER": "otlp", "OTEL_SDK_DISABLED": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert OTLP_PACKAGE in done.stderr and "OTEL_TRACES_EXPORTER" in done.stderr

@@ -245,6 +245,7 @@ class GatewayTracer:
         if record.status != "success":
             span.set_status(Status(StatusCode.ERROR, record.error_type))
         span.end()
+        record.trace = None  # the spans are done; the record may wait in other sinks' queues
 
     async def aclose(self) -> None:
         """Export what is still pending (a provider built here; the caller's is theirs)."""
