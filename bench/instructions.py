@@ -4,6 +4,7 @@
     .venv/bin/python bench/instructions.py --baseline REF [--requests 200] [--log]
     .venv/bin/python bench/instructions.py --key [--requests 200]   # the cost of a virtual key
     .venv/bin/python bench/instructions.py --cache [--requests 200]
+    .venv/bin/python bench/instructions.py --tracing [--requests 200] [--log]
 
 The wall-clock CPU per request of ``bench/run.py`` moves by 10-30 % between runs on a shared
 virtual machine; the number of instructions executed per request does not (the same count
@@ -27,6 +28,11 @@ credential: their difference is what a virtual key costs per request.
 and with the in-memory response cache on, every request a new prompt (so every one is a cache
 miss: a lookup, then a store), then every request the same prompt (all hits after the first).
 Not a test: it takes about a minute per tree and variant.
+
+``--tracing`` compares this checkout with itself, OpenTelemetry tracing off and on
+(``OTEL_SDK_DISABLED=false``, ``OTEL_TRACES_EXPORTER=console``: the SDK's batch processor, its
+JSON rendering of every span, written to a pipe). The spans of the measured requests are
+exported within the run (at shutdown at the latest), so their export is counted too.
 """
 
 from __future__ import annotations
@@ -167,8 +173,17 @@ async def drive(
         handler.close()
 
 
+TRACED = {"OTEL_SDK_DISABLED": "false", "OTEL_TRACES_EXPORTER": "console"}
+
+
 def count(
-    src: Path, requests: int, stream: bool, log: bool, auth: str = "master", cache: str = "nocache"
+    src: Path,
+    requests: int,
+    stream: bool,
+    log: bool,
+    auth: str = "master",
+    cache: str = "nocache",
+    env: dict[str, str] | None = None,
 ) -> int:
     """Instructions of one run of the driver on ``src`` under callgrind (``cache``:
     ``nocache``, or ``miss`` for the memory cache with a new prompt every request)."""
@@ -183,7 +198,7 @@ def count(
             "--drive",
             *args,
         ],
-        env={**os.environ, "PYTHONPATH": str(src)},
+        env={**os.environ, "PYTHONPATH": str(src), **(env or {})},
         capture_output=True,
         text=True,
         timeout=900,
@@ -195,10 +210,16 @@ def count(
 
 
 def per_request(
-    src: Path, requests: int, stream: bool, log: bool, auth: str = "master", cache: str = "nocache"
+    src: Path,
+    requests: int,
+    stream: bool,
+    log: bool,
+    auth: str = "master",
+    cache: str = "nocache",
+    env: dict[str, str] | None = None,
 ) -> float:
-    start = count(src, 0, stream, log, auth, cache)
-    return (count(src, requests, stream, log, auth, cache) - start) / requests
+    start = count(src, 0, stream, log, auth, cache, env)
+    return (count(src, requests, stream, log, auth, cache, env) - start) / requests
 
 
 def main() -> int:
@@ -214,6 +235,7 @@ def main() -> int:
         action="store_true",
         help="this checkout without a cache and with the memory cache: all misses, all hits",
     )
+    ap.add_argument("--tracing", action="store_true", help="this checkout with tracing off and on")
     ap.add_argument("--drive", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.drive:
@@ -228,6 +250,8 @@ def main() -> int:
         return authentication(args.requests)
     if args.cache:
         return cache_rows(BENCH_DIR.parent / "src", args.requests, args.log)
+    if args.tracing:
+        return tracing_rows(BENCH_DIR.parent / "src", args.requests, args.log)
     if not args.baseline:
         ap.error("--baseline REF (or --key, or --cache) is required")
     trees = {
@@ -280,6 +304,19 @@ def cache_rows(src: Path, requests: int, log: bool) -> int:
                 on = per_request(src, requests, stream, log, cache=cached)
                 print(f"| off | {kind} | {off:,.0f} | 1.000 |")
                 print(f"| memory, {label} | {kind} | {on:,.0f} | {on / off:.3f} |")
+    return 0
+
+
+def tracing_rows(src: Path, requests: int, log: bool) -> int:
+    print("| tracing | request | instructions per request | ratio to off |")
+    print("|---|---|---:|---:|")
+    with Nginx():
+        for stream in (False, True):
+            kind = "stream (13 chunks)" if stream else "plain"
+            off = per_request(src, requests, stream, log, cache="nocache-same")
+            on = per_request(src, requests, stream, log, cache="nocache-same", env=TRACED)
+            print(f"| off | {kind} | {off:,.0f} | 1.000 |")
+            print(f"| on, console exporter | {kind} | {on:,.0f} | {on / off:.3f} |")
     return 0
 
 
