@@ -13,10 +13,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
 from switchyard.errors import ConfigError
-from switchyard.telemetry.exporters import OTLP_PACKAGE, build_tracer_provider, exporters
+from switchyard.telemetry.exporters import (
+    OTLP_PACKAGE,
+    JsonLinesExporter,
+    build_tracer_provider,
+    exporters,
+)
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 CONFIG = {
@@ -87,10 +91,15 @@ def test_otel_sdk_disabled_false_turns_it_on_and_the_console_exporter_prints() -
     found = [json.loads(line) for line in done.stdout.splitlines()]
     names = sorted(s["name"] for s in found)
     assert names == ["chat m", "chat m", "chat m", "chat smart", "chat smart", "chat smart"]
-    served = next(s for s in found if s["kind"] == "SpanKind.SERVER")
-    assert served["context"]["trace_id"] == "0x4bf92f3577b34da6a3ce929d0e0e4736"
-    assert served["resource"]["attributes"]["service.name"] == "gateway-under-test"
+    served = next(s for s in found if s["kind"] == "SERVER")
+    assert served["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert served["parent_span_id"] == "00f067aa0ba902b7"
+    assert served["resource"]["service.name"] == "gateway-under-test"
     assert served["attributes"]["gen_ai.operation.name"] == "chat"
+    assert served["end_time_unix_nano"] >= served["start_time_unix_nano"] > 0
+    attempts = [s for s in found if s["kind"] == "CLIENT" and s["trace_id"] == served["trace_id"]]
+    assert [a["parent_span_id"] for a in attempts] == [served["span_id"]]
+    assert attempts[0]["attributes"]["gen_ai.response.finish_reasons"] == ["stop"]
 
 
 def test_the_config_switch_and_a_veto() -> None:
@@ -104,7 +113,7 @@ def test_the_config_switch_and_a_veto() -> None:
 def test_exporters_follow_otel_traces_exporter(caplog: pytest.LogCaptureFixture) -> None:
     assert exporters({"OTEL_TRACES_EXPORTER": "none"}) == []
     (console,) = exporters({"OTEL_TRACES_EXPORTER": "console"})
-    assert isinstance(console, ConsoleSpanExporter)
+    assert isinstance(console, JsonLinesExporter)
     with pytest.raises(ConfigError, match="unknown exporter 'zipkin'"):
         exporters({"OTEL_TRACES_EXPORTER": "zipkin"})
     provider = build_tracer_provider({"OTEL_TRACES_EXPORTER": "none"})

@@ -14,9 +14,9 @@ comma-separated list):
   :class:`~switchyard.errors.ConfigError` naming the package; left to the default and
   missing, a warning names it and spans are made (trace ids reach the upstreams and the logs)
   but not exported;
-- ``console``: each span as one line of JSON on standard output (the SDK's own rendering of
-  the span, without its pretty-printing: a line per span suits a log pipeline, and
-  pretty-printing alone would triple the exporter's CPU);
+- ``console``: each span as one line of JSON on standard output (:class:`JsonLinesExporter`:
+  a line per span suits a log pipeline; the SDK's own console exporter pretty-prints and
+  re-serialises the resource for every span, five times the CPU);
 - ``none``: no exporter.
 
 Every exporter sits behind a ``BatchSpanProcessor``: spans are exported from the SDK's own
@@ -26,14 +26,17 @@ thread, off the request path.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+import orjson
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from switchyard.errors import ConfigError
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-    from opentelemetry.sdk.trace.export import SpanExporter
 
 log = logging.getLogger("switchyard.telemetry")
 OTLP_PACKAGE = "opentelemetry-exporter-otlp"
@@ -63,9 +66,7 @@ def exporters(environ: Mapping[str, str]) -> list[SpanExporter]:
         if name == "none":
             continue
         if name == "console":
-            from opentelemetry.sdk.trace.export import ConsoleSpanExporter
-
-            out.append(ConsoleSpanExporter(formatter=_json_line))
+            out.append(JsonLinesExporter())
         elif name == "otlp":
             otlp = _otlp(environ, asked=bool(named))
             if otlp is not None:
@@ -78,9 +79,48 @@ def exporters(environ: Mapping[str, str]) -> list[SpanExporter]:
     return out
 
 
-def _json_line(span: ReadableSpan) -> str:
-    line: str = span.to_json(indent=None)
-    return line + "\n"
+class JsonLinesExporter(SpanExporter):
+    """Each span as one JSON object a line (OTLP's field names, ids in hex, times in Unix
+    nanoseconds, the resource's attributes on every line), written to ``out`` (stdout) a
+    batch at a time."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self._out = out
+        self._resources: dict[int, bytes] = {}  # id(resource) -> its attributes as JSON
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        out = self._out or sys.stdout
+        out.write("".join([self._line(span) for span in spans]))
+        out.flush()
+        return SpanExportResult.SUCCESS
+
+    def _line(self, span: ReadableSpan) -> str:
+        context, parent, status = span.context, span.parent, span.status
+        line: dict[str, Any] = {
+            "name": span.name,
+            "kind": span.kind.name,
+            "trace_id": f"{context.trace_id:032x}" if context else None,
+            "span_id": f"{context.span_id:016x}" if context else None,
+            "parent_span_id": f"{parent.span_id:016x}" if parent else None,
+            "start_time_unix_nano": span.start_time,
+            "end_time_unix_nano": span.end_time,
+            "status": {"code": status.status_code.name, "description": status.description},
+            "attributes": dict(span.attributes or {}),
+        }
+        if span.events:
+            line["events"] = [
+                {
+                    "name": e.name,
+                    "time_unix_nano": e.timestamp,
+                    "attributes": dict(e.attributes or {}),
+                }
+                for e in span.events
+            ]
+        resource = self._resources.get(id(span.resource))
+        if resource is None:
+            resource = orjson.dumps(dict(span.resource.attributes))
+            self._resources[id(span.resource)] = resource
+        return (orjson.dumps(line)[:-1] + b',"resource":' + resource + b"}\n").decode()
 
 
 def _otlp(environ: Mapping[str, str], *, asked: bool) -> SpanExporter | None:
@@ -111,4 +151,4 @@ def _otlp(environ: Mapping[str, str], *, asked: bool) -> SpanExporter | None:
     return exporter
 
 
-__all__ = ["EXPORTERS", "OTLP_PACKAGE", "build_tracer_provider", "exporters"]
+__all__ = ["EXPORTERS", "OTLP_PACKAGE", "JsonLinesExporter", "build_tracer_provider", "exporters"]

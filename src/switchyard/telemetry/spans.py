@@ -35,7 +35,7 @@ from switchyard.config.schema import SwitchyardConfig
 from switchyard.errors import SwitchyardError
 from switchyard.midstream import Transcript
 from switchyard.providers.trace_headers import OUTGOING
-from switchyard.records.record import AttemptRecord, RequestRecord
+from switchyard.records.record import AttemptRecord, RequestKind, RequestRecord
 from switchyard.records.sinks import current_trace_id
 from switchyard.routing.candidate import Candidate
 from switchyard.telemetry import genai
@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 MAX_TRACESTATE = 512  # a caller's tracestate longer than this is not carried on
+MAX_CACHED_ATTRIBUTES = 10_000
+# a request that came in through a door without a (valid) traceparent: a new trace
+_NEW_TRACE = trace.set_span_in_context(trace.INVALID_SPAN)
 
 
 @dataclass(slots=True)
@@ -90,6 +93,9 @@ class GatewayTracer:
         self._content = content_aliases
         self._types = dict(adapter_types or {})
         self._owned = owned  # built here from OTEL_*: shut down (flushed) by aclose
+        # an attempt span's first attributes, per (kind, deployment): built once each (the
+        # SDK copies them), bounded by the configured and capped direct deployments
+        self._attempt_attributes: dict[tuple[str, str, bool], genai.Attributes] = {}
 
     @classmethod
     def build(
@@ -138,13 +144,7 @@ class GatewayTracer:
                 genai.span_name(operation, candidate.model),
                 context=request_trace.context,
                 kind=SpanKind.CLIENT,
-                attributes=genai.attempt_attributes(
-                    kind,
-                    self.adapter_type(candidate.provider.name),
-                    candidate.key,
-                    candidate.model,
-                    hedge=request_trace.in_flight > 0,
-                ),
+                attributes=self._starting(kind, candidate, request_trace.in_flight > 0),
             )
             context = span.get_span_context()
             state = context.trace_state
@@ -180,6 +180,21 @@ class GatewayTracer:
             return value
 
         return traced
+
+    def _starting(self, kind: RequestKind, candidate: Candidate, hedge: bool) -> genai.Attributes:
+        key = (kind, candidate.key, hedge)
+        attributes = self._attempt_attributes.get(key)
+        if attributes is None:
+            attributes = genai.attempt_attributes(
+                kind,
+                self.adapter_type(candidate.provider.name),
+                candidate.key,
+                candidate.model,
+                hedge=hedge,
+            )
+            if len(self._attempt_attributes) < MAX_CACHED_ATTRIBUTES:
+                self._attempt_attributes[key] = attributes
+        return attributes
 
     def cache(self, record: RequestRecord, result: str) -> None:
         """The cache lookup's decision: ``hit``, ``miss`` or ``skip``."""
@@ -297,7 +312,7 @@ def _remote_parent(traceparent: str | None, tracestate: str | None) -> Context |
     request starts a new trace; it never joins the gateway process's own current span)."""
     parsed = genai.parse_traceparent(traceparent)
     if parsed is None:
-        return trace.set_span_in_context(trace.INVALID_SPAN)
+        return _NEW_TRACE
     state = None
     if tracestate and len(tracestate) <= MAX_TRACESTATE:
         state = TraceState.from_header([tracestate])
@@ -317,6 +332,12 @@ def _end_attempts(request_trace: RequestTrace, record: RequestRecord, served: st
     parked = request_trace.parked
     if not parked:
         return
+    if len(parked) == 1 and not request_trace.failed and record.status == "success":
+        only = parked[0]  # the usual request: one attempt, which answered
+        if only.answered and only.key == served:
+            only.span.set_attribute(genai.OUTCOME, "ok")
+            only.span.end(end_time=only.ended_at)
+            return
     left = list(record.attempts)
     for key in request_trace.failed:  # their spans ended already, with their error
         _take(left, key)
