@@ -138,11 +138,10 @@ def response_attributes(response: ChatResponse | EmbeddingResponse) -> Attribute
 def record_attributes(record: RequestRecord, adapter_type: str | None) -> Attributes:
     """The request span's attributes at its end, from the request's record (the deployment
     that answered is its attempt span's ``switchyard.deployment``; a status other than
-    ``success`` is ``switchyard.status``)."""
-    attributes: Attributes = {
-        "switchyard.request_id": record.request_id,
-        "switchyard.attempts": len(record.attempts),
-    }
+    ``success`` is ``switchyard.status``; ``switchyard.attempts`` when there was more than one)."""
+    attributes: Attributes = {"switchyard.request_id": record.request_id}
+    if len(record.attempts) > 1:  # failovers, hedges, mid-stream failovers
+        attributes["switchyard.attempts"] = len(record.attempts)
     if record.status != "success":
         attributes["switchyard.status"] = record.status
     principal = record.principal

@@ -172,7 +172,9 @@ class GatewayTracer:
                 OUTGOING.reset(token)
             ended_at = None  # a stream's span ends with the stream
             if isinstance(value, ChatResponse | EmbeddingResponse):
-                span.set_attributes(genai.response_attributes(value))
+                answered = genai.response_attributes(value)
+                answered[genai.OUTCOME] = "ok"  # unless it lost a race: then set again
+                span.set_attributes(answered)
                 if request_trace.content and isinstance(value, ChatResponse):
                     span.set_attribute(genai.OUTPUT_MESSAGES, genai.response_messages(value))
                 ended_at = time.time_ns()
@@ -335,7 +337,8 @@ def _end_attempts(request_trace: RequestTrace, record: RequestRecord, served: st
     if len(parked) == 1 and not request_trace.failed and record.status == "success":
         only = parked[0]  # the usual request: one attempt, which answered
         if only.answered and only.key == served:
-            only.span.set_attribute(genai.OUTCOME, "ok")
+            if only.ended_at is None:  # a stream (a plain answer's span says "ok" already)
+                only.span.set_attribute(genai.OUTCOME, "ok")
             only.span.end(end_time=only.ended_at)
             return
     left = list(record.attempts)
