@@ -234,6 +234,7 @@ class Server:
     startup_timeout: float = 120.0
     log_path: Path | None = None
     cpus: str = GATEWAY_CPUS  # taskset's list; several workers get every CPU
+    quiet_stdout: bool = False  # standard output to /dev/null (the log keeps standard error)
     proc: subprocess.Popen[bytes] | None = None
     startup_s: float | None = None
 
@@ -259,8 +260,8 @@ class Server:
             cwd=self.cwd,
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            stdout=subprocess.DEVNULL if self.quiet_stdout else out,
+            stderr=out if self.quiet_stdout else subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = t0 + self.startup_timeout

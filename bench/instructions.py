@@ -6,6 +6,7 @@
     .venv/bin/python bench/instructions.py --cache [--requests 200]
     .venv/bin/python bench/instructions.py --doors [--requests 200] [--log]
     .venv/bin/python bench/instructions.py --events [--requests 200]  # usage events to NATS
+    .venv/bin/python bench/instructions.py --tracing [--requests 200] [--log]
 
 The wall-clock CPU per request of ``bench/run.py`` moves by 10-30 % between runs on a shared
 virtual machine; the number of instructions executed per request does not (the same count
@@ -35,6 +36,11 @@ Not a test: it takes about a minute per tree and variant.
 ``--events`` compares this checkout with itself: bench/switchyard.yaml, then bench/events.yaml
 (every request publishes request_started and request_completed to the NATS on
 127.0.0.1:4222); the publisher's tasks run in the same process, so their instructions count.
+
+``--tracing`` compares this checkout with itself, OpenTelemetry tracing off and on
+(``OTEL_SDK_DISABLED=false``, ``OTEL_TRACES_EXPORTER=console``: the SDK's batch processor, its
+JSON rendering of every span, written to a pipe). The spans of the measured requests are
+exported within the run (at shutdown at the latest), so their export is counted too.
 """
 
 from __future__ import annotations
@@ -186,6 +192,9 @@ async def drive(
         handler.close()
 
 
+TRACED = {"OTEL_SDK_DISABLED": "false", "OTEL_TRACES_EXPORTER": "console"}
+
+
 def count(
     src: Path,
     requests: int,
@@ -194,6 +203,7 @@ def count(
     auth: str = "master",
     cache: str = "nocache",
     door: str = "chat",
+    env: dict[str, str] | None = None,
 ) -> int:
     """Instructions of one run of the driver on ``src`` under callgrind (``cache``:
     ``nocache``, or ``miss`` for the memory cache with a new prompt every request)."""
@@ -209,7 +219,7 @@ def count(
             "--drive",
             *args,
         ],
-        env={**os.environ, "PYTHONPATH": str(src)},
+        env={**os.environ, "PYTHONPATH": str(src), **(env or {})},
         capture_output=True,
         text=True,
         timeout=900,
@@ -228,9 +238,10 @@ def per_request(
     auth: str = "master",
     cache: str = "nocache",
     door: str = "chat",
+    env: dict[str, str] | None = None,
 ) -> float:
-    start = count(src, 0, stream, log, auth, cache, door)
-    return (count(src, requests, stream, log, auth, cache, door) - start) / requests
+    start = count(src, 0, stream, log, auth, cache, door, env)
+    return (count(src, requests, stream, log, auth, cache, door, env) - start) / requests
 
 
 def main() -> int:
@@ -251,6 +262,7 @@ def main() -> int:
         action="store_true",
         help="this checkout: the OpenAI door against the Anthropic door, the same request",
     )
+    ap.add_argument("--tracing", action="store_true", help="this checkout with tracing off and on")
     ap.add_argument("--drive", nargs=6, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.drive:
@@ -269,6 +281,8 @@ def main() -> int:
         return door_rows(BENCH_DIR.parent / "src", args.requests, args.log)
     if args.events:
         return events_rows(args.requests, args.log)
+    if args.tracing:
+        return tracing_rows(BENCH_DIR.parent / "src", args.requests, args.log)
     if not args.baseline:
         ap.error("--baseline REF (or --key, or --cache) is required")
     trees = {
@@ -352,6 +366,19 @@ def cache_rows(src: Path, requests: int, log: bool) -> int:
                 on = per_request(src, requests, stream, log, cache=cached)
                 print(f"| off | {kind} | {off:,.0f} | 1.000 |")
                 print(f"| memory, {label} | {kind} | {on:,.0f} | {on / off:.3f} |")
+    return 0
+
+
+def tracing_rows(src: Path, requests: int, log: bool) -> int:
+    print("| tracing | request | instructions per request | ratio to off |")
+    print("|---|---|---:|---:|")
+    with Nginx():
+        for stream in (False, True):
+            kind = "stream (13 chunks)" if stream else "plain"
+            off = per_request(src, requests, stream, log, cache="nocache-same")
+            on = per_request(src, requests, stream, log, cache="nocache-same", env=TRACED)
+            print(f"| off | {kind} | {off:,.0f} | 1.000 |")
+            print(f"| on, console exporter | {kind} | {on:,.0f} | {on / off:.3f} |")
     return 0
 
 

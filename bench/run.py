@@ -87,6 +87,7 @@ FEATURES = {
     "switchyard+limits": BENCH_DIR / "limits.yaml",  # Redis limits and a budget (issue 10)
     "switchyard+cache-hit": BENCH_DIR / "cache.yaml",  # every answer from the memory cache
     "switchyard+events": BENCH_DIR / "events.yaml",  # usage events to the local NATS (issue 11)
+    "switchyard+tracing": BENCH_DIR / "tracing.yaml",  # OpenTelemetry spans (issue 11)
 }
 # Redis limits + budget again, served by `serve --workers 2` on every CPU (issue 14); wrk,
 # nginx and Redis then share core 0 with one of the workers
@@ -97,6 +98,10 @@ MIN_WORKERS_SCALING = 1.6  # req/s of 2 workers vs 1, Redis limits on, c=64, sam
 # usage events to NATS: CPU µs/req at c=16 vs the gateway without (the issue names no ratio for
 # events; two JSON envelopes and two publishes per request measured about 1.2x)
 MAX_EVENTS_RATIO = 1.25
+# a feature's environment; its server's standard output goes to /dev/null (the console
+# exporter writes every span there: serialised and written for real, not kept in the log)
+FEATURE_ENV = {"switchyard+tracing": {"OTEL_TRACES_EXPORTER": "console"}}
+MAX_TRACING_RATIO = 1.5  # tracing on: CPU µs/req at c=16 vs the gateway without it
 ALL_TARGETS = (
     "direct",
     BARE,
@@ -183,13 +188,16 @@ def make_server(
     if target in ("switchyard", BARE, NATIVE, MESSAGES, *DATABASES, *FEATURES):
         workers = ["--workers", "2"] if target == TWO_WORKERS else []
         config = config or BENCH_DIR / "switchyard.yaml"
+        env = FEATURE_ENV.get(target)
         return Server(
             target,
             [SWITCHYARD_BIN, "serve", "--config", str(config), *workers],
             SWITCHYARD_PORT,
+            env=env or {},
             startup_timeout=60,
             log_path=logs,
             cpus=f"0-{NCPU - 1}" if workers else GATEWAY_CPUS,
+            quiet_stdout=env is not None,
         )
     if target == "litellm":
         return Server(
@@ -518,6 +526,16 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"(ratio {ratio:.3f})",
             ratio <= MAX_EVENTS_RATIO,
         )
+    for load in ("c=16", "stream c=16"):
+        traced, plain = _run(results, "switchyard+tracing", load), _run(results, "switchyard", load)
+        if traced and plain and traced["cpu_us_per_req"] and plain["cpu_us_per_req"]:
+            ratio = traced["cpu_us_per_req"] / plain["cpu_us_per_req"]
+            add(
+                f"switchyard+tracing: CPU µs/req ≤ {MAX_TRACING_RATIO}x without tracing ({load})",
+                f"{traced['cpu_us_per_req']:.0f} vs {plain['cpu_us_per_req']:.0f} µs "
+                f"(ratio {ratio:.3f})",
+                ratio <= MAX_TRACING_RATIO if load == "c=16" else None,
+            )
     for load in ("c=1", "c=16"):
         hit, direct = _run(results, "switchyard+cache-hit", load), _run(results, "direct", load)
         if hit and direct:
@@ -560,6 +578,7 @@ def render(
         TWO_WORKERS: "Switchyard + Redis limits + budget, --workers 2",
         "switchyard+cache-hit": "Switchyard, every answer a cache hit",
         "switchyard+events": "Switchyard + usage events (NATS)",
+        "switchyard+tracing": "Switchyard + OpenTelemetry tracing (console exporter)",
         "litellm": "LiteLLM proxy",
     }
     names.update({t: f"Switchyard at {t.split('@', 1)[1]}" for t in results if "@" in t})

@@ -126,7 +126,13 @@ def serve(
         status = run_workers(settings, log_level)
         if status:
             raise typer.Exit(status)
-    elif not run_gateway(settings, log_level):
+        return
+    try:
+        started = run_gateway(settings, log_level)
+    except ConfigError as exc:  # e.g. an OTEL_TRACES_EXPORTER it cannot honour
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    if not started:
         raise typer.Exit(3)  # uvicorn logged why it could not start
 
 

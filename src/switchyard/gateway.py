@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -60,6 +61,13 @@ from switchyard.routing.probes import HealthProber
 from switchyard.routing.router import AliasRoute, Router, configured_keys, for_candidate
 from switchyard.status import GatewayStatus
 from switchyard.stream_lifecycle import GatewayStream
+from switchyard.telemetry import tracing_enabled
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
+
+    from switchyard.events.publisher import EventPublisher
+    from switchyard.telemetry.spans import GatewayTracer
 from switchyard.types import (
     ChatRequest,
     ChatResponse,
@@ -90,6 +98,7 @@ class Gateway(GatewayQueries):
         breakers: BreakerStore | None = None,
         probe_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         sinks: Sequence[RecordSink] = (),
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         self.config = config
         # where every request's record goes: the log line (unless the caller brings its own
@@ -181,6 +190,14 @@ class Gateway(GatewayQueries):
                 clock=clock,
                 embed=self._embed_for_cache,
             )
+        # OpenTelemetry traces (telemetry.otel, OTEL_SDK_DISABLED=false, or a caller's
+        # tracer_provider): off, the SDK is never imported and every hook is one None test
+        self._tracer: GatewayTracer | None = None
+        if tracer_provider is not None or tracing_enabled(config.telemetry, os.environ):
+            from switchyard.telemetry.spans import GatewayTracer
+
+            self._tracer = GatewayTracer.build(config, tracer_provider, os.environ)
+            self.sinks.insert(0, self._tracer)  # spans end first, before slower sinks
         self._started = False
         self._status = GatewayStatus(
             self.router,
@@ -229,6 +246,8 @@ class Gateway(GatewayQueries):
             await self.ledger.aclose()  # after the drain: every answered request is written
         if self.events is not None:
             await self.events.aclose()  # queued events published (events.flush_seconds)
+        if self._tracer is not None:
+            await self._tracer.aclose()  # pending spans exported
 
     async def __aenter__(self) -> Gateway:
         await self.start()
@@ -236,6 +255,12 @@ class Gateway(GatewayQueries):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    @property
+    def tracing(self) -> bool:
+        """Whether requests are traced (then a door hands over the caller's trace context on
+        the :class:`~switchyard.types.Principal`)."""
+        return self._tracer is not None
 
     # -- the request path -----------------------------------------------------------------
     #
@@ -257,6 +282,8 @@ class Gateway(GatewayQueries):
         """One chat completion, failing over across the alias's deployments."""
         chat = self._valid(ChatRequest, request, fields, principal, "chat")
         record = self._begin(principal, "chat", chat.model, chat.tags)
+        if self._tracer is not None:
+            self._tracer.begin(record, chat)
         try:
             authorize(record.principal, chat.model)
             route = self.router.route(chat.model)
@@ -272,7 +299,7 @@ class Gateway(GatewayQueries):
             async def attempt(candidates: Sequence[Candidate]) -> Outcome[ChatResponse]:
                 return await self._runner.run(
                     candidates,
-                    lambda c: c.provider.chat(for_candidate(chat, c)),
+                    self._traced(record, lambda c: c.provider.chat(for_candidate(chat, c))),
                     deadline=deadline,
                     attempt_timeout=lambda c: c.timeout.total,
                     hedge=route.hedge,
@@ -305,6 +332,8 @@ class Gateway(GatewayQueries):
         if not chat.stream:
             chat = chat.model_copy(update={"stream": True})
         record = self._begin(principal, "stream", chat.model, chat.tags)
+        if self._tracer is not None:
+            self._tracer.begin(record, chat)
         try:
             authorize(record.principal, chat.model)
             # admit, then the cache lookup: when the stream starts (below)
@@ -332,6 +361,7 @@ class Gateway(GatewayQueries):
             tokens=self.router.tokens,
             clock=self._clock,
             admit=admit,
+            tracer=self._tracer,
         )
         if self.cache is None:
             return ChatStream(lifecycle, clock=self._clock)
@@ -355,6 +385,8 @@ class Gateway(GatewayQueries):
     ) -> EmbeddingResponse:
         embedding = self._valid(EmbeddingRequest, request, fields, principal, "embed")
         record = self._begin(principal, "embed", embedding.model)
+        if self._tracer is not None:
+            self._tracer.begin(record, embedding)
         try:
             authorize(record.principal, embedding.model)
             tokens = 0
@@ -366,7 +398,10 @@ class Gateway(GatewayQueries):
             await self._room_for_the_record()
             outcome = await self._runner.run(
                 self.router.resolve_embedding(embedding.model),
-                lambda c: c.provider.embed(embedding.model_copy(update={"model": c.model})),
+                self._traced(
+                    record,
+                    lambda c: c.provider.embed(embedding.model_copy(update={"model": c.model})),
+                ),
                 deadline=self._deadline(None),
                 attempt_timeout=lambda c: c.timeout.total,
                 tokens=tokens,
@@ -377,6 +412,12 @@ class Gateway(GatewayQueries):
             raise
         self._end(record)
         return response
+
+    def _traced(
+        self, record: RequestRecord, call: Callable[[Candidate], Awaitable[T]]
+    ) -> Callable[[Candidate], Awaitable[T]]:
+        """An attempt's provider call, in its own span when tracing is on."""
+        return call if self._tracer is None else self._tracer.attempt(record, call)
 
     async def _cache_lookup(
         self,
@@ -393,6 +434,8 @@ class Gateway(GatewayQueries):
             return SKIP
         lookup = await self.cache.lookup(chat, record.principal)
         record.cache_result = lookup.status
+        if self._tracer is not None:
+            self._tracer.cache(record, lookup.status)
         return lookup
 
     async def _embed_for_cache(
@@ -442,11 +485,12 @@ class Gateway(GatewayQueries):
         )
         return self.admission
 
-    @staticmethod
-    def _admitted(record: RequestRecord, ticket: Ticket | None) -> int:
+    def _admitted(self, record: RequestRecord, ticket: Ticket | None) -> int:
         if ticket is None:
             return 0
         record.admission, record.rate_limits = ticket, ticket.status
+        if self._tracer is not None:
+            self._tracer.admitted(record, ticket)
         return ticket.estimate
 
     async def _room_for_the_record(self) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from switchyard.accounting import StreamAccount, served_by
 from switchyard.chat_stream import Leg, close_stream
@@ -36,6 +37,9 @@ from switchyard.routing.candidate import Candidate
 from switchyard.routing.router import AliasRoute, for_candidate
 from switchyard.routing.tokens import TokenCounter
 from switchyard.types import ChatChunk, ChatRequest, Cost, ServedBy, StreamFailover, Usage
+
+if TYPE_CHECKING:
+    from switchyard.telemetry.spans import GatewayTracer
 
 Opened = tuple[AsyncIterator[ChatChunk], ChatChunk | None]
 Attempt = Callable[[Sequence[Candidate]], Awaitable[Outcome[Opened]]]
@@ -62,6 +66,7 @@ class GatewayStream:
     # the limits-and-budget stage (the Gateway's), run first when the stream opens; it returns
     # the tokens charged per attempt to a deployment's own limit
     admit: Callable[[], Awaitable[int]] | None = None
+    tracer: GatewayTracer | None = None  # with tracing on: each attempt's span
     estimate: int = 0
     served_by: ServedBy | None = None
     account: StreamAccount = field(default_factory=StreamAccount)
@@ -102,7 +107,7 @@ class GatewayStream:
 
         return await self.runner.run(
             candidates,
-            open_stream,
+            open_stream if self.tracer is None else self.tracer.attempt(self.record, open_stream),
             deadline=self.deadline,
             attempt_timeout=first_token_limit,
             streaming=True,
@@ -206,6 +211,8 @@ class GatewayStream:
         if self.served_by is not None:
             record.hedged = self.served_by.hedged
         record.failovers = self.failovers
+        if self.tracer is not None:
+            self.tracer.stream_finished(record, transcript)
         self.end(record, error)
 
 

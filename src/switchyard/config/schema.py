@@ -169,6 +169,10 @@ class ModelAlias(_Section):
         default=None,
         description="the response cache for this alias (with a cache section: on, global TTL)",
     )
+    trace_content: bool = Field(
+        default=False,
+        description="with tracing on, record this alias's prompts and completions on its spans",
+    )
 
 
 class BackoffSettings(_Section):
@@ -202,6 +206,14 @@ class RouterSettings(_Section):
     breaker_store: BreakerStoreSettings = Field(default_factory=BreakerStoreSettings)
 
 
+class TelemetrySettings(_Section):
+    otel: bool = Field(
+        default=False,
+        description="OpenTelemetry traces, configured by the standard OTEL_* variables "
+        "(OTEL_SDK_DISABLED=false turns them on too, =true off)",
+    )
+
+
 class SwitchyardConfig(BaseSettings):
     """The whole config. Environment variables ``SWITCHYARD_<SECTION>__<KEY>`` override the file
     (``SWITCHYARD_SERVER__PORT=9000``, ``SWITCHYARD_PROVIDERS__OPENAI__API_KEY=...``)."""
@@ -225,6 +237,7 @@ class SwitchyardConfig(BaseSettings):
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     # usage events through FastStream; None: no events (FastStream is not imported)
     events: EventsSettings | None = None
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
 
     @classmethod
     def settings_customise_sources(
@@ -303,4 +316,5 @@ __all__ = [
     "ServerSettings",
     "Strategy",
     "SwitchyardConfig",
+    "TelemetrySettings",
 ]

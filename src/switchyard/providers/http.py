@@ -42,6 +42,7 @@ from switchyard.providers.base import (
     Timeouts,
 )
 from switchyard.providers.headers_deadline import headers_timeout
+from switchyard.providers.trace_headers import with_trace_headers
 from switchyard.providers.transport_errors import TRANSPORT_ERRORS, detail, transport_error
 from switchyard.redaction import Redactor
 
@@ -182,9 +183,10 @@ class HttpClient:
         within: float | None,
     ) -> aiohttp.ClientResponse:
         """The response, once its headers are in; a redirect raises (and is never followed,
-        so no credential header reaches the host it points to)."""
+        so no credential header reaches the host it points to). Within a traced attempt the
+        request carries its trace context (:mod:`~switchyard.providers.trace_headers`)."""
         send = self._get_session().request(
-            method, url, data=body, headers=headers, allow_redirects=False
+            method, url, data=body, headers=with_trace_headers(headers), allow_redirects=False
         )
         if within is None:
             response = await send

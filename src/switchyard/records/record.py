@@ -73,6 +73,9 @@ class RequestRecord:
     admission: object | None = None
     rate_limits: RateLimitStatus | None = None  # the tightest limit met, for the headers
     cost_saved: Cost | None = None  # a cache hit: what the stored answer had cost
+    trace_id: str | None = None  # with tracing on: the request's trace (32 hex digits)
+    # with tracing on: the request's spans (switchyard.telemetry.spans.RequestTrace)
+    trace: object | None = None
 
     @property
     def request_id(self) -> str:

@@ -20,6 +20,8 @@ log = logging.getLogger("switchyard.requests")
 # the request being served, set by the Gateway when a request begins: a log line written on
 # its behalf (a provider's warning) carries its id in JSON logs (see switchyard.server.logs)
 current_request_id: ContextVar[str | None] = ContextVar("switchyard_request_id", default=None)
+# and its trace, when the Gateway traces (see switchyard.telemetry)
+current_trace_id: ContextVar[str | None] = ContextVar("switchyard_trace_id", default=None)
 
 
 class RecordSink(Protocol):
@@ -105,12 +107,12 @@ def describe(record: RequestRecord) -> str:
 
 def fields(record: RequestRecord) -> dict[str, object]:
     """The record as the fields of a JSON log line (the same facts as :func:`describe`);
-    ``trace_id`` is reserved for tracing (None until a trace carries the request)."""
+    ``trace_id`` is the request's trace when tracing is on, else None."""
     principal = record.principal
     usage = record.usage
     out: dict[str, object] = {
         "request_id": record.request_id,
-        "trace_id": None,
+        "trace_id": record.trace_id,
         "kind": record.kind,
         "status": record.status,
     }
@@ -154,4 +156,12 @@ def _quoted(value: str) -> str:
     return '"' + value.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
 
 
-__all__ = ["LineBuffer", "LogSink", "RecordSink", "current_request_id", "describe", "fields"]
+__all__ = [
+    "LineBuffer",
+    "LogSink",
+    "RecordSink",
+    "current_request_id",
+    "current_trace_id",
+    "describe",
+    "fields",
+]

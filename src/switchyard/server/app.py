@@ -213,6 +213,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
                     (GRAPHQL_PATH, graphql_error),
                 ],
                 clients=ClientAddress(settings.trusted_proxies),
+                tracing=gateway.tracing,
             )
         ],
         exception_handlers={404: _not_found, 405: _method_not_allowed},

@@ -30,6 +30,10 @@
   which get Anthropic's error JSON and statuses, so that SDK raises its own exceptions, and
   under a path prefix given its own renderer (``renderers``: the native completion routes
   answer in the native shape, ``/graphql`` in GraphQL's).
+- **Trace context**: with tracing on (``tracing``), the caller's W3C ``traceparent`` and
+  ``tracestate`` headers, read in the same pass over the headers, ride on the Principal
+  (:class:`~switchyard.types.TraceCarrier`) to the Gateway, whatever the door. Off, they are
+  not even looked at.
 - **Drain**: a request still waiting when the server cancels it after the drain deadline gets
   503 ``server_shutting_down`` (see :mod:`switchyard.doors.drain`).
 """
@@ -59,6 +63,7 @@ from switchyard.errors import AdminRequired, SwitchyardError
 from switchyard.formats.anthropic_errors import error_to_anthropic
 from switchyard.formats.openai_chat import error_to_openai
 from switchyard.server.client_address import ClientAddress
+from switchyard.types import TraceCarrier
 
 # no credentials needed: health, metrics, and the native API's description (no secrets in it)
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/v1/openapi.json", "/docs"})
@@ -84,9 +89,11 @@ class Guard:
         drain: Drain,
         renderers: Sequence[tuple[str, ErrorRenderer]] = (),
         clients: ClientAddress | None = None,
+        tracing: bool = False,
     ) -> None:
         self.app = app
         self.renderers = tuple(renderers)  # (path prefix, error body) pairs; else OpenAI's
+        self.tracing = tracing
         self.auth = auth
         self.clients = clients or ClientAddress(())
         self._proxied = bool(self.clients.trusted)
@@ -110,9 +117,10 @@ class Guard:
             await self._send_error(scope, receive, send, refusal, _request_id(scope))
             return
         if scope["path"] not in EXEMPT_PATHS and not _is_page(scope):
-            incoming = authorization = api_key = None
+            incoming = authorization = api_key = traceparent = tracestate = None
             forwarded: list[bytes] = []
             proxied = self._proxied
+            tracing = self.tracing
             for name, value in scope["headers"]:  # one pass over the headers, for all of them
                 if name == b"authorization":
                     authorization = value
@@ -122,6 +130,10 @@ class Guard:
                     incoming = value
                 elif proxied and name == b"x-forwarded-for":
                     forwarded.append(value)
+                elif tracing and name == b"traceparent":
+                    traceparent = value
+                elif tracing and name == b"tracestate":
+                    tracestate = value
             rid = scope[REQUEST_ID_KEY] = request_id(
                 None if incoming is None else incoming.decode("latin-1")
             )
@@ -134,7 +146,11 @@ class Guard:
                 return
             peer = scope.get("client")
             client = self.clients.resolve(peer[0] if peer else None, forwarded)
-            scope[PRINCIPAL_KEY] = principal._replace(client=client) if client else principal
+            if client:
+                principal = principal._replace(client=client)
+            if tracing:
+                principal = principal._replace(trace=_carrier(traceparent, tracestate))
+            scope[PRINCIPAL_KEY] = principal
         started = False
 
         async def watched_send(message: Message) -> None:
@@ -199,6 +215,13 @@ def _is_page(scope: Scope) -> bool:
         return False
     query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
     return all(name != "query" for name, _ in query)
+
+
+def _carrier(traceparent: bytes | None, tracestate: bytes | None) -> TraceCarrier:
+    return TraceCarrier(
+        None if traceparent is None else traceparent.decode("latin-1"),
+        None if tracestate is None else tracestate.decode("latin-1"),
+    )
 
 
 def _request_id(scope: Scope) -> str:

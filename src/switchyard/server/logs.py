@@ -12,7 +12,7 @@ are not lost; past :data:`MAX_PENDING` unwritten lines new ones are dropped and 
 Two formats (``--log-format`` / ``server.log_format``): ``console`` (the default) writes
 ``time LEVEL logger: message`` lines, the request line in logfmt; ``json`` writes one JSON
 object a line (:class:`JsonFormatter`): ``time`` (UTC, ISO 8601), ``level``, ``logger``,
-``message``, ``request_id`` and ``trace_id`` (null until tracing fills it) on every line, and
+``message``, ``request_id`` and ``trace_id`` (null unless tracing is on) on every line, and
 the request line's fields as they are.
 """
 
@@ -28,7 +28,7 @@ from typing import Any, Literal, TextIO, TypeVar
 
 import orjson
 
-from switchyard.records.sinks import current_request_id
+from switchyard.records.sinks import current_request_id, current_trace_id
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LEVELS = ("debug", "info", "warning", "error")
@@ -80,6 +80,7 @@ class BatchingHandler(logging.Handler):
         if self.structured and not hasattr(record, "request_id"):
             # formatted later, on the writer thread: the request's id is taken now
             record.request_id = current_request_id.get()
+            record.trace_id = current_trace_id.get()
         self._pending.append(record)
 
     def defer(self, name: str, render: Callable[[T], Any], item: T) -> None:
@@ -139,8 +140,8 @@ class BatchingHandler(logging.Handler):
 
 
 class JsonFormatter(logging.Formatter):
-    """A log record as one JSON object: the request id when the record carries one
-    (``extra={"request_id": ...}``), its fields (``extra={"fields": {...}}``), and the
+    """A log record as one JSON object: the request id and trace id when the record carries
+    them (``extra={"request_id": ...}``), its fields (``extra={"fields": {...}}``), and the
     traceback as text under ``exception``."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -148,6 +149,9 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None)
         if request_id is not None:
             fields.setdefault("request_id", request_id)
+        trace_id = getattr(record, "trace_id", None)
+        if trace_id is not None:
+            fields.setdefault("trace_id", trace_id)
         if record.exc_info:
             fields["exception"] = self.formatException(record.exc_info)
         return _json_line(

@@ -57,6 +57,7 @@ def run_gateway(
     server = settings.server
     lines = configure_logging(log_level or server.log_level, log_format=server.log_format)
     try:
+        # a ConfigError here (e.g. an OTEL_TRACES_EXPORTER it cannot honour) is the caller's
         gateway = Gateway(
             settings, sinks=[LogSink(lines=lines, structured=server.log_format == "json")]
         )

@@ -110,7 +110,8 @@ class KeyRing:
         if entry.expires_at is not None and self._wall() >= entry.expires_at:
             raise AuthenticationError(EXPIRED)
         # tuple.__new__ skips the named tuple's Python-level __new__: this runs on every request
-        return tuple.__new__(Principal, (request_id, *entry.fields, None))  # client: the guard's
+        # client and trace: the guard's to set
+        return tuple.__new__(Principal, (request_id, *entry.fields, None, None))
 
     async def forget(self, key_id: str) -> None:
         """Drop the key with this id now (it was revoked here or on another replica)."""

@@ -29,7 +29,7 @@ from switchyard.types.chat import (
 )
 from switchyard.types.embeddings import EmbeddingRequest, EmbeddingResponse
 from switchyard.types.grants import Budget, Grant, Limits
-from switchyard.types.principal import Principal
+from switchyard.types.principal import Principal, TraceCarrier
 from switchyard.types.usage import Cost, Prices, Usage
 
 __all__ = [
@@ -66,5 +66,6 @@ __all__ = [
     "ToolCall",
     "ToolCallDelta",
     "ToolChoice",
+    "TraceCarrier",
     "Usage",
 ]

@@ -8,6 +8,15 @@ from typing import NamedTuple
 from switchyard.types.grants import Grant
 
 
+class TraceCarrier(NamedTuple):
+    """The W3C trace context a caller's request carried (``traceparent`` and ``tracestate``
+    headers, as sent; None: absent), handed from the door to the Gateway. Set only when the
+    Gateway traces; its presence also says the request came in over the network."""
+
+    traceparent: str | None = None
+    tracestate: str | None = None
+
+
 def new_request_id() -> str:
     """128 random bits as 32 hex digits (a uuid4's randomness, without building a UUID)."""
     return os.urandom(16).hex()
@@ -31,6 +40,7 @@ class Principal(NamedTuple):
     admin: bool = False
     grant: Grant | None = None
     client: str | None = None  # the caller's address (server.trusted_proxies), for the logs
+    trace: TraceCarrier | None = None  # the caller's trace context (when tracing is on)
 
     def may_use(self, model: str) -> bool:
         return self.grant is None or self.grant.allows(model)
@@ -40,4 +50,4 @@ class Principal(NamedTuple):
         return cls(request_id=request_id or new_request_id(), admin=True)
 
 
-__all__ = ["Principal", "new_request_id"]
+__all__ = ["Principal", "TraceCarrier", "new_request_id"]
