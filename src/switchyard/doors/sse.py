@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Any, Protocol
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -25,6 +26,11 @@ from switchyard.errors import SwitchyardError
 from switchyard.types import ChatChunk
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+def named_event(name: bytes, payload: dict[str, Any]) -> bytes:
+    """One SSE event with an ``event:`` name and a JSON ``data:`` line."""
+    return b"event: " + name + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
 
 
 class Framing(Protocol):
@@ -90,4 +96,4 @@ async def _relay(
     yield framing.end() if failure is None else framing.error(failure)
 
 
-__all__ = ["SSE_HEADERS", "Framing", "sse_response"]
+__all__ = ["SSE_HEADERS", "Framing", "named_event", "sse_response"]
