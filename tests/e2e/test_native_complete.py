@@ -22,6 +22,7 @@ from switchyard.doors.native.complete import (
 from switchyard.providers.fake import FakeFailure
 from switchyard.records.record import RequestRecord
 from switchyard.tenancy.settings import KeySpec
+from tests.e2e.record_essentials import essentials
 from tests.e2e.served import ServedGateway, serve
 from tests.fakes.gateway import fake_provider
 from tests.fakes.openai_upstream import OpenAIUpstream
@@ -433,26 +434,6 @@ def test_a_rate_limit_is_a_native_429_with_retry_after(upstream: OpenAIUpstream)
 # -- the same usage record as the OpenAI door ---------------------------------------------------
 
 
-def _comparable(record: RequestRecord) -> dict[str, Any]:
-    return {
-        "kind": record.kind,
-        "alias": record.alias,
-        "status": record.status,
-        "provider": record.provider,
-        "model": record.model,
-        "usage": record.usage,
-        "cost": record.cost,
-        "priced": record.priced,
-        "attempts": [(a.deployment, a.outcome, a.error_type) for a in record.attempts],
-        "error_type": record.error_type,
-        "http_status": record.http_status,
-        "admin": record.principal.admin,
-        "tenant": record.principal.tenant,
-        "tags": record.principal.tags,
-        "usage_estimated": record.usage_estimated,
-    }
-
-
 OPENAI_AND_NATIVE = [
     (  # a plain answer
         (
@@ -503,5 +484,5 @@ def test_the_native_door_records_what_the_openai_door_records(
         sink.records.clear()
         http.post(path, json=body)
         [record] = sink.records
-        records.append(_comparable(record))
+        records.append(essentials(record))
     assert records[0] == records[1]
