@@ -175,6 +175,23 @@ def test_the_embedded_defaults_answer_with_the_local_model_alias() -> None:
     assert gateway.config.server.default_model == "local"
 
 
+def test_the_prefer_header_puts_a_provider_first_plain_and_streamed(
+    upstream: OpenAIUpstream,
+) -> None:
+    cfg = config(upstream.base_url)
+    deployments = [{"provider": "a", "model": "gpt-4.1"}, {"provider": "broken", "model": "b"}]
+    cfg["models"].append({"name": "either", "deployments": deployments})
+    body = {"model": "either", "prompt": "hi"}
+    with serve(cfg) as served:
+        for path in ("/api/v1/complete", "/api/v1/complete/stream"):
+            plain = httpx.post(f"{served.url}{path}", json=body, headers=AUTH)
+            preferred = httpx.post(
+                f"{served.url}{path}", json=body, headers={**AUTH, "x-switchyard-prefer": "broken"}
+            )
+            assert plain.headers["x-switchyard-provider"] == "a"
+            assert preferred.headers["x-switchyard-provider"] == "broken"
+
+
 def test_a_stream_sends_chunk_events_then_done_with_usage_and_cost(http: httpx.Client) -> None:
     reply = http.post("/api/v1/complete/stream", json={"model": "smart", "prompt": "hi"})
     assert reply.status_code == 200
