@@ -3,9 +3,10 @@ before any byte is sent), the ``text/event-stream`` response and its headers, an
 that writes each chunk in the door's framing, one write per chunk.
 
 A door supplies its :class:`Framing`: the bytes of a chunk, of a normal end (OpenAI's
-``[DONE]``, Anthropic's ``message_delta`` and ``message_stop``) and of a failure after the
-first byte (an error event: the upstream broke, the drain deadline cut the stream, or a bug,
-which is logged and shown as ``internal_error``). A client that leaves cancels the upstream.
+``[DONE]``, Anthropic's ``message_delta`` and ``message_stop``, the native ``event: done``)
+and of a failure after the first byte (an error event: the upstream broke, the drain deadline
+cut the stream, or a bug, which is logged and shown as ``internal_error``); an event with a
+name is :func:`named_event`. A client that leaves cancels the upstream.
 """
 
 from __future__ import annotations

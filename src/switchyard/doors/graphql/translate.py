@@ -29,9 +29,8 @@ def chat_fields(request: CompletionInput, model: str) -> dict[str, Any]:
         raise InvalidRequest("give messages or prompt, not both", param="prompt")
     if not request.messages and request.prompt is None:
         raise InvalidRequest("give messages (a non-empty list) or prompt", param="messages")
-    turns = None
-    if request.messages is not None:
-        turns = ({"role": m.role, "content": m.content} for m in request.messages)
+    given = request.messages
+    turns = None if given is None else ({"role": m.role, "content": m.content} for m in given)
     fields: dict[str, Any] = {
         "model": model,
         "messages": conversation(request.system, request.prompt, turns),
