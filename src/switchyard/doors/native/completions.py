@@ -63,7 +63,7 @@ class CompletionDoor(ChatDoor):
         return to_chat_request(request, model, stream=stream)
 
     def streamed(self, body: dict[str, Any], request: Request) -> bool:
-        return request.scope["path"] == STREAM_PATH  # the route says, not the body
+        return bool(request.scope["path"] == STREAM_PATH)  # the route says, not the body
 
     def chat_request(self, body: dict[str, Any], request: Request) -> ChatRequest:
         return self.native_chat(body, principal_of(request), stream=self.streamed(body, request))
