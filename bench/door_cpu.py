@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
-import subprocess
 import sys
 import time
 from typing import Any
+
+from inprocess import callgrind_instructions, post
 
 from switchyard import Gateway
 from switchyard.server.app import create_app
 
 KEY = b"Bearer sk-door-cpu"
+HEADERS = [(b"authorization", KEY), (b"content-type", b"application/json")]
 CONFIG = {
     "server": {"master_key": KEY.decode().removeprefix("Bearer ")},
     "providers": {"fake": {"type": "fake", "reply": "hello there from the fake upstream"}},
@@ -46,38 +47,7 @@ DOORS = {
 
 async def request(app: Any, path: bytes, body: bytes) -> int:
     """One request through the ASGI app; its status."""
-    sent: list[dict[str, Any]] = []
-    done = asyncio.Event()
-    pending = [{"type": "http.request", "body": body, "more_body": False}]
-
-    async def receive() -> dict[str, Any]:
-        if pending:
-            return pending.pop()
-        await done.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body"):
-            done.set()
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path.decode(),
-        "raw_path": path,
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"authorization", KEY), (b"content-type", b"application/json")],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-        "state": {},
-    }
-    await app(scope, receive, send)
-    return int(sent[0]["status"])
+    return await post(app, path, body, HEADERS)
 
 
 async def measure(requests: int, rounds: int) -> dict[str, float]:
@@ -117,17 +87,10 @@ async def drive(door: str, requests: int) -> None:
 
 def instructions(door: str, requests: int) -> float:
     """Instructions one request through ``door`` costs."""
-    counts = []
-    for n in (0, requests):
-        done = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-             __file__, "--drive", door, str(n)],
-            capture_output=True, text=True, timeout=900,
-        )  # fmt: skip
-        found = re.findall(r"Collected : (\d+)", done.stderr)
-        if done.returncode != 0 or not found:
-            raise SystemExit(f"callgrind run failed:\n{done.stderr[-2000:]}")
-        counts.append(int(found[-1]))
+    counts = [
+        callgrind_instructions([sys.executable, __file__, "--drive", door, str(n)])
+        for n in (0, requests)
+    ]
     return (counts[1] - counts[0]) / requests
 
 

@@ -48,8 +48,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -58,6 +56,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 from harness import Nginx  # noqa: E402
+from inprocess import callgrind_instructions, post  # noqa: E402
 from run import baseline_tree  # noqa: E402
 
 # another config for the same driver (its aliases must be bench and bench-stream, with the
@@ -76,44 +75,15 @@ DOORS = {"chat": b"/v1/chat/completions", "messages": b"/v1/messages"}
 
 
 async def _one(app: Any, body: bytes, key: bytes = KEY, path: bytes = DOORS["chat"]) -> None:
-    sent: list[dict[str, Any]] = []
-    done = asyncio.Event()
-    messages = [{"type": "http.request", "body": body, "more_body": False}]
-
-    async def receive() -> dict[str, Any]:
-        if messages:
-            return messages.pop()
-        await done.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body"):
-            done.set()
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path.decode(),
-        "raw_path": path,
-        "query_string": b"",
-        "root_path": "",
-        "server": ("127.0.0.1", 18090),
-        "client": ("127.0.0.1", 50000),
-        "headers": [
-            (b"host", b"127.0.0.1"),
-            (b"content-type", b"application/json"),
-            (b"authorization", key),
-            (b"content-length", str(len(body)).encode()),
-        ],
-        "state": {},
-    }
-    await app(scope, receive, send)
-    if sent[0]["status"] != 200:
-        raise SystemExit(f"the gateway answered {sent[0]['status']}")
+    headers = [
+        (b"host", b"127.0.0.1"),
+        (b"content-type", b"application/json"),
+        (b"authorization", key),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    status = await post(app, path, body, headers)
+    if status != 200:
+        raise SystemExit(f"the gateway answered {status}")
 
 
 def build_app(log: bool, auth: str = "master", cache: bool = False) -> tuple[Any, Any]:
@@ -209,25 +179,10 @@ def count(
     ``nocache``, or ``miss`` for the memory cache with a new prompt every request)."""
     plain = "stream" if stream else "plain"
     args = [str(requests), plain, "log" if log else "nolog", auth, cache, door]
-    done = subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            sys.executable,
-            __file__,
-            "--drive",
-            *args,
-        ],
-        env={**os.environ, "PYTHONPATH": str(src), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=900,
+    return callgrind_instructions(
+        [sys.executable, __file__, "--drive", *args],
+        {**os.environ, "PYTHONPATH": str(src), **(env or {})},
     )
-    found = re.findall(r"Collected : (\d+)", done.stderr)
-    if done.returncode != 0 or not found:
-        raise SystemExit(f"callgrind run failed:\n{done.stderr[-2000:]}")
-    return int(found[-1])
 
 
 def per_request(

@@ -13,6 +13,7 @@ import httpx
 from switchyard import Gateway
 from switchyard.records.record import RequestRecord
 from switchyard.tenancy.settings import KeySpec
+from tests.e2e.record_essentials import essentials
 from tests.e2e.served import ServedGateway, serve
 
 MASTER = "sk-master-5b1d3f7a9c0e2d4b6f8a1c3e5d7b9f02"
@@ -94,30 +95,6 @@ def post(
 
 def ws_url(served: ServedGateway) -> str:
     return f"ws://127.0.0.1:{served.port}/graphql"
-
-
-def essentials(record: RequestRecord) -> dict[str, Any]:
-    """What a record says about a request, without what differs between two runs of it."""
-    return {
-        "kind": record.kind,
-        "alias": record.alias,
-        "status": record.status,
-        "provider": record.provider,
-        "model": record.model,
-        "usage": record.usage,
-        "cost": record.cost,
-        "priced": record.priced,
-        "tenant": record.principal.tenant,
-        "key_id": record.principal.key_id,
-        "user": record.principal.user,
-        "admin": record.principal.admin,
-        "tags": record.principal.tags,
-        "attempts": [(a.deployment, a.outcome, a.error_type) for a in record.attempts],
-        "error_type": record.error_type,
-        "http_status": record.http_status,
-        "cache_result": record.cache_result,
-        "failovers": record.failovers,
-    }
 
 
 __all__ = [

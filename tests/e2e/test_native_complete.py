@@ -22,6 +22,7 @@ from switchyard.doors.native.complete import (
 from switchyard.providers.fake import FakeFailure
 from switchyard.records.record import RequestRecord
 from switchyard.tenancy.settings import KeySpec
+from tests.e2e.record_essentials import essentials
 from tests.e2e.served import ServedGateway, serve
 from tests.fakes.gateway import fake_provider
 from tests.fakes.openai_upstream import OpenAIUpstream
@@ -172,6 +173,23 @@ def test_a_default_model_that_is_not_configured_is_refused_at_start() -> None:
 def test_the_embedded_defaults_answer_with_the_local_model_alias() -> None:
     gateway = Gateway.from_config(None)
     assert gateway.config.server.default_model == "local"
+
+
+def test_the_prefer_header_puts_a_provider_first_plain_and_streamed(
+    upstream: OpenAIUpstream,
+) -> None:
+    cfg = config(upstream.base_url)
+    deployments = [{"provider": "a", "model": "gpt-4.1"}, {"provider": "broken", "model": "b"}]
+    cfg["models"].append({"name": "either", "deployments": deployments})
+    body = {"model": "either", "prompt": "hi"}
+    with serve(cfg) as served:
+        for path in ("/api/v1/complete", "/api/v1/complete/stream"):
+            plain = httpx.post(f"{served.url}{path}", json=body, headers=AUTH)
+            preferred = httpx.post(
+                f"{served.url}{path}", json=body, headers={**AUTH, "x-switchyard-prefer": "broken"}
+            )
+            assert plain.headers["x-switchyard-provider"] == "a"
+            assert preferred.headers["x-switchyard-provider"] == "broken"
 
 
 def test_a_stream_sends_chunk_events_then_done_with_usage_and_cost(http: httpx.Client) -> None:
@@ -433,26 +451,6 @@ def test_a_rate_limit_is_a_native_429_with_retry_after(upstream: OpenAIUpstream)
 # -- the same usage record as the OpenAI door ---------------------------------------------------
 
 
-def _comparable(record: RequestRecord) -> dict[str, Any]:
-    return {
-        "kind": record.kind,
-        "alias": record.alias,
-        "status": record.status,
-        "provider": record.provider,
-        "model": record.model,
-        "usage": record.usage,
-        "cost": record.cost,
-        "priced": record.priced,
-        "attempts": [(a.deployment, a.outcome, a.error_type) for a in record.attempts],
-        "error_type": record.error_type,
-        "http_status": record.http_status,
-        "admin": record.principal.admin,
-        "tenant": record.principal.tenant,
-        "tags": record.principal.tags,
-        "usage_estimated": record.usage_estimated,
-    }
-
-
 OPENAI_AND_NATIVE = [
     (  # a plain answer
         (
@@ -503,5 +501,5 @@ def test_the_native_door_records_what_the_openai_door_records(
         sink.records.clear()
         http.post(path, json=body)
         [record] = sink.records
-        records.append(_comparable(record))
+        records.append(essentials(record))
     assert records[0] == records[1]

@@ -18,6 +18,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from switchyard.chat_stream import ChatStream
 from switchyard.config.schema import ServerSettings
 from switchyard.doors.drain import Drain
 from switchyard.doors.http import (
@@ -54,12 +55,17 @@ class ChatDoor(ABC):
         the field it cannot read."""
 
     @abstractmethod
-    def render(self, response: ChatResponse) -> bytes:
-        """A whole answer as the door's JSON."""
+    def render(self, response: ChatResponse, context: RequestContext) -> bytes:
+        """A whole answer as the door's JSON (``context.started``: when the request came)."""
 
     @abstractmethod
-    def framing(self, chat: ChatRequest) -> Framing:
-        """How the door writes a stream's chunks, its end and a failure after the first byte."""
+    def framing(self, chat: ChatRequest, stream: ChatStream, context: RequestContext) -> Framing:
+        """How the door writes ``stream``'s chunks, its end and a failure after the first byte."""
+
+    def streamed(self, body: dict[str, Any], request: Request) -> bool:
+        """Whether the request asked for a stream (for the record of one refused before the
+        Gateway): the body's ``"stream": true`` unless the door says otherwise."""
+        return body.get("stream") is True
 
     @abstractmethod
     def error_response(self, error: SwitchyardError, context: RequestContext) -> Response:
@@ -94,7 +100,7 @@ class ChatDoor(ABC):
             handed = True
             if chat.stream:
                 stream = self.gateway.stream(chat, principal=principal)
-                framing = self.framing(chat)
+                framing = self.framing(chat, stream, context)
                 return await sse_response(
                     request, stream, framing, context, self.drain, self.stream_name
                 )
@@ -103,7 +109,7 @@ class ChatDoor(ABC):
             )
         except SwitchyardError as error:
             if not handed and principal is not None:  # refused here: still one usage row
-                streamed = body.get("stream") is True
+                streamed = self.streamed(body, request)
                 self.gateway.refused(
                     principal, "stream" if streamed else "chat", body.get("model"), error
                 )
@@ -115,7 +121,7 @@ class ChatDoor(ABC):
             headers["x-switchyard-cache"] = response.cache_status
         if response.cache_similarity is not None:
             headers["x-switchyard-cache-similarity"] = f"{response.cache_similarity:.4f}"
-        return Response(self.render(response), media_type=JSON, headers=headers)
+        return Response(self.render(response, context), media_type=JSON, headers=headers)
 
 
 def with_cache_control(control: CacheControl | None, header: str) -> CacheControl | None:

@@ -3,17 +3,19 @@ before any byte is sent), the ``text/event-stream`` response and its headers, an
 that writes each chunk in the door's framing, one write per chunk.
 
 A door supplies its :class:`Framing`: the bytes of a chunk, of a normal end (OpenAI's
-``[DONE]``, Anthropic's ``message_delta`` and ``message_stop``) and of a failure after the
-first byte (an error event: the upstream broke, the drain deadline cut the stream, or a bug,
-which is logged and shown as ``internal_error``). A client that leaves cancels the upstream.
+``[DONE]``, Anthropic's ``message_delta`` and ``message_stop``, the native ``event: done``)
+and of a failure after the first byte (an error event: the upstream broke, the drain deadline
+cut the stream, or a bug, which is logged and shown as ``internal_error``); an event with a
+name is :func:`named_event`. A client that leaves cancels the upstream.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Any, Protocol
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -25,6 +27,11 @@ from switchyard.errors import SwitchyardError
 from switchyard.types import ChatChunk
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+def named_event(name: bytes, payload: dict[str, Any]) -> bytes:
+    """One SSE event with an ``event:`` name and a JSON ``data:`` line."""
+    return b"event: " + name + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
 
 
 class Framing(Protocol):
@@ -90,4 +97,4 @@ async def _relay(
     yield framing.end() if failure is None else framing.error(failure)
 
 
-__all__ = ["SSE_HEADERS", "Framing", "sse_response"]
+__all__ = ["SSE_HEADERS", "Framing", "named_event", "sse_response"]

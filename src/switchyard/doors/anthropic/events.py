@@ -21,9 +21,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import orjson
-
 from switchyard.doors.anthropic.reply import stop_reason, usage_to_anthropic
+from switchyard.doors.sse import named_event as event
 from switchyard.errors import SwitchyardError
 from switchyard.formats.anthropic_errors import error_to_anthropic
 from switchyard.types import ChatChunk, FinishReason, Usage
@@ -31,10 +30,6 @@ from switchyard.types.principal import new_request_id
 
 BlockKind = Literal["text", "thinking", "tool_use"]
 PING = b'event: ping\ndata: {"type":"ping"}\n\n'
-
-
-def event(name: bytes, payload: dict[str, Any]) -> bytes:
-    return b"event: " + name + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
 
 
 def error_event(error: SwitchyardError) -> bytes:

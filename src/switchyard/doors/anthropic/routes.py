@@ -18,6 +18,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from switchyard.chat_stream import ChatStream
 from switchyard.doors.anthropic.events import MessageEvents
 from switchyard.doors.anthropic.reply import response_to_anthropic
 from switchyard.doors.anthropic.request import request_from_anthropic
@@ -47,10 +48,10 @@ class AnthropicDoor(ChatDoor):
             beta=request.headers.get("anthropic-beta"),
         )
 
-    def render(self, response: ChatResponse) -> bytes:
+    def render(self, response: ChatResponse, context: RequestContext) -> bytes:
         return orjson.dumps(response_to_anthropic(response))
 
-    def framing(self, chat: ChatRequest) -> Framing:
+    def framing(self, chat: ChatRequest, stream: ChatStream, context: RequestContext) -> Framing:
         return MessageEvents(chat.model)
 
     def error_response(self, error: SwitchyardError, context: RequestContext) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from switchyard.doors.conversation import conversation
 from switchyard.doors.graphql.objects import (
     CompletionInput,
     CompletionResponse,
@@ -26,16 +27,14 @@ def chat_fields(request: CompletionInput, model: str) -> dict[str, Any]:
     ``system`` first, then ``messages`` or ``prompt`` (one of the two, not both)."""
     if request.messages is not None and request.prompt is not None:
         raise InvalidRequest("give messages or prompt, not both", param="prompt")
-    messages: list[dict[str, Any]] = []
-    if request.system is not None:
-        messages.append({"role": "system", "content": request.system})
-    if request.messages:
-        messages.extend({"role": m.role, "content": m.content} for m in request.messages)
-    elif request.prompt is not None:
-        messages.append({"role": "user", "content": request.prompt})
-    else:
+    if not request.messages and request.prompt is None:
         raise InvalidRequest("give messages (a non-empty list) or prompt", param="messages")
-    fields: dict[str, Any] = {"model": model, "messages": messages}
+    given = request.messages
+    turns = None if given is None else ({"role": m.role, "content": m.content} for m in given)
+    fields: dict[str, Any] = {
+        "model": model,
+        "messages": conversation(request.system, request.prompt, turns),
+    }
     optional = {
         "max_tokens": request.max_tokens,
         "temperature": request.temperature,

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from switchyard.doors.conversation import conversation
 from switchyard.errors import InvalidRequest
 from switchyard.types import (
     ChatChunk,
@@ -257,15 +258,11 @@ def to_chat_request(request: CompleteRequest, model: str, *, stream: bool) -> Ch
 
     Built as plain data and validated once (strictly, as the OpenAI door does): the wire
     model has checked every field already, so this costs one pass, not one per message."""
-    messages: list[dict[str, Any]] = []
-    if request.system is not None:
-        messages.append({"role": "system", "content": request.system})
-    if request.prompt is not None:
-        messages.append({"role": "user", "content": request.prompt})
-    else:
-        assert request.messages is not None
-        messages.extend(_message(m) for m in request.messages)
-    data: dict[str, Any] = {"model": model, "messages": messages}
+    turns = None if request.messages is None else map(_message, request.messages)
+    data: dict[str, Any] = {
+        "model": model,
+        "messages": conversation(request.system, request.prompt, turns),
+    }
     for field in _PASSED:
         value = getattr(request, field)
         if value is not None:

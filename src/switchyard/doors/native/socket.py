@@ -197,7 +197,7 @@ class CompletionSocket:
         handed = False
         failure: SwitchyardError | None = None
         try:
-            chat = self.door.chat_request(body, caller, stream=True)
+            chat = self.door.native_chat(body, caller, stream=True)
             handed = True
             stream = self.gateway.stream(chat, principal=caller)
             try:

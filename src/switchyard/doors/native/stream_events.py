@@ -12,46 +12,62 @@ from typing import Any, Literal
 
 from switchyard.chat_stream import ChatStream
 from switchyard.doors.native.complete import chunk_to_native, done_to_native
-from switchyard.types import Cost, FinishReason
+from switchyard.types import ChatChunk, Cost, FinishReason
 
 EventName = Literal["chunk", "done"]
+
+
+class NativeEvents:
+    """One stream's events: :meth:`chunk` for every chunk, then :meth:`done`."""
+
+    __slots__ = ("cost", "finish", "started", "stream", "stream_id")
+
+    def __init__(self, stream: ChatStream, started: float) -> None:
+        self.stream = stream
+        self.started = started  # a perf_counter(): when the request came
+        self.stream_id = ""
+        self.finish: FinishReason | None = None
+        self.cost: Cost | None = None
+
+    def chunk(self, chunk: ChatChunk) -> dict[str, Any] | None:
+        """The ``chunk`` event's data, or None for a chunk with nothing new to show."""
+        if not self.stream_id:
+            self.stream_id = chunk.id
+        if chunk.finish_reason is not None:
+            self.finish = chunk.finish_reason
+        if chunk.cost is not None:
+            self.cost = chunk.cost
+        return chunk_to_native(chunk)
+
+    def done(self) -> dict[str, Any]:
+        """The ``done`` event's data: usage, cost, finish reason, who answered, milliseconds
+        since the request came."""
+        served = self.stream.served_by
+        latency_ms = (time.perf_counter() - self.started) * 1000.0
+        return done_to_native(
+            self.stream_id,
+            served.model if served is not None else "",
+            served.provider if served is not None else "",
+            self.finish,
+            self.stream.usage,
+            self.cost,
+            latency_ms,
+        )
 
 
 async def native_events(
     stream: ChatStream, started: float
 ) -> AsyncIterator[tuple[EventName, dict[str, Any]]]:
-    """The stream's ``chunk`` events as they arrive, then one ``done`` event (usage, cost,
-    finish reason, who answered, milliseconds since ``started``, a ``perf_counter()``).
+    """The stream's ``chunk`` events as they arrive, then one ``done`` event.
 
     A failure raises out of the iteration (a :class:`~switchyard.errors.SwitchyardError`
     once the stream broke); the caller renders it and closes ``stream``."""
-    stream_id = ""
-    finish: FinishReason | None = None
-    cost: Cost | None = None
+    events = NativeEvents(stream, started)
     async for chunk in stream:
-        if not stream_id:
-            stream_id = chunk.id
-        if chunk.finish_reason is not None:
-            finish = chunk.finish_reason
-        if chunk.cost is not None:
-            cost = chunk.cost
-        body = chunk_to_native(chunk)
+        body = events.chunk(chunk)
         if body is not None:
             yield "chunk", body
-    served = stream.served_by
-    latency_ms = (time.perf_counter() - started) * 1000.0
-    yield (
-        "done",
-        done_to_native(
-            stream_id,
-            served.model if served is not None else "",
-            served.provider if served is not None else "",
-            finish,
-            stream.usage,
-            cost,
-            latency_ms,
-        ),
-    )
+    yield "done", events.done()
 
 
-__all__ = ["EventName", "native_events"]
+__all__ = ["EventName", "NativeEvents", "native_events"]

@@ -14,6 +14,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from switchyard.chat_stream import ChatStream
 from switchyard.doors.chat import JSON, ChatDoor
 from switchyard.doors.http import (
     ClientDisconnected,
@@ -44,10 +45,10 @@ class OpenAIDoor(ChatDoor):
     def chat_request(self, body: dict[str, Any], request: Request) -> ChatRequest:
         return request_from_openai(body)
 
-    def render(self, response: ChatResponse) -> bytes:
+    def render(self, response: ChatResponse, context: RequestContext) -> bytes:
         return orjson.dumps(response_to_openai(response))
 
-    def framing(self, chat: ChatRequest) -> Framing:
+    def framing(self, chat: ChatRequest, stream: ChatStream, context: RequestContext) -> Framing:
         return _OpenAIFrames(chat.include_usage)
 
     def error_response(self, error: SwitchyardError, context: RequestContext) -> Response:
