@@ -458,25 +458,35 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         fmt(rss, 1) + " MiB" if rss else "-",
         None if rss is None else rss < MAX_IDLE_RSS_MIB,
     )
-    observed, bare = _run(results, "switchyard", "c=16"), _run(results, BARE, "c=16")
-    if observed and bare and observed["cpu_us_per_req"] and bare["cpu_us_per_req"]:
-        ratio = observed["cpu_us_per_req"] / bare["cpu_us_per_req"]
-        add(
-            f"metrics + logs: CPU µs/req ≤ {MAX_OBSERVED_RATIO}x metrics and logs off (c=16)",
-            f"{observed['cpu_us_per_req']:.0f} vs {bare['cpu_us_per_req']:.0f} µs "
-            f"(ratio {ratio:.3f})",
-            ratio <= MAX_OBSERVED_RATIO,
-        )
-    for target in DATABASES:
-        keyed, bare = _run(results, target, "c=16"), _run(results, "switchyard", "c=16")
-        if keyed and bare and keyed["cpu_us_per_req"] and bare["cpu_us_per_req"]:
-            ratio = keyed["cpu_us_per_req"] / bare["cpu_us_per_req"]
+
+    def cpu_ratio(name: str, target: str, base: str, load: str, limit: float | None) -> None:
+        """``target``'s CPU µs/req against ``base``'s at ``load``, in this run (``limit``:
+        the most it may be; None: reported only)."""
+        mine, theirs = _run(results, target, load), _run(results, base, load)
+        if mine and theirs and mine["cpu_us_per_req"] and theirs["cpu_us_per_req"]:
+            ratio = mine["cpu_us_per_req"] / theirs["cpu_us_per_req"]
             add(
-                f"{target}: CPU µs/req ≤ {MAX_KEYED_RATIO}x the bare gateway (c=16)",
-                f"{keyed['cpu_us_per_req']:.0f} vs {bare['cpu_us_per_req']:.0f} µs "
+                name,
+                f"{mine['cpu_us_per_req']:.0f} vs {theirs['cpu_us_per_req']:.0f} µs "
                 f"(ratio {ratio:.3f})",
-                ratio <= MAX_KEYED_RATIO,
+                None if limit is None else ratio <= limit,
             )
+
+    cpu_ratio(
+        f"metrics + logs: CPU µs/req ≤ {MAX_OBSERVED_RATIO}x metrics and logs off (c=16)",
+        "switchyard",
+        BARE,
+        "c=16",
+        MAX_OBSERVED_RATIO,
+    )
+    for target in DATABASES:
+        cpu_ratio(
+            f"{target}: CPU µs/req ≤ {MAX_KEYED_RATIO}x the bare gateway (c=16)",
+            target,
+            "switchyard",
+            "c=16",
+            MAX_KEYED_RATIO,
+        )
         usage = results.get(target, {}).get("usage")
         if usage:
             rows = usage["rows"]
@@ -491,24 +501,20 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     for door, path in ((NATIVE, NATIVE_PATH), (MESSAGES, MESSAGES_PATH)):
         for run in results.get(door, {}).get("runs", []):  # every load both doors ran
             load = run["load"]
-            chat = _run(results, "switchyard", load)
-            if chat and run["cpu_us_per_req"] and chat["cpu_us_per_req"]:
-                ratio = run["cpu_us_per_req"] / chat["cpu_us_per_req"]
-                add(
-                    f"{path}: CPU µs/req ≤ {MAX_DOOR_RATIO}x /v1/chat/completions ({load})",
-                    f"{run['cpu_us_per_req']:.0f} vs {chat['cpu_us_per_req']:.0f} µs "
-                    f"(ratio {ratio:.3f})",
-                    ratio <= MAX_DOOR_RATIO,
-                )
-    limited, bare = _run(results, "switchyard+limits", "c=16"), _run(results, "switchyard", "c=16")
-    if limited and bare and limited["cpu_us_per_req"] and bare["cpu_us_per_req"]:
-        ratio = limited["cpu_us_per_req"] / bare["cpu_us_per_req"]
-        add(
-            f"switchyard+limits: CPU µs/req ≤ {MAX_LIMITS_RATIO}x the bare gateway (c=16)",
-            f"{limited['cpu_us_per_req']:.0f} vs {bare['cpu_us_per_req']:.0f} µs "
-            f"(ratio {ratio:.3f})",
-            ratio <= MAX_LIMITS_RATIO,
-        )
+            cpu_ratio(
+                f"{path}: CPU µs/req ≤ {MAX_DOOR_RATIO}x /v1/chat/completions ({load})",
+                door,
+                "switchyard",
+                load,
+                MAX_DOOR_RATIO,
+            )
+    cpu_ratio(
+        f"switchyard+limits: CPU µs/req ≤ {MAX_LIMITS_RATIO}x the bare gateway (c=16)",
+        "switchyard+limits",
+        "switchyard",
+        "c=16",
+        MAX_LIMITS_RATIO,
+    )
     one, two = _run(results, "switchyard+limits", "c=64"), _run(results, TWO_WORKERS, "c=64")
     if one and two and one["rps"]:
         ratio = two["rps"] / one["rps"]
@@ -517,25 +523,21 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"{two['rps']:.0f} vs {one['rps']:.0f} req/s (ratio {ratio:.2f})",
             ratio >= MIN_WORKERS_SCALING,
         )
-    published, plain = _run(results, "switchyard+events", "c=16"), bare
-    if published and plain and published["cpu_us_per_req"] and plain["cpu_us_per_req"]:
-        ratio = published["cpu_us_per_req"] / plain["cpu_us_per_req"]
-        add(
-            f"switchyard+events: CPU µs/req ≤ {MAX_EVENTS_RATIO}x the gateway without (c=16)",
-            f"{published['cpu_us_per_req']:.0f} vs {plain['cpu_us_per_req']:.0f} µs "
-            f"(ratio {ratio:.3f})",
-            ratio <= MAX_EVENTS_RATIO,
-        )
+    cpu_ratio(
+        f"switchyard+events: CPU µs/req ≤ {MAX_EVENTS_RATIO}x the gateway without (c=16)",
+        "switchyard+events",
+        "switchyard",
+        "c=16",
+        MAX_EVENTS_RATIO,
+    )
     for load in ("c=16", "stream c=16"):
-        traced, plain = _run(results, "switchyard+tracing", load), _run(results, "switchyard", load)
-        if traced and plain and traced["cpu_us_per_req"] and plain["cpu_us_per_req"]:
-            ratio = traced["cpu_us_per_req"] / plain["cpu_us_per_req"]
-            add(
-                f"switchyard+tracing: CPU µs/req ≤ {MAX_TRACING_RATIO}x without tracing ({load})",
-                f"{traced['cpu_us_per_req']:.0f} vs {plain['cpu_us_per_req']:.0f} µs "
-                f"(ratio {ratio:.3f})",
-                ratio <= MAX_TRACING_RATIO if load == "c=16" else None,
-            )
+        cpu_ratio(
+            f"switchyard+tracing: CPU µs/req ≤ {MAX_TRACING_RATIO}x without tracing ({load})",
+            "switchyard+tracing",
+            "switchyard",
+            load,
+            MAX_TRACING_RATIO if load == "c=16" else None,
+        )
     for load in ("c=1", "c=16"):
         hit, direct = _run(results, "switchyard+cache-hit", load), _run(results, "direct", load)
         if hit and direct:
@@ -547,14 +549,7 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             )
     base = next((t for t in results if t.startswith("switchyard@")), None)
     for load in ("c=1", "c=16", "c=64", "stream c=16"):
-        s, b = _run(results, "switchyard", load), _run(results, base or "", load)
-        if s and b and s["cpu_us_per_req"] and b["cpu_us_per_req"]:
-            ratio = s["cpu_us_per_req"] / b["cpu_us_per_req"]
-            add(
-                f"CPU µs/req vs {base} ({load})",
-                f"{s['cpu_us_per_req']:.0f} vs {b['cpu_us_per_req']:.0f} µs (ratio {ratio:.3f})",
-                None,
-            )
+        cpu_ratio(f"CPU µs/req vs {base} ({load})", "switchyard", base or "", load, None)
     return checks
 
 
