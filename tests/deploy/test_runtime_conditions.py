@@ -62,6 +62,26 @@ def reachable(paths: list[Path]) -> str:
     return "\n".join(lines)
 
 
+def kept_under_tmp(paths: list[Path]) -> tuple[str, str]:
+    """Shell lines before and after the fresh tmpfs on /tmp that keep ``paths`` found under
+    /tmp (a checkout or virtualenv there, as in a CI clone) where they were: bound to a
+    staging tmpfs first, then bound back into the new /tmp."""
+    tmp = Path("/tmp")
+    under = sorted({p for p in paths if tmp in p.parents})
+    under = [p for p in under if not any(q in p.parents for q in under)]  # outermost only
+    if not under:
+        return "", ""
+    before = ["mkdir -p /run/switchyard-keep", "mount -t tmpfs tmpfs /run/switchyard-keep"]
+    after = []
+    for i, path in enumerate(under):
+        keep = f"/run/switchyard-keep/{i}"
+        before.append(f"mkdir {keep} && mount --bind {shlex.quote(str(path))} {keep}")
+        after.append(
+            f"mkdir -p {shlex.quote(str(path))} && mount --bind {keep} {shlex.quote(str(path))}"
+        )
+    return "\n".join(before), "\n".join(after)
+
+
 @pytest.mark.local_model
 def test_serves_on_a_read_only_root_as_the_images_user() -> None:
     _tools()
@@ -70,11 +90,14 @@ def test_serves_on_a_read_only_root_as_the_images_user() -> None:
     port = free_port()
     serve = [sys.executable, "-m", "switchyard", "serve", "--host", "127.0.0.1"]
     python = [Path(sys.base_prefix), Path(sys.prefix), ROOT / "src"]
+    stage, restore = kept_under_tmp([Path(sys.prefix).resolve(), ROOT.resolve()])
     script = f"""
 set -e
 {reachable(python)}
+{stage}
 mount -o remount,bind,ro /
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+{restore}
 mkdir /tmp/work && chown {uid}:{gid} /tmp/work && cd /tmp/work
 exec setpriv --reuid {uid} --regid {gid} --clear-groups {shlex.join(serve)}
 """
