@@ -13,28 +13,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from tests.deploy.compose import service
 from tests.deploy.dockerfile import Instruction, parse
 from tests.deploy.files import DEPLOY, DOCKERFILE
 from tests.e2e.served_process import ServerProcess, free_port, serve_process
+from tests.services import REDIS_URL, require_redis
 
 CONFIG = DEPLOY / "switchyard.compose.yaml"
-REDIS_URL = os.environ.get("SWITCHYARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MASTER_KEY = "sk-deploy-test-master"
 
 
 @pytest.fixture
 def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
-    except redis.RedisError as exc:
-        message = f"Redis is not reachable at {REDIS_URL} ({exc}); run `bash .ci/services.sh`"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return REDIS_URL
+    return require_redis(REDIS_URL)
 
 
 @pytest.fixture

@@ -18,23 +18,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
-import pytest
-import redis
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def require_redis() -> None:
-    """Redis down: skipped on a developer's machine, a failure under ``CI=true``."""
-    import os
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
-    except redis.RedisError as exc:
-        message = f"Redis is not reachable at {REDIS_URL} ({exc}); run `bash .ci/services.sh`"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 class Upstream(ThreadingHTTPServer):
@@ -166,4 +149,4 @@ class RoundRobin:
         return sent
 
 
-__all__ = ["REDIS_URL", "RoundRobin", "Sent", "Upstream", "require_redis", "upstream"]
+__all__ = ["RoundRobin", "Sent", "Upstream", "upstream"]

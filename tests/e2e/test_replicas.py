@@ -19,8 +19,9 @@ import pytest
 import redis
 
 from tests.databases import read_usage
-from tests.e2e.replicas import REDIS_URL, RoundRobin, Sent, require_redis, upstream
+from tests.e2e.replicas import RoundRobin, Sent, upstream
 from tests.e2e.served_process import ServerProcess, serve_process
+from tests.services import REDIS_URL, require_redis
 
 MASTER = "sk-master-7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d"
 FLUSH_SECONDS = 0.2

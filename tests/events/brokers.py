@@ -16,9 +16,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import pytest
-
 from switchyard.events.settings import EVENT_NAMES, event_type
+from tests.services import missing
 
 URLS = {
     "nats": os.environ.get("SWITCHYARD_TEST_NATS_URL", "nats://127.0.0.1:4222"),
@@ -33,12 +32,10 @@ def require(backend: str) -> str:
     try:
         socket.create_connection(("127.0.0.1", PORTS[backend]), timeout=2).close()
     except OSError as exc:
-        message = f"{backend} is not reachable on 127.0.0.1:{PORTS[backend]} ({exc}); " + (
+        missing(
+            f"{backend} is not reachable on 127.0.0.1:{PORTS[backend]} ({exc}); "
             "run `bash .ci/services.sh`"
         )
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
     return URLS[backend]
 
 

@@ -6,15 +6,13 @@ and fails in CI (``CI=true``), where a missing service is a broken build, not a 
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-
-REDIS_URL = os.environ.get("SWITCHYARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.services import REDIS_URL, missing
 
 
 async def connect_or_skip() -> Redis:
@@ -24,10 +22,7 @@ async def connect_or_skip() -> Redis:
         await client.ping()
     except (RedisError, OSError) as exc:
         await client.aclose()
-        message = f"Redis is not reachable at {REDIS_URL} ({exc}); run `bash .ci/services.sh`"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"Redis is not reachable at {REDIS_URL} ({exc}); run `bash .ci/services.sh`")
     return client
 
 

@@ -19,8 +19,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import pytest
 from websockets.sync.client import ClientConnection, connect
+
+from tests.services import missing
 
 CHROMIUM = os.environ.get("SWITCHYARD_TEST_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -40,10 +41,7 @@ FLAGS = [
 def chromium_or_skip() -> str:
     found = shutil.which(CHROMIUM) or (CHROMIUM if os.access(CHROMIUM, os.X_OK) else None)
     if found is None:
-        message = f"no Chromium at {CHROMIUM}: run `bash .ci/browser.sh` (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"no Chromium at {CHROMIUM}: run `bash .ci/browser.sh` (apt-get install chromium)")
     return found
 
 

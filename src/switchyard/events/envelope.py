@@ -38,7 +38,11 @@ class Started(NamedTuple):
 
 def started_data(started: Started) -> dict[str, Any]:
     """``llm_provider.request_started.v1``'s data: who asked for what."""
-    principal = started.principal
+    return _asked(started.principal, started.kind, started.alias)
+
+
+def _asked(principal: Principal, kind: RequestKind, alias: str) -> dict[str, Any]:
+    """Who asked for what: the part every event's data begins with."""
     request_id = principal.request_id
     return {
         # the request id is the caller's x-request-id when it sent one (the doors keep it), so
@@ -49,27 +53,18 @@ def started_data(started: Started) -> dict[str, Any]:
         "key_id": principal.key_id,
         "user": principal.user,
         "tags": principal.tags,
-        "kind": started.kind,
-        "alias": started.alias,
+        "kind": kind,
+        "alias": alias,
     }
 
 
 def ended_data(record: RequestRecord) -> dict[str, Any]:
     """``request_completed`` / ``failure`` data: the finished record, without any text."""
-    principal = record.principal
-    request_id = principal.request_id
     usage = record.usage
     cost = record.cost
     ttft = record.ttft_ms
     return {
-        "request_id": request_id,
-        "correlation_id": request_id,
-        "tenant": principal.tenant,
-        "key_id": principal.key_id,
-        "user": principal.user,
-        "tags": principal.tags,
-        "kind": record.kind,
-        "alias": record.alias,
+        **_asked(record.principal, record.kind, record.alias),
         "provider": record.provider,
         "model": record.model,
         "status": record.status,
