@@ -281,9 +281,7 @@ class Gateway(GatewayQueries):
     ) -> ChatResponse:
         """One chat completion, failing over across the alias's deployments."""
         chat = self._valid(ChatRequest, request, fields, principal, "chat")
-        record = self._begin(principal, "chat", chat.model, chat.tags)
-        if self._tracer is not None:
-            self._tracer.begin(record, chat)
+        record = self._begin(principal, "chat", chat.model, chat.tags, chat)
         try:
             authorize(record.principal, chat.model)
             route = self.router.route(chat.model)
@@ -331,9 +329,7 @@ class Gateway(GatewayQueries):
         chat = self._valid(ChatRequest, request, fields, principal, "stream")
         if not chat.stream:
             chat = chat.model_copy(update={"stream": True})
-        record = self._begin(principal, "stream", chat.model, chat.tags)
-        if self._tracer is not None:
-            self._tracer.begin(record, chat)
+        record = self._begin(principal, "stream", chat.model, chat.tags, chat)
         try:
             authorize(record.principal, chat.model)
             # admit, then the cache lookup: when the stream starts (below)
@@ -384,9 +380,7 @@ class Gateway(GatewayQueries):
         **fields: Any,
     ) -> EmbeddingResponse:
         embedding = self._valid(EmbeddingRequest, request, fields, principal, "embed")
-        record = self._begin(principal, "embed", embedding.model)
-        if self._tracer is not None:
-            self._tracer.begin(record, embedding)
+        record = self._begin(principal, "embed", embedding.model, request=embedding)
         try:
             authorize(record.principal, embedding.model)
             tokens = 0
@@ -515,7 +509,11 @@ class Gateway(GatewayQueries):
         kind: RequestKind,
         alias: str,
         tags: Sequence[str] | None = None,
+        request: ChatRequest | EmbeddingRequest | None = None,
     ) -> RequestRecord:
+        """The request's record, and the stages that start with it: the request span (a
+        request refused before it was valid gets its span from the record stage instead) and
+        the ``request_started`` event."""
         principal = principal or Principal.anonymous_admin()
         if tags:  # the request's own labels join the caller's, once each, for the usage row
             principal = principal._replace(tags=tuple(dict.fromkeys((*principal.tags, *tags))))
@@ -527,6 +525,8 @@ class Gateway(GatewayQueries):
             started_at=time.time(),
             started=time.perf_counter(),
         )
+        if self._tracer is not None and request is not None:
+            self._tracer.begin(record, request)
         if self.events is not None:  # llm_provider.request_started.v1
             self.events.started(record)
         return record
