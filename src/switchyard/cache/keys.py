@@ -36,6 +36,7 @@ ANSWER_FIELDS: set[str] = {
     "top_logprobs",
     "extra",
     "format_fields",
+    "reasoning",
 }
 _NOT_ANSWER_EXTRA = frozenset({"stream_options"})
 

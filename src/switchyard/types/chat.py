@@ -134,13 +134,23 @@ MAX_TAGS, MAX_TAG_LENGTH = 16, 64
 Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH, pattern=r"^[\x21-\x7e]+$")]
 
 
+class Reasoning(_Model):
+    """How hard a reasoning model should think, as any door said it: ``effort`` (OpenAI's
+    ``reasoning.effort``, Gemini's ``thinkingLevel``) and/or ``budget_tokens`` (Anthropic's
+    thinking budget, Gemini's ``thinkingBudget``). Each adapter maps it onto its upstream's own
+    knob; an upstream without one ignores it."""
+
+    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
+    budget_tokens: int | None = Field(default=None, ge=0)
+
+
 class FormatFields(_Model):
     """Fields of the caller's wire format that the canonical request has no place for (for the
     Anthropic door: ``thinking``, ``top_k``, a top-level ``cache_control``, ...), and the
     caller's headers of that format (``anthropic-beta``), sent as they are to an upstream that
     speaks the same ``format`` and left out for every other."""
 
-    format: Literal["anthropic"]
+    format: Literal["anthropic", "openai_responses", "gemini"]
     fields: dict[str, Any] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
 
@@ -175,6 +185,7 @@ class ChatRequest(_Model):
     include_usage: bool = False
     extra: dict[str, Any] | None = None
     format_fields: FormatFields | None = None
+    reasoning: Reasoning | None = None
     # gateway controls
     cache: CacheControl | None = None
     timeout: float | None = Field(default=None, ge=0, allow_inf_nan=False)  # seconds
