@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -23,6 +24,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Hypothesis keeps files (the constants it reads from the source, at collection) in
     # ./.hypothesis by default: outside the working tree instead. The fuzz test has no database.
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "switchyard-tests-hypothesis")
+    # The ledger's spool (one per database, under $XDG_STATE_HOME): this run's own, inherited
+    # by the gateways it starts, so no run takes over another's rows.
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="switchyard-tests-state-")
 
 
 def _is_local(address: Any) -> bool:

@@ -26,6 +26,17 @@ class StorageSettings(BaseModel):
     )
     batch_size: int = Field(default=500, ge=1, description="rows written per transaction")
     flush_seconds: float = Field(default=1.0, gt=0, description="longest wait before a write")
+    spool: bool = Field(
+        default=True,
+        description="append every queued row to a local file first, so a process killed "
+        "outright loses only its in-flight requests' rows (replayed by the next ledger on "
+        "this host)",
+    )
+    spool_dir: str | None = Field(
+        default=None,
+        description="where the spool lives; by default $XDG_STATE_HOME/switchyard/spool/"
+        "<digest of url> (~/.local/state/...), one per database, shared by the host's workers",
+    )
     key_cache_seconds: float = Field(
         default=1.0,
         gt=0,

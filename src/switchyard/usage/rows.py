@@ -95,15 +95,11 @@ def attempt_rows(record: RequestRecord, row_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def rows(batch: list[RequestRecord]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Both tables' rows for a batch; each usage row gets a fresh random id."""
-    usages: list[dict[str, Any]] = []
-    attempts: list[dict[str, Any]] = []
-    for record in batch:
-        row_id = os.urandom(16).hex()
-        usages.append(usage_row(record, row_id))
-        attempts.extend(attempt_rows(record, row_id))
-    return usages, attempts
+def record_rows(record: RequestRecord) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One request's usage row and attempt rows, under a fresh random id (kept from then on:
+    a row written twice, after a crash, is the same row)."""
+    row_id = os.urandom(16).hex()
+    return usage_row(record, row_id), attempt_rows(record, row_id)
 
 
-__all__ = ["attempt_rows", "exact_cost", "rows", "saved_cost", "usage_row"]
+__all__ = ["attempt_rows", "exact_cost", "record_rows", "saved_cost", "usage_row"]
