@@ -2,10 +2,14 @@
 
 One process (:func:`run_gateway`) builds the Gateway and its app and serves them (see
 :mod:`switchyard.server.run` for the drain). With several (:func:`run_workers`), this process
-migrates a SQLite ledger, binds the socket once and starts that many worker processes
-(multiprocessing's ``spawn``, as uvicorn's own supervisor does), each a whole gateway serving
-the shared socket: the kernel hands each new connection to one of them. This process only
-supervises:
+migrates a SQLite ledger, binds one listening socket per worker on the same port
+(``SO_REUSEPORT``) and starts that many worker processes (multiprocessing's ``spawn``, as
+uvicorn's own supervisor does), each a whole gateway serving its own socket. The kernel spreads
+new connections evenly over the sockets by their addresses; with one socket shared by all, the
+worker whose event loop woke first would take a whole burst of connections (asyncio accepts up
+to its backlog per wake-up), and a client's keep-alive connections would stay unevenly spread.
+A worker's socket stays open here while it is replaced, so connections that reach it meanwhile
+wait in its queue for the new worker, never refused. This process only supervises:
 
 - SIGTERM or SIGINT is passed on to every worker as SIGTERM, so each drains as a single
   process would (``server.drain_seconds``), then it waits for them all and exits 0;
@@ -102,8 +106,8 @@ def run_workers(settings: SwitchyardConfig, log_level: str | None) -> int:
         for problem in per_process_state(settings):
             logger.warning("server.workers is %d and %s", server.workers, problem)
         _migrate_once(settings)
-        sock = _bind(server.host, server.port)
-        return Supervisor(settings, log_level, sock).run()
+        socks = _bind(server.host, server.port, server.workers)
+        return Supervisor(settings, log_level, socks).run()
     finally:
         if own_dir is not None:
             shutil.rmtree(own_dir, ignore_errors=True)
@@ -133,14 +137,25 @@ def _migrate_once(settings: SwitchyardConfig) -> None:
     asyncio.run(run())
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, count: int) -> list[socket.socket]:
+    """``count`` listening sockets on one port (the first one's, when ``port`` is 0)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host.strip("[]"), port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            socks.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((host.strip("[]"), port))
+            port = sock.getsockname()[1]
+            sock.listen(2048)
+            sock.set_inheritable(True)
+    except OSError:
+        for sock in socks:
+            sock.close()
+        raise
+    return socks
 
 
 def _worker(settings: SwitchyardConfig, log_level: str | None, sock: socket.socket) -> None:
@@ -153,24 +168,24 @@ class Supervisor:
     """Starts the workers, replaces one that dies, and stops them all on a signal."""
 
     def __init__(
-        self, settings: SwitchyardConfig, log_level: str | None, sock: socket.socket
+        self, settings: SwitchyardConfig, log_level: str | None, socks: list[socket.socket]
     ) -> None:
         self.settings = settings
         self.log_level = log_level
-        self.sock = sock
+        self.socks = socks  # worker i serves socks[i], and so does its replacement
         self.context = multiprocessing.get_context("spawn")
         self.workers: list[tuple[BaseProcess, float]] = []
         self.stopping = False
         self.signals = 0
 
     def run(self) -> int:
-        multiprocessing.allow_connection_pickling()  # the socket goes to each worker
+        multiprocessing.allow_connection_pickling()  # each worker gets its socket
         previous = {
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
         }
         status = 0
         try:
-            self.workers = [self._start() for _ in range(self.settings.server.workers)]
+            self.workers = [self._start(i) for i in range(len(self.socks))]
             logger.info(
                 "Switchyard: %d workers on %s:%d",
                 len(self.workers),
@@ -186,13 +201,14 @@ class Supervisor:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            self.sock.close()
+            for sock in self.socks:
+                sock.close()
         return status
 
-    def _start(self) -> tuple[BaseProcess, float]:
+    def _start(self, slot: int) -> tuple[BaseProcess, float]:
         process = self.context.Process(
             target=_worker,
-            args=(self.settings, self.log_level, self.sock),
+            args=(self.settings, self.log_level, self.socks[slot]),
             name="switchyard-worker",
         )
         process.start()
@@ -214,7 +230,7 @@ class Supervisor:
             logger.warning(
                 "worker %s died (exit status %s): starting another", process.pid, process.exitcode
             )
-            self.workers[i] = self._start()
+            self.workers[i] = self._start(i)
         return True
 
     def _on_signal(self, sig: int, frame: FrameType | None) -> None:
