@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -69,6 +71,35 @@ def test_two_workers_share_the_port_and_one_scrape_counts_every_request(
     assert status == 0, stderr
     assert "server.workers is 2 and router.breaker_store.backend is memory" in stderr
     assert not list(tmp_path.glob("switchyard-metrics-*"))  # removed at exit
+
+
+def test_a_burst_of_keep_alive_connections_is_spread_over_the_workers(tmp_path: Path) -> None:
+    """As a load generator or a pooling client opens them: all at once, then kept. With one
+    shared socket the first worker awake accepted nearly all (58 of 64 seen); each worker's own
+    SO_REUSEPORT socket gets a fair share."""
+    env = {"TMPDIR": str(tmp_path)}
+    body = json.dumps(CHAT).encode()
+    request = (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    with serve_process(SERVED, tmp_path, env=env, args=["--workers", "2"]) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
+        try:
+            for connection in connections:
+                connection.sendall(request)
+            for connection in connections:
+                assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+        finally:
+            for connection in connections:
+                connection.close()
+        (metrics_dir,) = tmp_path.glob("switchyard-metrics-*")
+        per_process = sorted(_per_process(metrics_dir).values())
+        assert server.stop(timeout=30) == 0
+    assert sum(per_process) == 64
+    assert len(per_process) == 2 and per_process[0] >= 16, per_process
 
 
 def test_per_process_limits_and_cache_are_named_in_a_warning(tmp_path: Path) -> None:
