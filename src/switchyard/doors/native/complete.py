@@ -21,9 +21,10 @@ from switchyard.types import (
     ChatResponse,
     Cost,
     FinishReason,
+    TemplateRef,
     Usage,
 )
-from switchyard.types.chat import MAX_TAGS, Tag
+from switchyard.types.chat import MAX_TAGS, MAX_TEMPLATE_VARIABLES, Tag
 
 MAX_STOP = 16  # stop sequences a request may send
 
@@ -75,8 +76,19 @@ class ToolName(_Wire):
     name: str
 
 
+class TemplateName(_Wire):
+    """A prompt template by name and version (left out: the latest)."""
+
+    name: str = Field(min_length=1, max_length=128)
+    version: int | None = Field(default=None, ge=1)
+    variables: dict[str, Any] | None = Field(
+        default=None, max_length=MAX_TEMPLATE_VARIABLES, description="or top-level variables"
+    )
+
+
 class CompleteRequest(_Wire):
-    """A completion request: ``messages`` or ``prompt`` (one of them), the rest optional."""
+    """A completion request: ``messages`` or ``prompt`` (one of them, or neither with a
+    ``template``, whose messages come first), the rest optional."""
 
     model: str | None = Field(
         default=None,
@@ -99,11 +111,25 @@ class CompleteRequest(_Wire):
     tags: list[Tag] | None = Field(
         default=None, max_length=MAX_TAGS, description="labels kept on the usage row"
     )
+    template: str | TemplateName | None = Field(
+        default=None,
+        description="a prompt template (a name, or {name, version}) rendered before the messages",
+    )
+    variables: dict[str, Any] | None = Field(
+        default=None, max_length=MAX_TEMPLATE_VARIABLES, description="the template's variables"
+    )
 
     @model_validator(mode="after")
     def _one_input(self) -> CompleteRequest:
-        if (self.messages is None) == (self.prompt is None):
+        if self.messages is not None and self.prompt is not None:
             raise ValueError("send exactly one of messages and prompt")
+        if self.template is None and self.messages is None and self.prompt is None:
+            raise ValueError("send exactly one of messages and prompt (or a template)")
+        if self.variables is not None and self.template is None:
+            raise ValueError("variables: go with a template")
+        if self.variables is not None and isinstance(self.template, TemplateName):
+            if self.template.variables is not None:
+                raise ValueError("variables: given twice (top level and in template)")
         if isinstance(self.stop, list) and len(self.stop) > MAX_STOP:
             raise ValueError(f"stop: at most {MAX_STOP} sequences")
         return self
@@ -276,10 +302,27 @@ def to_chat_request(request: CompleteRequest, model: str, *, stream: bool) -> Ch
         data["tool_choice"] = {"name": choice.name} if isinstance(choice, ToolName) else choice
     if stream:
         data["stream"] = data["include_usage"] = True
+    if request.template is not None:
+        data["template"] = _template_ref(request)
     try:
         return ChatRequest.model_validate(data, strict=True)
     except ValidationError as exc:  # what the canonical model refuses beyond the wire
         raise _invalid(exc) from None
+
+
+def _template_ref(request: CompleteRequest) -> TemplateRef:
+    """The request's template with its variables (top-level ``variables``, or the template
+    object's), and where each was found for an error's ``param``."""
+    named = request.template
+    assert named is not None
+    if isinstance(named, TemplateName) and named.variables is not None:
+        variables, where = named.variables, "template.variables"
+    else:
+        variables, where = request.variables or {}, "variables"
+    name, version = (named, None) if isinstance(named, str) else (named.name, named.version)
+    return TemplateRef(
+        name=name, version=version, variables=variables, param="template", variables_param=where
+    )
 
 
 # fields that mean the same on the wire and in the canonical request
@@ -392,6 +435,7 @@ __all__ = [
     "ModelList",
     "NativeMessage",
     "NativeTool",
+    "TemplateName",
     "chunk_to_native",
     "cost_to_native",
     "done_to_native",
