@@ -18,11 +18,12 @@ Errors, each naming the caller's own field (``param``):
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Template
+from jinja2 import Template, UndefinedError
 
 from switchyard.errors import (
     Conflict,
@@ -139,11 +140,15 @@ class TemplateLibrary:
         messages: list[Message] = []
         for source, message in zip(template.messages, compiled, strict=True):
             try:
-                text = render(message, ref.variables, budget)
+                text = render(message, ref.variables, budget, self.limits.max_output_chars)
             except OutputTooLarge as exc:
                 raise self._refused(template, ref, f"output bound: {exc}") from None
             except SecurityError as exc:
                 raise self._refused(template, ref, f"refused by the sandbox: {exc}") from None
+            except UndefinedError as exc:
+                raise _unset(template, ref, exc) or self._refused(
+                    template, ref, f"UndefinedError: {exc}"
+                ) from None
             except Exception as exc:  # the template's own failure on these values, never a 500
                 log.debug("template %s v%s failed", template.name, template.version, exc_info=True)
                 raise self._refused(template, ref, f"{type(exc).__name__}: {exc}") from None
@@ -184,6 +189,25 @@ class TemplateLibrary:
             f"{problem}",
             param=ref.param,
         )
+
+
+def _unset(
+    template: TemplateVersion, ref: TemplateRef, error: UndefinedError
+) -> InvalidRequest | None:
+    """A variable the schema leaves optional, left out by the caller, that the template reads
+    without a default: the caller's to give, so a 400 naming it, as for a required one."""
+    named = _UNDEFINED.match(str(error.message))
+    name = None if named is None else named.group(1)
+    if name is None or name not in template.variables or name in ref.variables:
+        return None
+    return InvalidRequest(
+        f"template {template.name!r} needs the variable {name!r} here (it reads it without "
+        "a default)",
+        param=f"{ref.variables_param}.{name}",
+    )
+
+
+_UNDEFINED = re.compile(r"^'(\w+)' is undefined$")  # StrictUndefined's message for a name
 
 
 def _check_variables(template: TemplateVersion, ref: TemplateRef) -> None:

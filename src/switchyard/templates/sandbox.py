@@ -160,14 +160,19 @@ def _guarded(function: Callable[..., Any], guard: Callable[..., None]) -> Callab
     return checked
 
 
-def render(template: Template, variables: Mapping[str, Any], max_chars: int) -> str:
-    """``template`` rendered with ``variables``, stopped as soon as it passes ``max_chars``."""
+def render(
+    template: Template, variables: Mapping[str, Any], max_chars: int, bound: int | None = None
+) -> str:
+    """``template`` rendered with ``variables``, stopped as soon as it passes ``max_chars``
+    (what is left of the whole rendering's ``bound``, which the error names)."""
     pieces: list[str] = []
     size = 0
     for piece in template.generate(variables):
         size += len(piece)
         if size > max_chars:
-            raise OutputTooLarge(f"the rendered text is longer than {max_chars} characters")
+            raise OutputTooLarge(
+                f"the rendered text is longer than {bound or max_chars} characters"
+            )
         pieces.append(piece)
     return "".join(pieces)
 

@@ -9,6 +9,7 @@ format (the WebSocket, GraphQL later) shares it.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -276,7 +277,13 @@ def _invalid(exc: ValidationError) -> InvalidRequest:
     error = exc.errors(include_url=False)[0]
     param = ".".join(str(part) for part in error["loc"]) or None
     message = str(error["msg"]).removeprefix("Value error, ")
+    named = _NAMED.match(message) if param is None else None
+    if named is not None:  # a whole-request check that names its field ("variables: ...")
+        param, message = named.group(1), named.group(2)
     return InvalidRequest(f"{param or 'body'}: {message}", param=param)
+
+
+_NAMED = re.compile(r"^([a-z_][a-z_.]*): (.+)$", re.DOTALL)
 
 
 def to_chat_request(request: CompleteRequest, model: str, *, stream: bool) -> ChatRequest:
