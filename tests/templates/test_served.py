@@ -380,3 +380,29 @@ def test_the_cache_keys_the_rendered_messages_not_the_template_name(sqlite_url: 
         assert ask("Ada") == ("Hello Ada!", "hit")
         assert ask("Cy", stream=True)[0] == "Hello Cy!"
         assert ask("Bob", stream=True)[0] == "Hello Bob!"
+
+
+GRAPHQL_COMPLETE = """
+mutation Complete($input: CompletionInput!) { complete(input: $input) { text done } }"""
+
+
+def test_the_graphql_mutation_takes_a_template(served: ServedGateway) -> None:
+    with admin(served) as client:
+
+        def complete(template: dict[str, Any]) -> dict[str, Any]:
+            variables = {"input": {"model": "smart", "template": template}}
+            reply = client.post(
+                "/graphql", json={"query": GRAPHQL_COMPLETE, "variables": variables}
+            )
+            assert reply.status_code == 200, reply.text
+            body: dict[str, Any] = reply.json()
+            return body
+
+        done = complete({"name": "greet", "variables": {"who": "GraphQL"}})
+        assert done["data"]["complete"] == {"text": "Hello GraphQL!", "done": True}
+        [error] = complete({"name": "greet", "variables": {"whom": "x"}})["errors"]
+        assert error["extensions"]["status"] == 400
+        assert error["extensions"]["param"] == "input.template.variables.whom"
+        [error] = complete({"name": "greet", "version": 4, "variables": {"who": "x"}})["errors"]
+        assert error["extensions"]["code"] == "template_not_found"
+        assert error["extensions"]["param"] == "input.template.version"
