@@ -596,6 +596,8 @@ def _coerce(
     data.update(fields)
     if model is EmbeddingRequest and isinstance(data.get("input"), str):
         data["input"] = [data["input"]]
+    elif data.get("template") is not None:  # a template's messages may be the whole prompt
+        data.setdefault("messages", [])
     try:
         return model.model_validate(data)
     except ValidationError as exc:

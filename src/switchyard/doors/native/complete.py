@@ -12,7 +12,14 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from switchyard.doors.conversation import conversation
 from switchyard.errors import InvalidRequest
@@ -112,13 +119,19 @@ class CompleteRequest(_Wire):
     tags: list[Tag] | None = Field(
         default=None, max_length=MAX_TAGS, description="labels kept on the usage row"
     )
-    template: str | TemplateName | None = Field(
+    template: TemplateName | None = Field(
         default=None,
-        description="a prompt template (a name, or {name, version}) rendered before the messages",
+        description="a prompt template rendered before the messages: {name, version?}, or its "
+        "name alone (a string)",
     )
     variables: dict[str, Any] | None = Field(
         default=None, max_length=MAX_TEMPLATE_VARIABLES, description="the template's variables"
     )
+
+    @field_validator("template", mode="before")
+    @classmethod
+    def _name_alone(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _one_input(self) -> CompleteRequest:
@@ -128,7 +141,7 @@ class CompleteRequest(_Wire):
             raise ValueError("send exactly one of messages and prompt (or a template)")
         if self.variables is not None and self.template is None:
             raise ValueError("variables: go with a template")
-        if self.variables is not None and isinstance(self.template, TemplateName):
+        if self.variables is not None and self.template is not None:
             if self.template.variables is not None:
                 raise ValueError("variables: given twice (top level and in template)")
         if isinstance(self.stop, list) and len(self.stop) > MAX_STOP:
@@ -322,13 +335,16 @@ def _template_ref(request: CompleteRequest) -> TemplateRef:
     object's), and where each was found for an error's ``param``."""
     named = request.template
     assert named is not None
-    if isinstance(named, TemplateName) and named.variables is not None:
+    if named.variables is not None:
         variables, where = named.variables, "template.variables"
     else:
         variables, where = request.variables or {}, "variables"
-    name, version = (named, None) if isinstance(named, str) else (named.name, named.version)
     return TemplateRef(
-        name=name, version=version, variables=variables, param="template", variables_param=where
+        name=named.name,
+        version=named.version,
+        variables=variables,
+        param="template",
+        variables_param=where,
     )
 
 
