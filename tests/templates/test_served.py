@@ -324,6 +324,10 @@ def test_the_anthropic_sdk_names_a_template_in_the_switchyard_field(served: Serv
             extra_body={"switchyard": {"template": {"name": "greet"}}},
         )
     assert "'who'" in caught.value.message
+    greet = {"switchyard": {"template": {"name": "greet", "variables": {"who": "x " * 200}}}}
+    counted = sdk.messages.count_tokens(model="smart", messages=[], extra_body=greet)
+    plain = sdk.messages.count_tokens(model="smart", messages=[{"role": "user", "content": "x"}])
+    assert counted.input_tokens > plain.input_tokens + 100  # the rendered prompt is counted
     with pytest.raises(anthropic.NotFoundError):
         sdk.messages.create(
             model="smart",

@@ -8,16 +8,16 @@ second try (the primary key (name, version) decides). A database that does not a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchyard.errors import Conflict, StorageUnavailable
+from switchyard.storage.engine import transaction
 from switchyard.storage.tables import prompt_templates
 from switchyard.templates.settings import TemplateMessage, TemplateSpec
 from switchyard.templates.version import TemplateVersion
@@ -45,17 +45,8 @@ class TemplateStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    @asynccontextmanager
-    async def _begin(self) -> AsyncIterator[AsyncConnection]:
-        try:
-            async with self.engine.begin() as connection:
-                yield connection
-        except IntegrityError:
-            raise
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageUnavailable(
-                f"the template database did not answer ({type(exc).__name__})"
-            ) from None
+    def _begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return transaction(self.engine, "the template database")
 
     async def add(self, spec: TemplateSpec, max_versions: int) -> TemplateVersion:
         """``spec`` as the name's next version (1 for a new name); 409 past ``max_versions``."""
