@@ -161,6 +161,7 @@ async def test_the_output_bound_covers_all_the_messages_together() -> None:
         ("{{ 1 / n }}", "ZeroDivisionError"),
         ("{{ text.missing }}", "UndefinedError"),
         ("{{ text|int + 'a' }}", "TypeError"),
+        ("{{ {}[text * 500] }}", "UndefinedError"),
     ],
 )
 async def test_a_template_failing_on_its_values_is_a_400_naming_it(
@@ -173,6 +174,7 @@ async def test_a_template_failing_on_its_values_is_a_400_naming_it(
     assert caught.value.param == "switchyard.template"
     assert "template 'broken' version 1" in caught.value.message
     assert problem in caught.value.message
+    assert len(caught.value.message) < 400  # bounded, whatever the failure quotes
 
 
 @pytest.mark.parametrize(

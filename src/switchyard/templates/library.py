@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Template, UndefinedError
+from jinja2 import Template, TemplateSyntaxError, UndefinedError
 
 from switchyard.errors import (
     Conflict,
@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # the storage extra's SQLAlchemy: a gateway without storage n
     from switchyard.templates.store import TemplateStore
 
 log = logging.getLogger("switchyard.templates")
+MAX_PROBLEM = 300  # characters of a rendering failure's description in the error
 
 NO_STORAGE = (
     "templates made through the admin API are kept in the database: add a storage section to "
@@ -135,7 +136,10 @@ class TemplateLibrary:
     def render(self, template: TemplateVersion, ref: TemplateRef) -> list[Message]:
         """The template's messages with ``ref``'s variables, checked first."""
         _check_variables(template, ref)
-        compiled = self._compile(template)
+        try:
+            compiled = self._compile(template)
+        except TemplateSyntaxError as exc:  # checked when defined: a row written otherwise
+            raise self._refused(template, ref, f"line {exc.lineno}: {exc.message}") from None
         budget = self.limits.max_output_chars
         messages: list[Message] = []
         for source, message in zip(template.messages, compiled, strict=True):
@@ -184,6 +188,8 @@ class TemplateLibrary:
 
     @staticmethod
     def _refused(template: TemplateVersion, ref: TemplateRef, problem: str) -> TemplateRefused:
+        if len(problem) > MAX_PROBLEM:  # an exception's text may quote a whole value
+            problem = problem[:MAX_PROBLEM] + "..."
         return TemplateRefused(
             f"template {template.name!r} version {template.version} could not be rendered: "
             f"{problem}",
