@@ -4,6 +4,9 @@ messages before the caller's, the output bound over all the messages."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -263,3 +266,26 @@ async def test_the_gateway_renders_before_the_provider_sees_the_request_plain_an
         with pytest.raises(InvalidRequest):
             async for _ in gateway.stream(model="m", messages=[], template={"name": "summarise"}):
                 pass
+
+
+def test_a_gateway_without_templates_never_imports_jinja2() -> None:
+    """No template named, no cost: not even the import (a subprocess, for a clean sys.modules)."""
+    script = (
+        "import sys, asyncio\n"
+        "from switchyard import Gateway\n"
+        "config = {'providers': {'a': {'type': 'fake'}},\n"
+        "          'models': [{'name': 'm', 'deployments': [{'provider': 'a', 'model': 'x'}]}]}\n"
+        "async def main():\n"
+        "    async with Gateway.from_config(config) as gateway:\n"
+        "        await gateway.chat(model='m', messages=[{'role': 'user', 'content': 'hi'}])\n"
+        "asyncio.run(main())\n"
+        "assert 'jinja2' not in sys.modules, 'jinja2 was imported'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 0, done.stderr

@@ -23,8 +23,6 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Template, TemplateSyntaxError, UndefinedError
-
 from switchyard.errors import (
     Conflict,
     InvalidRequest,
@@ -32,13 +30,17 @@ from switchyard.errors import (
     TemplateNotFound,
     TemplateRefused,
 )
-from switchyard.templates.sandbox import BoundedSandbox, OutputTooLarge, SecurityError, render
 from switchyard.templates.schema import SchemaViolation, validate
 from switchyard.templates.settings import TemplateLimits, TemplateSettings, TemplateSpec
 from switchyard.templates.version import TemplateVersion
 from switchyard.types import ChatRequest, Message, TemplateRef
 
-if TYPE_CHECKING:  # the storage extra's SQLAlchemy: a gateway without storage never imports it
+if TYPE_CHECKING:
+    from jinja2 import Template, UndefinedError
+
+    from switchyard.templates.sandbox import BoundedSandbox
+
+    # the storage extra's SQLAlchemy: a gateway without storage never imports it
     from switchyard.templates.store import TemplateStore
 
 log = logging.getLogger("switchyard.templates")
@@ -135,6 +137,11 @@ class TemplateLibrary:
 
     def render(self, template: TemplateVersion, ref: TemplateRef) -> list[Message]:
         """The template's messages with ``ref``'s variables, checked first."""
+        # Jinja2 is imported by the first rendering, not by a gateway that renders none
+        from jinja2 import TemplateSyntaxError, UndefinedError
+
+        from switchyard.templates.sandbox import OutputTooLarge, SecurityError, render
+
         _check_variables(template, ref)
         try:
             compiled = self._compile(template)
@@ -179,6 +186,8 @@ class TemplateLibrary:
             self._compiled.move_to_end(key)
             return compiled
         if self._environment is None:
+            from switchyard.templates.sandbox import BoundedSandbox
+
             self._environment = BoundedSandbox(self.limits.max_output_chars)
         compiled = tuple(self._environment.from_string(m.content) for m in template.messages)
         self._compiled[key] = compiled

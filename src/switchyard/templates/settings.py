@@ -18,13 +18,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from jinja2 import TemplateSyntaxError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from switchyard.templates.sandbox import BoundedSandbox, names_used
 from switchyard.templates.schema import SchemaViolation, check_schema
+
+if TYPE_CHECKING:
+    from switchyard.templates.sandbox import BoundedSandbox
 
 MAX_VARIABLES = 64  # names a template declares, and a request passes
 MAX_MESSAGES = 32
@@ -132,6 +133,11 @@ class TemplateSpec(BaseModel):
         return sum(len(m.content) for m in self.message_sources())
 
     def _names_used(self) -> set[str]:
+        # Jinja2 is imported when a template is defined, not by a config that defines none
+        from jinja2 import TemplateSyntaxError
+
+        from switchyard.templates.sandbox import names_used
+
         used: set[str] = set()
         for i, message in enumerate(self.message_sources()):
             try:
@@ -156,6 +162,8 @@ class TemplateSettings(TemplateSpec):
 @lru_cache(maxsize=1)
 def _syntax_checker() -> BoundedSandbox:
     """An environment to parse with (parsing does not depend on the output bound)."""
+    from switchyard.templates.sandbox import BoundedSandbox
+
     return BoundedSandbox(max_output_chars=1)
 
 
