@@ -95,6 +95,12 @@ def test_lipsum_is_not_offered() -> None:
         "{{ text.replace('', text * 20) }}",
         "{{ 2 ** 100000 }}",
         "{% for i in range(100) %}{{ text }}{% endfor %}",
+        "{{ range(1000)|join(text) }}",
+        "{{ range(1000)|join(d=text) }}",
+        "{{ text.join(range(1000)) }}",
+        "{{ text|wordwrap(1, true, text) }}",
+        "{{ text|wordwrap(1, wrapstring=text) }}",
+        "{{ items|tojson(indent=9) }}",
     ],
 )
 def test_growth_past_the_output_bound_is_refused(source: str) -> None:
@@ -105,5 +111,8 @@ def test_growth_past_the_output_bound_is_refused(source: str) -> None:
 def test_output_just_within_the_bound_renders() -> None:
     assert len(rendered("{{ text * 100 }}", text="0123456789")) == LIMIT
     assert rendered("{{ 2 ** 10 }}{{ '%5d' % 3 }}{{ 'a'|center(9) }}") == "1024    3    a    "
+    assert rendered("{{ items|join(', ') }} {{ '-'.join(items) }}", items=["a", "b"]) == "a, b a-b"
+    assert rendered("{{ items|tojson(indent=2) }}", items=[1]) == "[\n  1\n]"
+    assert rendered("{{ 'a b c'|wordwrap(1, wrapstring='|') }}") == "a|b|c"
     with pytest.raises(OutputTooLarge):
         rendered("{{ text * 100 }}!", text="0123456789")

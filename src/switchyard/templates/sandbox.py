@@ -9,7 +9,8 @@ variables unmodified; on top of it:
 - the output is counted while it is produced and rendering stops past ``max_output_chars``;
 - the ways a template can blow a small variable up into a huge value are bounded before they
   allocate: repetition (``text * n``), concatenation, powers, padding and widths
-  (``center``, ``ljust``, ``"%9999999d"``, ``"{:>9999999}"``), ``replace`` and ``indent``;
+  (``center``, ``ljust``, ``"%9999999d"``, ``"{:>9999999}"``), ``replace``, ``indent``,
+  ``join``, ``wordwrap``'s break string and ``tojson``'s indent;
   ``lipsum`` is not offered and ``range`` stays the sandbox's (100 000 items at most).
 
 What the sandbox does not bound is the time a template's own loops take: a template that loops
@@ -30,6 +31,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MAX_POWER_BITS = 4096  # the largest integer ``a ** b`` may make
+MAX_JSON_INDENT = 8  # tojson's indent repeats on every line
 _PRINTF_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\d+|\*)?(?:\.(\d+|\*))?[a-zA-Z%]")
 _WIDTH = re.compile(r"\d+")
 _PADDERS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
@@ -59,6 +61,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             ("indent", self._indented),
             ("format", self._printf),
             ("replace", self._replaced),
+            ("join", self._joined),
+            ("wordwrap", self._wrapped),
+            ("tojson", self._json),
         ):
             self.filters[name] = _guarded(self.filters[name], guard)
 
@@ -85,6 +90,8 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                 __self._widths(args, kwargs)
             elif name == "replace":
                 __self._replaced(owner, *args)
+            elif name == "join" and args:
+                __self._joined(args[0], owner)
         return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
@@ -141,6 +148,20 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         text, old, new = str(value), str(old), str(new)
         hits = len(text) + 1 if old == "" else text.count(old)
         self._fits(len(text) + hits * max(len(new) - len(old), 0))
+
+    def _joined(self, items: Any, separator: Any = "", *args: Any, **kwargs: Any) -> None:
+        separator = kwargs.get("d", separator)
+        if hasattr(items, "__len__") and len(items) > 1:
+            self._fits((len(items) - 1) * len(str(separator)))
+
+    def _wrapped(self, value: Any, *args: Any, **kwargs: Any) -> None:
+        wrap = kwargs.get("wrapstring", args[2] if len(args) > 2 else None)
+        if wrap is not None:  # at most one line break per character
+            self._fits(len(str(value)) * (len(str(wrap)) + 1))
+
+    def _json(self, value: Any, indent: Any = None, **kwargs: Any) -> None:
+        if isinstance(indent, int) and indent > MAX_JSON_INDENT:
+            raise OutputTooLarge(f"tojson: an indent of at most {MAX_JSON_INDENT}")
 
 
 def _sized(value: Any) -> bool:
