@@ -11,7 +11,9 @@ from typing import Any
 import anthropic
 import httpx
 import openai
+import orjson
 import pytest
+from websockets.sync.client import connect
 
 from switchyard.tenancy.settings import KeySpec
 from tests.e2e.served import ServedGateway, serve
@@ -410,3 +412,22 @@ def test_the_graphql_mutation_takes_a_template(served: ServedGateway) -> None:
         [error] = complete({"name": "greet", "version": 4, "variables": {"who": "x"}})["errors"]
         assert error["extensions"]["code"] == "template_not_found"
         assert error["extensions"]["param"] == "input.template.version"
+
+
+def test_the_native_websocket_takes_a_template(served: ServedGateway) -> None:
+    url = served.url.replace("http://", "ws://") + "/api/v1/complete/ws"
+    with connect(url, additional_headers=ADMIN, open_timeout=5) as ws:
+
+        def ask(request: dict[str, Any]) -> list[dict[str, Any]]:
+            ws.send(orjson.dumps(request).decode())
+            messages = [orjson.loads(ws.recv(timeout=10))]
+            while messages[-1]["type"] == "chunk":
+                messages.append(orjson.loads(ws.recv(timeout=10)))
+            return messages
+
+        *chunks, done = ask({"template": "greet", "variables": {"who": "socket"}})
+        assert "".join(m["text"] for m in chunks) == "Hello socket!"
+        assert done["type"] == "done"
+        [error] = ask({"template": "greet", "variables": {}})
+        assert error["type"] == "error"
+        assert error["error"]["param"] == "variables.who"
