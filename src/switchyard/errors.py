@@ -7,9 +7,11 @@ onto them at the adapter boundary and nothing from httpx, aiohttp or an SDK leak
     ├── AuthenticationError        401  the caller's own key was refused
     ├── PermissionDenied           403  the caller's key may not do this
     ├── ModelNotFound              404  unknown alias, deployment or upstream model
+    ├── NotFound                   404  a named key, tenant, ... (TemplateNotFound: a template)
     ├── InvalidRequest             400  names the offending field in ``param``
     │   ├── ContextLengthExceeded  400
-    │   └── ContentFiltered        400
+    │   ├── ContentFiltered        400
+    │   └── TemplateRefused        400  a prompt template failed to render (``template_error``)
     ├── PayloadTooLarge            413
     ├── RateLimited                429  retryable, carries ``retry_after``
     │   └── LimitExceeded          429  the gateway's own limit (global, tenant, key)
@@ -109,6 +111,12 @@ class NotFound(SwitchyardError):
     error_type = "invalid_request_error"
 
 
+class TemplateNotFound(NotFound):
+    """A request named a prompt template (or a version of one) that does not exist."""
+
+    code = "template_not_found"
+
+
 class Conflict(SwitchyardError):
     """It exists already (a tenant of that name)."""
 
@@ -150,6 +158,14 @@ class ContextLengthExceeded(InvalidRequest):
 
 class ContentFiltered(InvalidRequest):
     code = "content_filter"
+
+
+class TemplateRefused(InvalidRequest):
+    """A prompt template could not be rendered with the request's variables: it reached for
+    something its sandbox refuses, produced more than its output bound, or failed on the
+    values it was given. Never a 500: the template and its variables are the cause."""
+
+    code = "template_error"
 
 
 class PayloadTooLarge(SwitchyardError):
@@ -338,6 +354,8 @@ __all__ = [
     "RateLimited",
     "StorageUnavailable",
     "SwitchyardError",
+    "TemplateNotFound",
+    "TemplateRefused",
     "Timeout",
     "UpstreamAuthenticationError",
     "UpstreamProtocolError",

@@ -1,6 +1,7 @@
 """The Gateway: the request path every front door (and every library call) goes through.
 
-    authorize (the caller's grant) -> admit (limits, budget) -> cache lookup
+    authorize (the caller's grant) -> the prompt template, when the request names one
+    -> admit (limits, budget) -> cache lookup
     -> route: router.resolve (alias or provider/model -> ordered, eligible deployments)
     -> attempts: AttemptRunner (breaker, per-attempt timeout, failover, hedging, backoff,
        deadline), context-window fallback when a provider says the request is too long
@@ -62,6 +63,7 @@ from switchyard.routing.router import AliasRoute, Router, configured_keys, for_c
 from switchyard.status import GatewayStatus
 from switchyard.stream_lifecycle import GatewayStream
 from switchyard.telemetry import tracing_enabled
+from switchyard.templates.library import TemplateLibrary
 
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
@@ -113,6 +115,9 @@ class Gateway(GatewayQueries):
         self.keyring, self.revocations = stored.keyring, stored.revocations
         if self.ledger is not None:
             self.sinks.append(self.ledger)
+        # prompt templates: the config's, and the admin API's with storage (a request that
+        # names one is rendered first; one that names none never reaches it)
+        self.templates = TemplateLibrary(config.templates, config.template_limits, stored.templates)
         self.metrics: Metrics | None = None
         if config.server.metrics:  # Prometheus counters, read by GET /metrics
             self.metrics = Metrics(
@@ -265,8 +270,8 @@ class Gateway(GatewayQueries):
     # -- the request path -----------------------------------------------------------------
     #
     # Every request, plain or streamed, takes the same stages in this order:
-    #   authorize -> admit (limits, budget) -> cache lookup -> route -> attempts -> settle
-    #   -> record -> cache store
+    #   authorize -> template (when named) -> admit (limits, budget) -> cache lookup -> route
+    #   -> attempts -> settle -> record -> cache store
     # A new feature is one call at its stage here, or a sink of the record. The doors' other
     # questions are in switchyard.gateway_queries, the storage-backed parts' wiring in
     # switchyard.gateway_wiring.
@@ -284,6 +289,8 @@ class Gateway(GatewayQueries):
         record = self._begin(principal, "chat", chat.model, chat.tags, chat)
         try:
             authorize(record.principal, chat.model)
+            if chat.template is not None:  # the prompt template, rendered before the limits
+                chat = await self.templates.apply(chat)
             route = self.router.route(chat.model)
             tokens = await self._admit(record, route, chat)  # limits and budget
             lookup = await self._cache_lookup(chat, record)  # after the limits, never before
@@ -338,12 +345,16 @@ class Gateway(GatewayQueries):
             self._end(record, error)
             raise
         admit = None
-        if self.admission is not None or self._build_admission(record.principal) is not None:
+        admits = self.admission is not None or self._build_admission(record.principal) is not None
+        if admits or chat.template is not None:
             admitted: list[int] = []
 
             async def admit() -> int:  # once, whichever asks first: the cache or the stream
                 if not admitted:
-                    admitted.append(await self._admit(record, route, chat))
+                    if lifecycle.request.template is not None:  # rendered before the limits
+                        lifecycle.request = await self.templates.apply(lifecycle.request)
+                    request = lifecycle.request
+                    admitted.append(await self._admit(record, route, request) if admits else 0)
                 return admitted[0]
 
         lifecycle = GatewayStream(
@@ -366,7 +377,7 @@ class Gateway(GatewayQueries):
         return CachingStream(
             lifecycle,
             cache=self.cache,
-            lookup=lambda: self._cache_lookup(chat, record, admit),
+            lookup=lambda: self._cache_lookup(lifecycle, record, admit),
             record=record,
             clock=self._clock,
         )
@@ -415,15 +426,18 @@ class Gateway(GatewayQueries):
 
     async def _cache_lookup(
         self,
-        chat: ChatRequest,
+        chat: ChatRequest | GatewayStream,
         record: RequestRecord,
         admit: Callable[[], Awaitable[int]] | None = None,
     ) -> CacheLookup:
         """The cache lookup stage: a hit, a miss, or a skip. Always after authorize and the
         limits (a stream's ``admit`` runs here first): a request a limit refuses is refused
-        even when the cache could have answered it."""
+        even when the cache could have answered it. A stream's request is read after its
+        ``admit``, which renders its template."""
         if admit is not None:
             await admit()
+        if isinstance(chat, GatewayStream):
+            chat = chat.request
         if self.cache is None:
             return SKIP
         lookup = await self.cache.lookup(chat, record.principal)
@@ -582,6 +596,8 @@ def _coerce(
     data.update(fields)
     if model is EmbeddingRequest and isinstance(data.get("input"), str):
         data["input"] = [data["input"]]
+    elif data.get("template") is not None:  # a template's messages may be the whole prompt
+        data.setdefault("messages", [])
     try:
         return model.model_validate(data)
     except ValidationError as exc:

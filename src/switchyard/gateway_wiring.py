@@ -1,5 +1,6 @@
 """What the Gateway builds from the ``storage`` section: the usage ledger, tenants and keys,
-the key cache with its revocation broadcast, and the spend budgets start from.
+the key cache with its revocation broadcast, the spend budgets start from, and the stored
+prompt templates.
 
 Everything here is imported only when ``storage`` is configured (the storage extra's
 SQLAlchemy, the tenancy stores), so a gateway without it pays nothing for it.
@@ -13,6 +14,7 @@ from switchyard.config.schema import SwitchyardConfig
 
 if TYPE_CHECKING:
     from switchyard.limits.limiter import SpendOf
+    from switchyard.templates.store import TemplateStore
     from switchyard.tenancy.accounts import Accounts
     from switchyard.tenancy.keyring import KeyRing
     from switchyard.tenancy.revocations import RevocationBroadcast
@@ -27,6 +29,7 @@ class Storage(NamedTuple):
     keyring: KeyRing | None = None
     revocations: RevocationBroadcast | None = None
     spend: SpendOf | None = None  # budgets seed their counters from the ledger
+    templates: TemplateStore | None = None  # prompt templates made through the admin API
 
 
 def wire_storage(config: SwitchyardConfig) -> Storage:
@@ -35,6 +38,7 @@ def wire_storage(config: SwitchyardConfig) -> Storage:
         return Storage()
     from switchyard.limits.spend import LedgerSpend
     from switchyard.storage.engine import build_engine
+    from switchyard.templates.store import TemplateStore
     from switchyard.tenancy.accounts import Accounts
     from switchyard.tenancy.keyring import KeyRing
     from switchyard.tenancy.store import KeyStore
@@ -63,4 +67,5 @@ def wire_storage(config: SwitchyardConfig) -> Storage:
         keyring=keyring,
         revocations=revocations,
         spend=LedgerSpend(engine).units,
+        templates=TemplateStore(engine),
     )

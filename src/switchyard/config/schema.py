@@ -24,6 +24,7 @@ from switchyard.providers.base import Timeouts
 from switchyard.providers.registry import ProviderConfig
 from switchyard.resilience.settings import BreakerSettings, BreakerStoreSettings
 from switchyard.storage.settings import StorageSettings
+from switchyard.templates.settings import TemplateLimits, TemplateSettings, check_configured
 from switchyard.tenancy.settings import TenantSettings, check_models
 from switchyard.types import Prices
 from switchyard.types.grants import Budget, Limits
@@ -238,6 +239,9 @@ class SwitchyardConfig(BaseSettings):
     # usage events through FastStream; None: no events (FastStream is not imported)
     events: EventsSettings | None = None
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    # prompt templates (read-only here; the admin API adds more with storage) and their bounds
+    templates: list[TemplateSettings] = Field(default_factory=list)
+    template_limits: TemplateLimits = Field(default_factory=TemplateLimits)
 
     @classmethod
     def settings_customise_sources(
@@ -303,6 +307,7 @@ class SwitchyardConfig(BaseSettings):
                 raise ValueError(f"tenants[{i}].default_model: {default!r} is not in its models")
             if default is not None and default not in seen:
                 raise ValueError(f"tenants[{i}].default_model: unknown alias {default!r}")
+        check_configured(self.templates, self.template_limits)
         return self
 
 

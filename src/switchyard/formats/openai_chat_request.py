@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from switchyard.errors import InvalidRequest
+from switchyard.formats.template_ref import names_template, template_ref
 from switchyard.types import ChatRequest
 
 # Top-level keys copied as they are into the canonical request (null means "not set").
@@ -33,7 +34,7 @@ _SCALARS = frozenset(
 )
 _Fields = tuple[tuple[str, type], ...]  # (key, the type its value must have)
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
-_GATEWAY_CONTROLS = frozenset({"cache", "timeout", "fallbacks", "tags", "prefer"})
+_GATEWAY_CONTROLS = frozenset({"cache", "timeout", "fallbacks", "tags", "prefer", "template"})
 _IMAGE_DETAILS = frozenset({"auto", "low", "high"})
 _UNSUPPORTED_PARTS = frozenset({"input_audio", "file"})
 # Message keys accepted and dropped: response-only data SDKs echo back in the history.
@@ -58,7 +59,8 @@ def request_from_openai(body: dict[str, Any]) -> ChatRequest:
 
     Unknown top-level keys (``logit_bias``, ``service_tier``, ``reasoning_effort``, ...) go to
     ``extra`` verbatim; gateway controls come from a nested ``"switchyard": {cache, timeout,
-    fallbacks, prefer}`` object (``tags`` is refused until it is built). Raises
+    fallbacks, tags, prefer, template}`` object (with a ``template``, ``messages`` may be
+    empty or left out: the template's messages come first). Raises
     :class:`InvalidRequest` whose ``param`` is the OpenAI-style path of the offending field.
     """
     if not isinstance(body, dict):
@@ -67,7 +69,10 @@ def request_from_openai(body: dict[str, Any]) -> ChatRequest:
     if not isinstance(model, str) or not model:
         raise _invalid("model", "is required and must be a non-empty string")
     raw_messages = body.get("messages")
-    if not isinstance(raw_messages, list) or not raw_messages:
+    templated = names_template(body.get("switchyard"))  # then the template's messages lead
+    if raw_messages is None and templated:
+        raw_messages = []
+    if not isinstance(raw_messages, list) or not (raw_messages or templated):
         raise _invalid("messages", "is required and must be a non-empty array")
 
     data: dict[str, Any] = {
@@ -332,7 +337,9 @@ def _gateway_controls(value: Any, data: dict[str, Any], renames: dict[str, str])
             raise _invalid(
                 f"switchyard.{key}", f"unknown; expected one of {sorted(_GATEWAY_CONTROLS)}"
             )
-        if item is not None:
+        if key == "template" and item is not None:
+            data[key] = template_ref(item, "switchyard.template")
+        elif item is not None:
             data[key] = item
             renames[key] = f"switchyard.{key}"
 

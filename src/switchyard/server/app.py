@@ -29,6 +29,7 @@ from switchyard.doors.native.error_types import error_to_native
 from switchyard.doors.native.openapi import OpenAPIDoor
 from switchyard.doors.native.operations import OperationsDoor
 from switchyard.doors.native.socket import CompletionSocket
+from switchyard.doors.native.templates import TemplatesDoor
 from switchyard.doors.native.usage import UsageDoor
 from switchyard.doors.openai.routes import OpenAIDoor
 from switchyard.doors.ui.door import DashboardDoor
@@ -126,6 +127,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     anthropic = AnthropicDoor(gateway, settings, drain)
     operations = OperationsDoor(gateway)
     admin = AdminDoor(gateway, settings)
+    templates = TemplatesDoor(gateway, settings)
     usage = UsageDoor(gateway)
     cache = CacheDoor(gateway, settings.body_timeout_seconds)
     health = Health(gateway, auth, drain)
@@ -184,6 +186,12 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/api/v1/admin/keys", admin.create_key, methods=["POST"]),
         Route("/api/v1/admin/keys", admin.keys, methods=["GET"]),
         Route("/api/v1/admin/keys/{id}", admin.revoke_key, methods=["DELETE"]),
+        Route("/api/v1/admin/templates", templates.create, methods=["POST"]),
+        Route("/api/v1/admin/templates", templates.latest, methods=["GET"]),
+        Route("/api/v1/admin/templates/{name}", templates.versions, methods=["GET"]),
+        Route(
+            "/api/v1/admin/templates/{name}/versions/{version}", templates.version, methods=["GET"]
+        ),
         Route("/api/v1/usage/summary", usage.summary, methods=["GET"]),
         Route("/api/v1/monitoring/health", health.monitoring, methods=["GET"]),
         Route("/api/v1/cache/stats", cache.stats, methods=["GET"]),

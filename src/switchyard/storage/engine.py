@@ -1,10 +1,15 @@
-"""The async engine for ``storage.url``."""
+"""The async engine for ``storage.url``, and the transactions the stores run in."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from switchyard.errors import StorageUnavailable
 from switchyard.storage.settings import StorageSettings
 
 
@@ -20,4 +25,19 @@ async def ping(engine: AsyncEngine) -> None:
         await connection.execute(text("SELECT 1"))
 
 
-__all__ = ["build_engine", "ping"]
+@asynccontextmanager
+async def transaction(engine: AsyncEngine, what: str) -> AsyncIterator[AsyncConnection]:
+    """One transaction on ``engine``. A database that does not answer is
+    :class:`~switchyard.errors.StorageUnavailable` (503) naming ``what`` ("the key database"),
+    never a stray SQLAlchemy error; an ``IntegrityError`` (a duplicate) is the caller's to
+    read."""
+    try:
+        async with engine.begin() as connection:
+            yield connection
+    except IntegrityError:
+        raise
+    except (SQLAlchemyError, OSError) as exc:
+        raise StorageUnavailable(f"{what} did not answer ({type(exc).__name__})") from None
+
+
+__all__ = ["build_engine", "ping", "transaction"]

@@ -1,5 +1,6 @@
 """The tables: one ``usage`` row per request, its attempts in ``usage_attempts``; the tenants
-made through the admin API (config tenants live in the config) and the virtual keys.
+made through the admin API (config tenants live in the config), the virtual keys, and the
+prompt templates made through the admin API.
 
 The migrations (``migrations/versions``) create exactly this schema; a change here needs a new
 revision there.
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
     false,
 )
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -131,4 +133,26 @@ api_keys = Table(
     Index("ix_api_keys_tenant", "tenant"),
 )
 
-__all__ = ["ExactDecimal", "api_keys", "metadata", "tenants", "usage", "usage_attempts"]
+# Prompt templates made through the admin API (config templates live in the config): a new
+# version is a new row, never an update, so a (name, version) a caller pinned never changes.
+prompt_templates = Table(
+    "prompt_templates",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("description", Text),
+    Column("messages", JSON, nullable=False),  # [{role, content}], content a Jinja2 template
+    Column("variables", JSON, nullable=False),  # the declared names
+    Column("schema", JSON),  # the variables' JSON Schema
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+__all__ = [
+    "ExactDecimal",
+    "api_keys",
+    "metadata",
+    "prompt_templates",
+    "tenants",
+    "usage",
+    "usage_attempts",
+]

@@ -7,17 +7,17 @@ Plain reads and writes; what may be created, and who may see it, is
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from switchyard.errors import Conflict, StorageUnavailable
+from switchyard.errors import Conflict
+from switchyard.storage.engine import transaction
 from switchyard.storage.tables import api_keys, tenants
 from switchyard.tenancy.settings import KeySpec, TenantSettings
 from switchyard.types.grants import Budget, Limits
@@ -105,17 +105,8 @@ class KeyStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    @asynccontextmanager
-    async def _begin(self) -> AsyncIterator[AsyncConnection]:
-        try:
-            async with self.engine.begin() as connection:
-                yield connection
-        except IntegrityError:
-            raise
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageUnavailable(
-                f"the key database did not answer ({type(exc).__name__})"
-            ) from None
+    def _begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return transaction(self.engine, "the key database")
 
     # -- tenants ----------------------------------------------------------------------------
 

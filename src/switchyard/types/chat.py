@@ -155,6 +155,26 @@ class FormatFields(_Model):
     headers: dict[str, str] = Field(default_factory=dict)
 
 
+MAX_TEMPLATE_VARIABLES = 64
+
+
+class TemplateRef(_Model):
+    """A prompt template the request names: ``"switchyard": {"template": {"name", "version"?,
+    "variables"?}}`` at the OpenAI and Anthropic doors, ``template`` and ``variables`` at the
+    native one, ``template=`` in the library. The Gateway renders it into messages put before
+    the request's own (:mod:`switchyard.templates`); ``version`` None: the latest.
+
+    ``param`` and ``variables_param`` say where the door found the reference and its
+    variables in the caller's body, so an error names the caller's own field; they are not
+    part of the request's meaning (never serialized)."""
+
+    name: str = Field(min_length=1, max_length=128)
+    version: int | None = Field(default=None, ge=1)
+    variables: dict[str, Any] = Field(default_factory=dict, max_length=MAX_TEMPLATE_VARIABLES)
+    param: str = Field(default="template", exclude=True)
+    variables_param: str = Field(default="template.variables", exclude=True)
+
+
 class ChatRequest(_Model):
     """A chat completion request in the gateway's own terms.
 
@@ -193,6 +213,8 @@ class ChatRequest(_Model):
     # free labels for accounting, kept on the usage row (printable, no spaces; bounded)
     tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
     prefer: str | None = None  # a provider name to try first
+    # a prompt template to render before the request's messages (the Gateway does, first)
+    template: TemplateRef | None = None
 
 
 class Choice(_Model):
@@ -326,6 +348,7 @@ __all__ = [
     "Role",
     "ServedBy",
     "StreamFailover",
+    "TemplateRef",
     "TextPart",
     "ThinkingBlock",
     "Tool",

@@ -16,6 +16,8 @@ caller's own path (``messages[1].content[0].source.data``):
   ``tool_choice`` auto / any / tool / none (``disable_parallel_tool_use`` ->
   ``parallel_tool_calls: false``); ``stop_sequences`` -> ``stop``; ``metadata.user_id`` ->
   ``user``; ``max_tokens``, ``temperature``, ``top_p``, ``stream`` as they are;
+- ``switchyard``: the gateway's extension, ``{"template": {"name", "version"?, "variables"?}}``
+  (a prompt template rendered before the turns; then ``messages`` may be empty);
 - every other top-level key (``thinking``, ``top_k``, a top-level ``cache_control``,
   ``service_tier``, ...) is kept as the request's ``format_fields``, with the caller's
   ``anthropic-beta`` header: sent as they are to an Anthropic upstream, left out for the
@@ -30,12 +32,14 @@ import orjson
 from pydantic import ValidationError
 
 from switchyard.errors import InvalidRequest
+from switchyard.formats.template_ref import template_ref
 from switchyard.providers.anthropic.translate import tool_choice_from_anthropic
 from switchyard.types import (
     ChatRequest,
     FormatFields,
     ImagePart,
     Message,
+    TemplateRef,
     TextPart,
     ThinkingBlock,
     Tool,
@@ -55,6 +59,7 @@ _CANONICAL = frozenset(
         "tools",
         "tool_choice",
         "metadata",
+        "switchyard",  # the gateway's own controls, never sent upstream
     }
 )
 Part = TextPart | ImagePart
@@ -78,8 +83,13 @@ def request_from_anthropic(
     messages: list[Message] = []
     if body.get("system") is not None:
         messages.append(_system(body["system"]))
+    controls = body.get("switchyard")
+    if controls is not None:
+        data["template"] = _gateway_controls(controls)
     turns = body.get("messages")
-    if not isinstance(turns, list) or not turns:
+    if turns is None and controls is not None:
+        turns = []  # a template's messages are the conversation
+    if not isinstance(turns, list) or not (turns or controls is not None):
         raise _invalid("messages", "a non-empty list of turns is required")
     for i, turn in enumerate(turns):
         messages.extend(_turn(turn, f"messages[{i}]"))
@@ -120,6 +130,14 @@ def request_from_anthropic(
 
 
 # -- turns ------------------------------------------------------------------------------------
+
+
+def _gateway_controls(value: Any) -> TemplateRef:
+    """``"switchyard": {"template": {...}}``, the gateway's extension of the Anthropic body
+    (a prompt template to render before the turns; nothing else yet)."""
+    if not isinstance(value, dict) or set(value) != {"template"}:
+        raise _invalid("switchyard", "must be an object with a 'template' (and nothing else)")
+    return template_ref(value["template"], "switchyard.template")
 
 
 def _system(system: Any) -> Message:

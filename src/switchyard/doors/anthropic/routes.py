@@ -66,6 +66,8 @@ class AnthropicDoor(ChatDoor):
         try:
             principal = principal_of(request)
             chat = await self.read_chat(request, principal, {})
+            if chat.template is not None:  # count what would be sent: the rendered prompt
+                chat = await self.gateway.templates.apply(chat)
             tokens = self.gateway.count_tokens(chat, principal)
         except SwitchyardError as error:
             return error_response(error, context)

@@ -17,6 +17,13 @@ class MessageInput:
     content: str
 
 
+@strawberry.input(description="A prompt template, rendered before the messages.")
+class TemplateInput:
+    name: str
+    version: int | None = strawberry.field(default=None, description="default: the latest")
+    variables: JSON | None = strawberry.field(default=None, description="name -> value")
+
+
 @strawberry.input(
     description="A completion request: the native REST API's (POST /api/v1/complete) fields."
 )
@@ -38,6 +45,11 @@ class CompletionInput:
     user: str | None = None
     metadata: JSON | None = strawberry.field(
         default=None, description="string keys to string values, kept with the request"
+    )
+    template: TemplateInput | None = strawberry.field(
+        default=None,
+        description="a prompt template rendered before the messages (then messages and prompt "
+        "may be left out)",
     )
 
 

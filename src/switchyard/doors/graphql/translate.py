@@ -24,10 +24,11 @@ from switchyard.types import ChatChunk, ChatResponse, Cost, Usage
 
 def chat_fields(request: CompletionInput, model: str) -> dict[str, Any]:
     """The ``ChatRequest`` fields of ``request`` (``model``: the one asked for or the default):
-    ``system`` first, then ``messages`` or ``prompt`` (one of the two, not both)."""
+    ``system`` first, then ``messages`` or ``prompt`` (one of the two, not both; neither with
+    a ``template``)."""
     if request.messages is not None and request.prompt is not None:
         raise InvalidRequest("give messages or prompt, not both", param="prompt")
-    if not request.messages and request.prompt is None:
+    if not request.messages and request.prompt is None and request.template is None:
         raise InvalidRequest("give messages (a non-empty list) or prompt", param="messages")
     given = request.messages
     turns = None if given is None else ({"role": m.role, "content": m.content} for m in given)
@@ -44,6 +45,15 @@ def chat_fields(request: CompletionInput, model: str) -> dict[str, Any]:
         "metadata": request.metadata,
     }
     fields.update((name, value) for name, value in optional.items() if value is not None)
+    template = request.template
+    if template is not None:  # the Gateway validates it (``variables``: an object)
+        fields["template"] = {
+            "name": template.name,
+            "version": template.version,
+            "variables": {} if template.variables is None else template.variables,
+            "param": "input.template",
+            "variables_param": "input.template.variables",
+        }
     return fields
 
 

@@ -22,6 +22,7 @@ one response body and nowhere else: never logged, never in an error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -67,7 +68,7 @@ class AdminDoor:
 
     async def create_tenant(self, request: Request) -> Response:
         async def handle(request: Request, accounts: Accounts) -> tuple[int, dict[str, Any]]:
-            tenant = _parse(TenantSettings, await self._body(request))
+            tenant = parse_body(TenantSettings, await self._body(request))
             return 201, await accounts.create_tenant(tenant)
 
         return await self._answer(request, handle)
@@ -96,7 +97,7 @@ class AdminDoor:
 
     async def create_key(self, request: Request) -> Response:
         async def handle(request: Request, accounts: Accounts) -> tuple[int, dict[str, Any]]:
-            spec = _parse(KeySpec, await self._body(request))
+            spec = parse_body(KeySpec, await self._body(request))
             row, secret = await accounts.create_key(spec)
             return 201, {"id": row.id, "key": secret, **row.public()}
 
@@ -142,18 +143,25 @@ class AdminDoor:
         return await read_json(request, self.max_body_bytes, self.body_timeout)
 
 
-def _parse(model: type[ModelT], body: dict[str, Any]) -> ModelT:
+def parse_body(model: type[ModelT], body: dict[str, Any]) -> ModelT:
     """``body`` as ``model``, or 400 whose ``param`` is the first field at fault (``budget.usd``,
-    ``models[0]``; an unknown field is named too)."""
+    ``models[0]``; an unknown field is named too; a whole-object check that says
+    ``"<field>: <problem>"`` names its field)."""
     try:
         return model.model_validate(body)
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         param = _param(error["loc"])
-        problem = error["msg"]
+        problem = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             problem = "unknown field"
+        named = _NAMED.match(problem) if param == "body" else None
+        if named is not None:
+            param, problem = named.group(1), named.group(2)
         raise InvalidRequest(f"Invalid '{param}': {problem}.", param=param) from None
+
+
+_NAMED = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.DOTALL)
 
 
 def _param(loc: tuple[int | str, ...]) -> str:
@@ -170,4 +178,4 @@ def _error(error: SwitchyardError, context: RequestContext) -> Response:
     return json_error(error, error_to_openai(error), context)
 
 
-__all__ = ["NO_STORAGE", "AdminDoor"]
+__all__ = ["NO_STORAGE", "AdminDoor", "parse_body"]

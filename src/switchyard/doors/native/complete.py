@@ -9,9 +9,17 @@ format (the WebSocket, GraphQL later) shares it.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from switchyard.doors.conversation import conversation
 from switchyard.errors import InvalidRequest
@@ -21,9 +29,10 @@ from switchyard.types import (
     ChatResponse,
     Cost,
     FinishReason,
+    TemplateRef,
     Usage,
 )
-from switchyard.types.chat import MAX_TAGS, Tag
+from switchyard.types.chat import MAX_TAGS, MAX_TEMPLATE_VARIABLES, Tag
 
 MAX_STOP = 16  # stop sequences a request may send
 
@@ -75,8 +84,19 @@ class ToolName(_Wire):
     name: str
 
 
+class TemplateName(_Wire):
+    """A prompt template by name and version (left out: the latest)."""
+
+    name: str = Field(min_length=1, max_length=128)
+    version: int | None = Field(default=None, ge=1)
+    variables: dict[str, Any] | None = Field(
+        default=None, max_length=MAX_TEMPLATE_VARIABLES, description="or top-level variables"
+    )
+
+
 class CompleteRequest(_Wire):
-    """A completion request: ``messages`` or ``prompt`` (one of them), the rest optional."""
+    """A completion request: ``messages`` or ``prompt`` (one of them, or neither with a
+    ``template``, whose messages come first), the rest optional."""
 
     model: str | None = Field(
         default=None,
@@ -99,11 +119,31 @@ class CompleteRequest(_Wire):
     tags: list[Tag] | None = Field(
         default=None, max_length=MAX_TAGS, description="labels kept on the usage row"
     )
+    template: TemplateName | None = Field(
+        default=None,
+        description="a prompt template rendered before the messages: {name, version?}, or its "
+        "name alone (a string)",
+    )
+    variables: dict[str, Any] | None = Field(
+        default=None, max_length=MAX_TEMPLATE_VARIABLES, description="the template's variables"
+    )
+
+    @field_validator("template", mode="before")
+    @classmethod
+    def _name_alone(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _one_input(self) -> CompleteRequest:
-        if (self.messages is None) == (self.prompt is None):
+        if self.messages is not None and self.prompt is not None:
             raise ValueError("send exactly one of messages and prompt")
+        if self.template is None and self.messages is None and self.prompt is None:
+            raise ValueError("send exactly one of messages and prompt (or a template)")
+        if self.variables is not None and self.template is None:
+            raise ValueError("variables: go with a template")
+        if self.variables is not None and self.template is not None:
+            if self.template.variables is not None:
+                raise ValueError("variables: given twice (top level and in template)")
         if isinstance(self.stop, list) and len(self.stop) > MAX_STOP:
             raise ValueError(f"stop: at most {MAX_STOP} sequences")
         return self
@@ -250,7 +290,13 @@ def _invalid(exc: ValidationError) -> InvalidRequest:
     error = exc.errors(include_url=False)[0]
     param = ".".join(str(part) for part in error["loc"]) or None
     message = str(error["msg"]).removeprefix("Value error, ")
+    named = _NAMED.match(message) if param is None else None
+    if named is not None:  # a whole-request check that names its field ("variables: ...")
+        param, message = named.group(1), named.group(2)
     return InvalidRequest(f"{param or 'body'}: {message}", param=param)
+
+
+_NAMED = re.compile(r"^([a-z_][a-z_.]*): (.+)$", re.DOTALL)
 
 
 def to_chat_request(request: CompleteRequest, model: str, *, stream: bool) -> ChatRequest:
@@ -276,10 +322,30 @@ def to_chat_request(request: CompleteRequest, model: str, *, stream: bool) -> Ch
         data["tool_choice"] = {"name": choice.name} if isinstance(choice, ToolName) else choice
     if stream:
         data["stream"] = data["include_usage"] = True
+    if request.template is not None:
+        data["template"] = _template_ref(request)
     try:
         return ChatRequest.model_validate(data, strict=True)
     except ValidationError as exc:  # what the canonical model refuses beyond the wire
         raise _invalid(exc) from None
+
+
+def _template_ref(request: CompleteRequest) -> TemplateRef:
+    """The request's template with its variables (top-level ``variables``, or the template
+    object's), and where each was found for an error's ``param``."""
+    named = request.template
+    assert named is not None
+    if named.variables is not None:
+        variables, where = named.variables, "template.variables"
+    else:
+        variables, where = request.variables or {}, "variables"
+    return TemplateRef(
+        name=named.name,
+        version=named.version,
+        variables=variables,
+        param="template",
+        variables_param=where,
+    )
 
 
 # fields that mean the same on the wire and in the canonical request
@@ -392,6 +458,7 @@ __all__ = [
     "ModelList",
     "NativeMessage",
     "NativeTool",
+    "TemplateName",
     "chunk_to_native",
     "cost_to_native",
     "done_to_native",
