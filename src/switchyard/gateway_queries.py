@@ -76,6 +76,17 @@ class GatewayQueries:
         fallback = self.config.server.default_model
         return fallback or next((a.name for a in self.config.models), None)
 
+    def default_embedding_model(self, principal: Principal | None = None) -> str | None:
+        """The model an embeddings request that names none gets: the first alias ``principal``
+        may use whose first deployment the catalog says embeds (None: there is none)."""
+        for alias in self._status.aliases():
+            first = alias.deployments[0].info if alias.deployments else None
+            if first is None or not first.capabilities.embeddings:
+                continue
+            if principal is None or principal.may_use(alias.name):
+                return alias.name
+        return None
+
     def model_catalog(
         self, principal: Principal | None = None
     ) -> tuple[list[AliasFacts], list[DeploymentFacts]]:
