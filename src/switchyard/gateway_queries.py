@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from switchyard.admission import authorize
 from switchyard.config.schema import SwitchyardConfig
@@ -34,17 +34,31 @@ from switchyard.status import (
     ModelListing,
     ProvidersReport,
 )
-from switchyard.types import ChatRequest, Principal
+from switchyard.types import Budget, ChatRequest, Limits, Principal
 
 if TYPE_CHECKING:
     from datetime import date, datetime
 
-    from switchyard.admission import Admission
+    from switchyard.admission import Admission, LimitOwner, LimitReading
     from switchyard.records.metrics import Metrics
     from switchyard.records.recent_errors import FailedRequest, RecentErrors
+    from switchyard.tenancy.accounts import Accounts
     from switchyard.tenancy.keyring import KeyRing
     from switchyard.usage.ledger import UsageLedger
     from switchyard.usage.report import UsageSummary
+
+
+MAX_KEY_READINGS = 500  # keys with limits of their own on one limits page
+
+
+class LimitsReport(NamedTuple):
+    """The limits page's answer: the readings (None: the limits' backend cannot be read
+    now), every tenant the caller may see (with limits or not), and how many keys with limits
+    of their own were left out past :data:`MAX_KEY_READINGS`."""
+
+    readings: list[LimitReading] | None
+    tenants: list[str]
+    keys_left_out: int
 
 
 class GatewayQueries:
@@ -54,6 +68,7 @@ class GatewayQueries:
     router: Router
     _status: GatewayStatus
     keyring: KeyRing | None
+    accounts: Accounts | None
     ledger: UsageLedger | None
     admission: Admission | None
     metrics: Metrics | None
@@ -143,6 +158,42 @@ class GatewayQueries:
     async def limits_status(self) -> dict[str, Any] | None:
         """The limits' backend as readiness reports it (None: no limits configured)."""
         return None if self.admission is None else await self.admission.limiter.check()
+
+    async def limit_readings(self, principal: Principal | None = None) -> LimitsReport:
+        """Every limit and budget ``principal`` may see, as it stands now (used, remaining):
+        the admin (the master key, the library's default caller) sees ``limits.global``, every
+        tenant and every live key with limits of its own; a tenant's key its own tenant and
+        its tenant's keys, never another's. Keys are read up to :data:`MAX_KEY_READINGS`."""
+        caller = principal or Principal.anonymous_admin()
+        owners: list[LimitOwner] = []
+        if caller.admin and self.config.limits.global_ is not None:
+            owners.append(("global", "", self.config.limits.global_, None))
+        accounts, left_out = self.accounts, 0
+        if accounts is not None and (caller.admin or caller.tenant is not None):
+            if caller.admin:
+                for view in await accounts.tenants():
+                    limits, budget = view.get("limits"), view.get("budget")
+                    owners.append(
+                        (
+                            "tenant",
+                            view["name"],
+                            None if limits is None else Limits.model_validate(limits),
+                            None if budget is None else Budget.model_validate(budget),
+                        )
+                    )
+            else:
+                tenant = await accounts.tenant(caller.tenant or "")
+                owners.append(("tenant", tenant.name, tenant.limits, tenant.budget))
+            keys = [
+                row
+                for row in await accounts.keys(None if caller.admin else caller.tenant)
+                if row.revoked_at is None and (row.limits is not None or row.budget is not None)
+            ]
+            left_out = max(len(keys) - MAX_KEY_READINGS, 0)
+            owners += [("key", row.id, row.limits, row.budget) for row in keys[:MAX_KEY_READINGS]]
+        limited = [o for o in owners if o[2] is not None or o[3] is not None]
+        readings = [] if self.admission is None else await self.admission.readings(limited)
+        return LimitsReport(readings, [o[1] for o in owners if o[0] == "tenant"], left_out)
 
     async def test_provider(
         self, name: str, mode: str = "health", model: str | None = None
