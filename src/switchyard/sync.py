@@ -111,7 +111,25 @@ def _settle(done: concurrent.futures.Future[T], task: asyncio.Task[T]) -> None:
         done.set_result(task.result())
 
 
-class SyncStream:
+class _Closing:
+    """``with`` closes it, however the block ends."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class SyncStream(_Closing):
     """A streamed chat completion iterated synchronously: ``for chunk in gw.stream(...)``.
 
     Each chunk is one step of the gateway's stream on the facade's loop, all steps in the one
@@ -157,17 +175,6 @@ class SyncStream:
         self._closed = True
         self._portal.run(_close(self._chunks, self._stream), self._context)
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 async def _next_chunk(chunks: AsyncIterator[ChatChunk]) -> ChatChunk:
     return await anext(chunks)
@@ -182,7 +189,7 @@ async def _close(chunks: AsyncIterator[ChatChunk], stream: ChatStream) -> None:
     await stream.aclose()
 
 
-class SyncGateway:
+class SyncGateway(_Closing):
     """The :class:`~switchyard.gateway.Gateway` for code that is not async: the same methods
     (``chat``, ``complete``, ``embed``, ``stream``), answering directly. ``gateway`` is the
     async core, for what the facade does not wrap: ``gw.run(gw.gateway.usage_summary())``."""
@@ -265,17 +272,6 @@ class SyncGateway:
             self._portal.run(self.gateway.aclose())
         finally:
             self._portal.stop()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def connect(config: ConfigSource = None, **options: Any) -> SyncGateway:

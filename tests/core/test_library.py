@@ -217,3 +217,12 @@ def test_a_call_from_the_facade_s_own_loop_is_refused_not_deadlocked() -> None:
 
         with pytest.raises(RuntimeError, match="its own event loop"):
             gw.run(inside())
+
+
+def test_a_config_that_fails_leaves_no_thread_behind() -> None:
+    before = {t.ident for t in threading.enumerate() if t.name == "switchyard-sync"}
+    with pytest.raises(switchyard.ConfigError) as caught:
+        switchyard.connect({"providers": {"x": {"type": "no-such-adapter"}}})
+    assert caught.value.problems[0][0] == "providers.x.type"
+    left = {t.ident for t in threading.enumerate() if t.name == "switchyard-sync"} - before
+    assert left == set()
