@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from switchyard.admission import authorize
@@ -37,7 +38,7 @@ from switchyard.status import (
 from switchyard.types import Budget, ChatRequest, Limits, Principal
 
 if TYPE_CHECKING:
-    from datetime import date, datetime
+    from datetime import date
 
     from switchyard.admission import Admission, LimitOwner, LimitReading
     from switchyard.records.metrics import Metrics
@@ -48,17 +49,17 @@ if TYPE_CHECKING:
     from switchyard.usage.report import UsageSummary
 
 
-MAX_KEY_READINGS = 500  # keys with limits of their own on one limits page
+MAX_READ_OWNERS = 500  # tenants, and as many keys, with limits read for one limits page
 
 
 class LimitsReport(NamedTuple):
     """The limits page's answer: the readings (None: the limits' backend cannot be read
-    now), every tenant the caller may see (with limits or not), and how many keys with limits
-    of their own were left out past :data:`MAX_KEY_READINGS`."""
+    now), every tenant the caller may see (with limits or not), and how many tenants and keys
+    with limits were left out past :data:`MAX_READ_OWNERS`."""
 
     readings: list[LimitReading] | None
     tenants: list[str]
-    keys_left_out: int
+    left_out: int
 
 
 class GatewayQueries:
@@ -163,17 +164,21 @@ class GatewayQueries:
         """Every limit and budget ``principal`` may see, as it stands now (used, remaining):
         the admin (the master key, the library's default caller) sees ``limits.global``, every
         tenant and every live key with limits of its own; a tenant's key its own tenant and
-        its tenant's keys, never another's. Keys are read up to :data:`MAX_KEY_READINGS`."""
+        its tenant's keys, never another's. At most :data:`MAX_READ_OWNERS` tenants and as
+        many keys with limits are read (``left_out`` counts the others)."""
         caller = principal or Principal.anonymous_admin()
         owners: list[LimitOwner] = []
         if caller.admin and self.config.limits.global_ is not None:
             owners.append(("global", "", self.config.limits.global_, None))
-        accounts, left_out = self.accounts, 0
+        accounts, tenants = self.accounts, []
+        tenant_owners: list[LimitOwner] = []
+        key_owners: list[LimitOwner] = []
         if accounts is not None and (caller.admin or caller.tenant is not None):
             if caller.admin:
                 for view in await accounts.tenants():
                     limits, budget = view.get("limits"), view.get("budget")
-                    owners.append(
+                    tenants.append(view["name"])
+                    tenant_owners.append(
                         (
                             "tenant",
                             view["name"],
@@ -183,17 +188,23 @@ class GatewayQueries:
                     )
             else:
                 tenant = await accounts.tenant(caller.tenant or "")
-                owners.append(("tenant", tenant.name, tenant.limits, tenant.budget))
-            keys = [
-                row
+                tenants.append(tenant.name)
+                tenant_owners.append(("tenant", tenant.name, tenant.limits, tenant.budget))
+            now = datetime.now(UTC)
+            key_owners = [
+                ("key", row.id, row.limits, row.budget)
                 for row in await accounts.keys(None if caller.admin else caller.tenant)
-                if row.revoked_at is None and (row.limits is not None or row.budget is not None)
+                if row.revoked_at is None
+                and (row.expires_at is None or row.expires_at > now)
+                and (row.limits is not None or row.budget is not None)
             ]
-            left_out = max(len(keys) - MAX_KEY_READINGS, 0)
-            owners += [("key", row.id, row.limits, row.budget) for row in keys[:MAX_KEY_READINGS]]
-        limited = [o for o in owners if o[2] is not None or o[3] is not None]
-        readings = [] if self.admission is None else await self.admission.readings(limited)
-        return LimitsReport(readings, [o[1] for o in owners if o[0] == "tenant"], left_out)
+        left_out = 0
+        for group in (tenant_owners, key_owners):
+            limited = [o for o in group if o[2] is not None or o[3] is not None]
+            left_out += max(len(limited) - MAX_READ_OWNERS, 0)
+            owners += limited[:MAX_READ_OWNERS]
+        readings = [] if self.admission is None else await self.admission.readings(owners)
+        return LimitsReport(readings, tenants, left_out)
 
     async def test_provider(
         self, name: str, mode: str = "health", model: str | None = None

@@ -6,7 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from switchyard import Gateway
+import pytest
+
+from switchyard import Gateway, gateway_queries
 from switchyard.admission import LimitReading
 from switchyard.tenancy.settings import KeySpec
 from switchyard.types import Budget, Limits, Principal
@@ -162,3 +164,17 @@ async def test_without_storage_only_the_global_limits() -> None:
     assert set(read) == {"global::rpm", "global::tokens_per_month"}
     assert read["global::rpm"].used == 1
     assert read["global::tokens_per_month"].period == "month"
+
+
+async def test_the_page_reads_a_bounded_number_of_tenants_and_keys(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gateway_queries, "MAX_READ_OWNERS", 1)
+    async with Gateway.from_config(config({"backend": "memory"}, sqlite_url)) as gateway:
+        await key_of(gateway, KeySpec(tenant="acme", limits=Limits(rpm=3)))
+        await key_of(gateway, KeySpec(tenant="acme", limits=Limits(rpm=2)))
+        report = await gateway.limit_readings()
+        # acme and globex have limits (one left out), initech none; two keys (one left out)
+        assert report.left_out == 2
+        assert {r.level for r in report.readings or []} == {"global", "tenant", "key"}
+        assert len({r.owner for r in report.readings or [] if r.level == "key"}) == 1

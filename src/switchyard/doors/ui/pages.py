@@ -146,8 +146,8 @@ async def limits_table(gateway: Gateway, visit: Visit) -> str:
     unlimited = [name for name in report.tenants if name not in shown]
     if unlimited:
         body += f"<p>No limit or budget: {esc(', '.join(unlimited))}.</p>"
-    if report.keys_left_out:
-        body += f"<p>{report.keys_left_out} more keys with limits of their own not shown.</p>"
+    if report.left_out:
+        body += f"<p>{report.left_out} more tenants or keys with limits not shown.</p>"
     return body
 
 
