@@ -103,8 +103,8 @@ class _LoopThread:
 def _settle(done: concurrent.futures.Future[T], task: asyncio.Task[T]) -> None:
     if done.done():
         return
-    if task.cancelled():
-        done.cancel()
+    if task.cancelled():  # ``done`` is running: cancel() would leave its waiter waiting
+        done.set_exception(concurrent.futures.CancelledError())
     elif (error := task.exception()) is not None:
         done.set_exception(error)
     else:

@@ -4,6 +4,7 @@ facade ``switchyard.connect()``, all on the one async core (the scripted ``fake`
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from typing import Any
 
@@ -226,3 +227,14 @@ def test_a_config_that_fails_leaves_no_thread_behind() -> None:
     assert caught.value.problems[0][0] == "providers.x.type"
     left = {t.ident for t in threading.enumerate() if t.name == "switchyard-sync"} - before
     assert left == set()
+
+
+def test_a_call_cancelled_on_the_loop_raises_instead_of_waiting_forever() -> None:
+    with switchyard.connect(CONFIG) as gw:
+
+        async def cancelled() -> None:
+            raise asyncio.CancelledError
+
+        with pytest.raises(concurrent.futures.CancelledError):
+            gw.run(cancelled())
+        assert gw.complete("still serving").text == "still serving"
