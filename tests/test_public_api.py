@@ -30,6 +30,8 @@ EXPECTED = {
     "ServedBy",
     "SwitchyardConfig",
     "SwitchyardError",
+    "SyncGateway",
+    "SyncStream",
     "TextPart",
     "Timeout",
     "Tool",
@@ -39,6 +41,7 @@ EXPECTED = {
     "UpstreamProtocolError",
     "Usage",
     "__version__",
+    "connect",
     "load_config",
 }
 

@@ -6,6 +6,10 @@ The public surface is what this module exports (pinned by ``tests/test_public_ap
 
     async with Gateway.from_config("switchyard.yaml") as gateway:
         response = await gateway.chat(model="smart", messages=[{"role": "user", "content": "hi"}])
+        answer = await gateway.complete("What is 2+2?")
+
+    with switchyard.connect() as gw:             # the same, synchronously (scripts, notebooks)
+        print(gw.complete("What is 2+2?").text)
 """
 
 from switchyard.chat_stream import ChatStream
@@ -30,6 +34,7 @@ from switchyard.errors import (
     UpstreamProtocolError,
 )
 from switchyard.gateway import Gateway
+from switchyard.sync import SyncGateway, SyncStream, connect
 from switchyard.types import (
     ChatChunk,
     ChatRequest,
@@ -79,6 +84,8 @@ __all__ = [
     "ServedBy",
     "SwitchyardConfig",
     "SwitchyardError",
+    "SyncGateway",
+    "SyncStream",
     "TextPart",
     "Timeout",
     "Tool",
@@ -88,5 +95,6 @@ __all__ = [
     "UpstreamProtocolError",
     "Usage",
     "__version__",
+    "connect",
     "load_config",
 ]

@@ -79,6 +79,52 @@ class Ticket:
     status: RateLimitStatus | None
 
 
+OwnerLevel = Literal["global", "tenant", "key"]
+# whose limits to read: the level, the tenant's name or the key's id ("" for global), and its
+# limits and budget
+LimitOwner = tuple[OwnerLevel, str, Limits | None, Budget | None]
+_PERIODS = {"rpm": "minute", "tpm": "minute", "tokens_per_day": "day", "tokens_per_month": "month"}
+
+
+@dataclass(frozen=True, slots=True)
+class LimitReading:
+    """One limit or budget as it stands. ``name``: rpm, tpm, tokens_per_day, tokens_per_month
+    or budget; ``limit`` and ``used`` in ``unit`` (requests, tokens, US dollars; ``used``
+    None: unknown now); ``period``: minute (a sliding window), day, month or total;
+    ``resets_in``: seconds until a day's or month's counter starts again (None: a sliding
+    window, or a total budget that never resets)."""
+
+    level: OwnerLevel
+    owner: str
+    name: str
+    unit: Literal["requests", "tokens", "usd"]
+    limit: Decimal
+    used: Decimal | None
+    period: str
+    resets_in: float | None
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.used is None else max(self.limit - self.used, Decimal(0))
+
+    @classmethod
+    def of(
+        cls, level: OwnerLevel, owner: str, period_name: str, rule: Rule, used: float | None
+    ) -> LimitReading:
+        """The reading of ``rule`` (its name ends with the limit's: "tenant 'acme' rpm")."""
+        scale = USD_UNITS if rule.unit == "usd" else Decimal(1)  # budgets count 1e-10 USD
+        return cls(
+            level=level,
+            owner=owner,
+            name=rule.name.rsplit(" ", 1)[-1],
+            unit=rule.unit,
+            limit=Decimal(rule.limit) / scale,
+            used=None if used is None else Decimal(int(used)) / scale,
+            period=period_name,
+            resets_in=rule.span if rule.kind != GCRA and rule.span else None,
+        )
+
+
 class Admission:
     def __init__(
         self,
@@ -163,6 +209,35 @@ class Admission:
             return None
         return max(verdict.retry_after, 0.001)
 
+    # -- readings (the dashboard's limits page) -------------------------------------------------
+
+    async def readings(self, owners: Sequence[LimitOwner]) -> list[LimitReading] | None:
+        """Each limit and budget of ``owners`` as it stands now: used and remaining, read from
+        the same counters admissions charge (nothing is charged). None: the limits' backend
+        cannot be read now."""
+        now = time.time()
+        rules: list[Rule] = []
+        whose: list[tuple[OwnerLevel, str, str]] = []  # level, owner, period
+        for level, owner, limits, budget in owners:
+            if limits is not None:
+                prefix = "g" if level == "global" else f"{level[0]}:{owner}"
+                name = "global" if level == "global" else f"{level} {owner!r}"
+                for rule in _limit_rules(prefix, name, limits, 0, now):
+                    rules.append(rule)
+                    whose.append((level, owner, _PERIODS[rule.name.rsplit(" ", 1)[-1]]))
+            if budget is not None and level != "global":
+                column: Literal["tenant", "key_id"] = "tenant" if level == "tenant" else "key_id"
+                scope = _scope(column, owner, budget, now)
+                rules.append(_budget_rule(scope, level, budget, 0, now))
+                whose.append((level, owner, budget.period))
+        used = await self.limiter.used(rules)
+        if used is None:
+            return None
+        return [
+            LimitReading.of(level, owner, period_name, rule, value)
+            for (level, owner, period_name), rule, value in zip(whose, rules, used, strict=True)
+        ]
+
     # -- rules ----------------------------------------------------------------------------------
 
     async def _admit(
@@ -211,10 +286,7 @@ class Admission:
         if budgets:
             hold = max(_max_cost(c, input_tokens, output, chat is None) for c in route.candidates)
             for scope, level, budget in budgets:
-                pid, span, _ = period(budget.period, now)
-                key = f"b:{scope.column}:{scope.value}:{pid}"
-                name = f"{level} {scope.value!r} budget"
-                rules.append(Rule(BUDGET, key, _units(budget.usd), hold, span, "usd", name, scope))
+                rules.append(_budget_rule(scope, level, budget, hold, now))
                 holds.append(hold)
         if not rules:
             return Ticket(estimate, [], [], None)
@@ -275,6 +347,14 @@ def _limit_rules(prefix: str, name: str, limits: Limits, tokens: int, now: float
                 )
             )
     return rules
+
+
+def _budget_rule(scope: Scope, level: str, budget: Budget, hold: int, now: float) -> Rule:
+    """The rule of one budget: its counter for the current period, holding ``hold`` units."""
+    pid, span, _ = period(budget.period, now)
+    key = f"b:{scope.column}:{scope.value}:{pid}"
+    name = f"{level} {scope.value!r} budget"
+    return Rule(BUDGET, key, _units(budget.usd), hold, span, "usd", name, scope)
 
 
 @lru_cache(maxsize=1024)
@@ -414,6 +494,9 @@ def build_admission(
 __all__ = [
     "DEFAULT_MAX_OUTPUT",
     "Admission",
+    "LimitOwner",
+    "LimitReading",
+    "OwnerLevel",
     "Ticket",
     "authorize",
     "build_admission",

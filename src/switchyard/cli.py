@@ -15,11 +15,12 @@ from rich.console import Console
 from rich.table import Table
 
 from switchyard.cli_accounts import keys_app, tenants_app
-from switchyard.config.load import load_config
+from switchyard.config.load import CONFIG_ENV, load_config
 from switchyard.config.schema import MASTER_KEY_ENV, SwitchyardConfig
 from switchyard.errors import ConfigError, SwitchyardError
 
 if TYPE_CHECKING:
+    from switchyard.config.environment_providers import FoundProvider
     from switchyard.usage.report import UsageStats, UsageSummary
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -201,7 +202,8 @@ def _footer(provider: str, model: str, tokens_in: int, tokens_out: int) -> None:
 
 @app.command()
 def models(config: ConfigOption = None) -> None:
-    """List aliases, their deployments and what the catalog knows about each."""
+    """List aliases, their deployments and what the catalog knows about each; with no config
+    file, also the providers found in the environment (by variable name, never the key)."""
     from switchyard.catalog.catalog import Catalog
 
     settings = _load(config)
@@ -233,7 +235,31 @@ def models(config: ConfigOption = None) -> None:
                 f"{prices.output:g}" if prices else "?",
                 can,
             )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    found = _environment_providers(config)
+    if found:
+        console.print(_environment_table(found))
+
+
+def _environment_providers(path: Path | None) -> list[FoundProvider]:
+    """The zero-config providers: only when no config file is read (a file's providers are
+    its own)."""
+    from switchyard.config.environment_providers import environment_providers
+
+    if path is not None or os.environ.get(CONFIG_ENV):
+        return []
+    return environment_providers(os.environ)
+
+
+def _environment_table(found: list[FoundProvider]) -> Table:
+    """Which providers came from which variables: names only, never a key's value."""
+    table = Table(title="Providers found in the environment (ask for provider/MODEL)")
+    for column in ("provider", "type", "from"):
+        table.add_column(column)
+    for provider in found:
+        table.add_row(provider.name, provider.type, ", ".join(provider.sources))
+    return table
 
 
 @app.command()

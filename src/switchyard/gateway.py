@@ -382,15 +382,47 @@ class Gateway(GatewayQueries):
             clock=self._clock,
         )
 
+    async def complete(
+        self,
+        prompt: str,
+        /,
+        *,
+        model: str | None = None,
+        system: str | None = None,
+        principal: Principal | None = None,
+        **fields: Any,
+    ) -> ChatResponse:
+        """``await gateway.complete("What is 2+2?")``: one user message (after ``system``, when
+        given) through :meth:`chat`, on ``model`` or the caller's default model (see
+        :meth:`default_model`); ``fields`` are any other :class:`ChatRequest` fields
+        (``max_tokens``, ``temperature``, ...). ``response.text`` is the answer."""
+        return await self.chat(
+            prompt_request(prompt, model or self.default_model(principal), system),
+            principal=principal,
+            **fields,
+        )
+
     async def embed(
         self,
-        request: EmbeddingRequest | Mapping[str, Any] | None = None,
+        request: EmbeddingRequest | Mapping[str, Any] | str | Sequence[str] | None = None,
         /,
         *,
         principal: Principal | None = None,
         **fields: Any,
     ) -> EmbeddingResponse:
-        embedding = self._valid(EmbeddingRequest, request, fields, principal, "embed")
+        """Embeddings of ``input``: ``await gateway.embed("one text")``, a list of texts, or a
+        request (mapping or :class:`EmbeddingRequest`). Without a ``model``: the first alias
+        whose deployments embed (see :meth:`default_embedding_model`)."""
+        body: EmbeddingRequest | Mapping[str, Any] | None = None
+        if request is None or isinstance(request, EmbeddingRequest | Mapping):
+            body = request
+        else:  # the texts themselves: one string or a list of them
+            fields = {"input": request, **fields}
+        if "model" not in fields and _field(body, "model") is None:
+            default = self.default_embedding_model(principal)
+            if default is not None:  # else the request is refused (and recorded) for its model
+                fields["model"] = default
+        embedding = self._valid(EmbeddingRequest, body, fields, principal, "embed")
         record = self._begin(principal, "embed", embedding.model, request=embedding)
         try:
             authorize(record.principal, embedding.model)
@@ -581,6 +613,16 @@ class Gateway(GatewayQueries):
                 sink.emit(record)
             except Exception:  # a sink never fails the request it describes
                 log.exception("record sink %r failed on request %s", sink, record.request_id)
+
+
+def prompt_request(prompt: str, model: str | None, system: str | None = None) -> dict[str, Any]:
+    """The chat request of a plain prompt: ``system`` (when given) then one user message
+    (no ``model``: none was given and none is configured, so validation refuses it)."""
+    if not isinstance(prompt, str):
+        raise InvalidRequest("prompt: must be a string", param="prompt")
+    messages = [{"role": "system", "content": system}] if system else []
+    messages.append({"role": "user", "content": prompt})
+    return {"messages": messages} if model is None else {"model": model, "messages": messages}
 
 
 def _field(request: object, name: str) -> object:

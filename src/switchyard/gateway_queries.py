@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from switchyard.admission import authorize
 from switchyard.config.schema import SwitchyardConfig
@@ -34,17 +35,31 @@ from switchyard.status import (
     ModelListing,
     ProvidersReport,
 )
-from switchyard.types import ChatRequest, Principal
+from switchyard.types import Budget, ChatRequest, Limits, Principal
 
 if TYPE_CHECKING:
-    from datetime import date, datetime
+    from datetime import date
 
-    from switchyard.admission import Admission
+    from switchyard.admission import Admission, LimitOwner, LimitReading
     from switchyard.records.metrics import Metrics
     from switchyard.records.recent_errors import FailedRequest, RecentErrors
+    from switchyard.tenancy.accounts import Accounts
     from switchyard.tenancy.keyring import KeyRing
     from switchyard.usage.ledger import UsageLedger
     from switchyard.usage.report import UsageSummary
+
+
+MAX_READ_OWNERS = 500  # tenants, and as many keys, with limits read for one limits page
+
+
+class LimitsReport(NamedTuple):
+    """The limits page's answer: the readings (None: the limits' backend cannot be read
+    now), every tenant the caller may see (with limits or not), and how many tenants and keys
+    with limits were left out past :data:`MAX_READ_OWNERS`."""
+
+    readings: list[LimitReading] | None
+    tenants: list[str]
+    left_out: int
 
 
 class GatewayQueries:
@@ -54,6 +69,7 @@ class GatewayQueries:
     router: Router
     _status: GatewayStatus
     keyring: KeyRing | None
+    accounts: Accounts | None
     ledger: UsageLedger | None
     admission: Admission | None
     metrics: Metrics | None
@@ -75,6 +91,17 @@ class GatewayQueries:
                 return principal.grant.default_model
         fallback = self.config.server.default_model
         return fallback or next((a.name for a in self.config.models), None)
+
+    def default_embedding_model(self, principal: Principal | None = None) -> str | None:
+        """The model an embeddings request that names none gets: the first alias ``principal``
+        may use whose first deployment the catalog says embeds (None: there is none)."""
+        for alias in self._status.aliases():
+            first = alias.deployments[0].info if alias.deployments else None
+            if first is None or not first.capabilities.embeddings:
+                continue
+            if principal is None or principal.may_use(alias.name):
+                return alias.name
+        return None
 
     def model_catalog(
         self, principal: Principal | None = None
@@ -132,6 +159,52 @@ class GatewayQueries:
     async def limits_status(self) -> dict[str, Any] | None:
         """The limits' backend as readiness reports it (None: no limits configured)."""
         return None if self.admission is None else await self.admission.limiter.check()
+
+    async def limit_readings(self, principal: Principal | None = None) -> LimitsReport:
+        """Every limit and budget ``principal`` may see, as it stands now (used, remaining):
+        the admin (the master key, the library's default caller) sees ``limits.global``, every
+        tenant and every live key with limits of its own; a tenant's key its own tenant and
+        its tenant's keys, never another's. At most :data:`MAX_READ_OWNERS` tenants and as
+        many keys with limits are read (``left_out`` counts the others)."""
+        caller = principal or Principal.anonymous_admin()
+        owners: list[LimitOwner] = []
+        if caller.admin and self.config.limits.global_ is not None:
+            owners.append(("global", "", self.config.limits.global_, None))
+        accounts, tenants = self.accounts, []
+        tenant_owners: list[LimitOwner] = []
+        key_owners: list[LimitOwner] = []
+        if accounts is not None and (caller.admin or caller.tenant is not None):
+            if caller.admin:
+                for view in await accounts.tenants():
+                    limits, budget = view.get("limits"), view.get("budget")
+                    tenants.append(view["name"])
+                    tenant_owners.append(
+                        (
+                            "tenant",
+                            view["name"],
+                            None if limits is None else Limits.model_validate(limits),
+                            None if budget is None else Budget.model_validate(budget),
+                        )
+                    )
+            else:
+                tenant = await accounts.tenant(caller.tenant or "")
+                tenants.append(tenant.name)
+                tenant_owners.append(("tenant", tenant.name, tenant.limits, tenant.budget))
+            now = datetime.now(UTC)
+            key_owners = [
+                ("key", row.id, row.limits, row.budget)
+                for row in await accounts.keys(None if caller.admin else caller.tenant)
+                if row.revoked_at is None
+                and (row.expires_at is None or row.expires_at > now)
+                and (row.limits is not None or row.budget is not None)
+            ]
+        left_out = 0
+        for group in (tenant_owners, key_owners):
+            limited = [o for o in group if o[2] is not None or o[3] is not None]
+            left_out += max(len(limited) - MAX_READ_OWNERS, 0)
+            owners += limited[:MAX_READ_OWNERS]
+        readings = [] if self.admission is None else await self.admission.readings(owners)
+        return LimitsReport(readings, tenants, left_out)
 
     async def test_provider(
         self, name: str, mode: str = "health", model: str | None = None

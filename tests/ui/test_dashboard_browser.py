@@ -1,7 +1,8 @@
 """The dashboard end to end in a real headless Chromium (Debian's package, driven over the
 DevTools Protocol): log in, watch a breaker open after failures, test a provider, create and
-revoke a key, read the usage charts, stream in the playground, log out. Screenshots of every
-step are saved under ``$TMPDIR/switchyard-dashboard-screenshots`` (the path is printed)."""
+revoke a key, read the usage charts, watch a tenant's budget being used, stream in the
+playground, log out. Screenshots of every step are saved under
+``$TMPDIR/switchyard-dashboard-screenshots`` (the path is printed)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import openai
 import pytest
 
+from switchyard.tenancy.settings import KeySpec
 from tests.e2e.served import ServedGateway, serve
 from tests.ui.cdp import Browser, chromium_or_skip
 from tests.ui.dashboard_app import MASTER, config
@@ -100,6 +102,21 @@ def test_a_user_drives_the_dashboard_in_chromium(sqlite_url: str, browser: Brows
         browser.screenshot(SHOTS / "07-usage.png")
         browser.open(f"{ui}/errors")
         assert "shaky" in browser.evaluate("document.getElementById('errors').textContent")
+
+        # limits and budgets: the page follows what a tenant's requests use (htmx, every 5 s)
+        browser.open(f"{ui}/limits")
+        used = (
+            "document.querySelector('[data-reading=\"tenant:acme:budget\"]')"
+            ".closest('tr').children[5].textContent"
+        )
+        assert browser.wait_for(used).startswith("$0.000000"), browser.evaluate(used)
+        assert served.gateway.accounts is not None
+        _, acme_key = served.call(served.gateway.accounts.create_key(KeySpec(tenant="acme")))
+        served.client(acme_key).chat.completions.create(
+            model="smart", messages=[{"role": "user", "content": "hi"}]
+        )
+        browser.wait_for(f"!{used}.startsWith('$0.000000')", timeout=20)
+        browser.screenshot(SHOTS / "07b-limits.png")
 
         # stream in the playground: chunks appear as they arrive
         browser.open(f"{ui}/playground")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -12,11 +13,13 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from switchyard.config.environment_providers import environment_providers
 from switchyard.config.schema import SwitchyardConfig
 from switchyard.errors import ConfigError
 from switchyard.providers.registry import ADAPTERS
 
 CONFIG_ENV = "SWITCHYARD_CONFIG"
+log = logging.getLogger("switchyard.config")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -84,7 +87,7 @@ def load_config(
 ) -> SwitchyardConfig:
     """Build a validated config from a path, a mapping, ``$SWITCHYARD_CONFIG`` or the defaults."""
     env = os.environ if env is None else env
-    name = "config"
+    name, embedded = "config", source is None and not env.get(CONFIG_ENV)
     if source is None and env.get(CONFIG_ENV):
         source = env[CONFIG_ENV]
     if source is None:
@@ -100,7 +103,25 @@ def load_config(
         except OSError as exc:
             raise ConfigError([("(file)", f"cannot read: {exc.strerror}")], name) from exc
         raw = read_yaml(text, name)
-    return validate_config(interpolate(raw, env), name)
+    raw = interpolate(raw, env)
+    if embedded:  # no config file: the providers found in the environment join (after the
+        # interpolation: a key is taken as it is)
+        add_environment_providers(raw, env)
+    return validate_config(raw, name)
+
+
+def add_environment_providers(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    """The zero-config providers (see :mod:`switchyard.config.environment_providers`) join the
+    embedded defaults' own, which keep their names."""
+    providers = raw.setdefault("providers", {})
+    found = [p for p in environment_providers(env) if p.name not in providers]
+    for provider in found:
+        providers[provider.name] = provider.settings
+    if found:  # names only, never a value
+        log.info(
+            "providers from the environment: %s",
+            ", ".join(f"{p.name} ({', '.join(p.sources)})" for p in found),
+        )
 
 
 def validate_config(raw: dict[str, Any], source: str = "config") -> SwitchyardConfig:
@@ -134,6 +155,7 @@ def _describe(error: Any) -> tuple[str, str]:
 
 __all__ = [
     "CONFIG_ENV",
+    "add_environment_providers",
     "default_config_text",
     "interpolate",
     "load_config",

@@ -19,7 +19,15 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
 from switchyard.errors import LimitsUnavailable
-from switchyard.limits.rules import BackendUnavailable, Correction, Rule, Scope, Verdict
+from switchyard.limits.rules import (
+    GCRA,
+    QUOTA,
+    BackendUnavailable,
+    Correction,
+    Rule,
+    Scope,
+    Verdict,
+)
 from switchyard.limits.settings import LimitsSettings
 
 log = logging.getLogger("switchyard.limits")
@@ -32,6 +40,7 @@ class Counters(Protocol):
     async def correct(self, corrections: Sequence[Correction]) -> None: ...
     async def seed(self, key: str, units: int, ttl: float) -> None: ...
     async def value(self, key: str) -> float | None: ...
+    async def peek(self, rules: Sequence[Rule]) -> list[float | None]: ...
     async def ping(self) -> None: ...
     async def aclose(self) -> None: ...
 
@@ -131,6 +140,41 @@ class Limiter:
             self._send_corrections()
         while self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
+
+    async def used(self, rules: Sequence[Rule]) -> list[float | None] | None:
+        """How much of each rule's limit is used now, in its unit, changing nothing (the
+        dashboard's limits page): requests or tokens in the GCRA window, tokens of the quota's
+        period, budget units spent and held in the budget's period (a budget counter not seeded
+        yet: the ledger's spend, as a seed would read it). None for the whole: the backend
+        cannot be read now; None for one budget: the ledger did not answer."""
+        if self._skip_until and time.monotonic() < self._skip_until:
+            return None
+        try:
+            read = await self.counters.peek(rules)
+        except BackendUnavailable as exc:
+            self._unreachable(exc)
+            return None
+        self._recovered()
+        used: list[float | None] = []
+        for rule, value in zip(rules, read, strict=True):
+            if rule.kind == GCRA:  # a backlog of seconds; each unit costs span / limit of it
+                per = rule.span / rule.limit
+                used.append(float(min(math.ceil((value or 0.0) / per - 1e-4), rule.limit)))
+            elif value is not None:
+                used.append(value)
+            elif rule.kind == QUOTA:
+                used.append(0.0)
+            else:
+                used.append(await self._spent(rule))
+        return used
+
+    async def _spent(self, rule: Rule) -> float | None:
+        if self.spend is None or rule.scope is None:
+            return 0.0
+        try:
+            return float(await self.spend(rule.scope))
+        except Exception:  # the ledger's database: unknown, not zero
+            return None
 
     async def check(self) -> dict[str, Any]:
         """For ``/readyz``: the backend, whether it answers now, and the policy."""

@@ -91,6 +91,20 @@ class MemoryCounters:
         entry = self._values.get(key)
         return None if entry is None or entry[1] <= self._clock() else entry[0]
 
+    async def peek(self, rules: Sequence[Rule]) -> list[float | None]:
+        """Each rule's counter as it stands, changing nothing: a GCRA counter's backlog (the
+        seconds its window is used ahead of now, 0 when whole), another counter's value;
+        None for a counter that does not exist (never charged, or expired)."""
+        now = self._clock()
+        read: list[float | None] = []
+        for rule in rules:
+            entry = self._values.get(rule.key)
+            if rule.kind == GCRA:
+                read.append(0.0 if entry is None else max(entry[0] - now, 0.0))
+            else:
+                read.append(None if entry is None or entry[1] <= now else entry[0])
+        return read
+
     async def ping(self) -> None:
         return None
 

@@ -102,6 +102,25 @@ return out
 """
 
 
+# Reading the counters, read-only: KEYS the counters, ARGV their kinds. Returns per counter a
+# GCRA counter's backlog (seconds ahead of now, on Redis's clock), another's value, or '' for a
+# counter that does not exist.
+_PEEK_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local out = {}
+for j = 1, #KEYS do
+  local raw = redis.call('GET', KEYS[j])
+  if ARGV[j] == 'g' then
+    out[j] = string.format('%.6f', math.max(tonumber(raw or '0') - now, 0))
+  else
+    out[j] = raw or ''
+  end
+end
+return out
+"""
+
+
 class _Script:
     """A Lua script sent by its SHA1 (EVALSHA), and whole once when Redis does not know it
     (a restarted or flushed server)."""
@@ -120,6 +139,7 @@ class _Script:
 
 
 _ADMIT = _Script(_SCRIPT)
+_PEEK = _Script(_PEEK_SCRIPT)
 
 
 class RedisCounters:
@@ -168,6 +188,14 @@ class RedisCounters:
     async def value(self, key: str) -> float | None:
         raw = await self._call(self.client.call(b"GET", self.prefix + key))
         return None if raw is None else float(raw)
+
+    async def peek(self, rules: Sequence[Rule]) -> list[float | None]:
+        """As :meth:`MemoryCounters.peek`, in one read-only script (Redis's clock)."""
+        if not rules:
+            return []
+        keys = [self.prefix + rule.key for rule in rules]
+        reply = await self._call(_PEEK(self.client, keys, [rule.kind for rule in rules]))
+        return [None if raw in (b"", "") else float(raw) for raw in reply]
 
     async def ping(self) -> None:
         await self._call(self.client.call(b"PING"))

@@ -87,6 +87,7 @@ class DashboardDoor:
             ),
             show("Usage", pages.usage, f"{PREFIX}/usage"),
             show("Limits and budgets", pages.limits, f"{PREFIX}/limits"),
+            Route(f"{PREFIX}/limits/table", self._fragment(pages.limits_table), methods=["GET"]),
             show("Recent errors", pages.errors, f"{PREFIX}/errors"),
             show("Keys", pages.keys, f"{PREFIX}/keys"),
             show("Tenants", pages.tenants, f"{PREFIX}/tenants"),

@@ -125,50 +125,30 @@ async def limits(gateway: Gateway, visit: Visit) -> str:
         else:
             rows = [[esc(k), esc(v)] for k, v in backend.items()]
             parts.append("<h2>Limits backend</h2>" + table(["Setting", "Value"], rows))
-    accounts = gateway.accounts
-    if accounts is None:
+    if gateway.accounts is None:
         parts.append("<p>Tenants and keys need a <code>storage</code> section.</p>")
-        return "".join(parts)
-    if visit.admin:
-        tenants = await accounts.tenants()
-    else:
-        tenants = [await accounts.tenant_view(visit.principal.tenant or "")]
-    rows = []
-    for tenant in tenants:
-        used = await _spent(gateway, visit, tenant)
-        budget = tenant.get("budget") or {}
-        usd = None if budget.get("usd") is None else float(budget["usd"])
-        remaining = "-" if usd is None or used is None else f"${max(usd - used, 0.0):.6f}"
-        rows.append(
-            [
-                esc(tenant["name"]),
-                esc(_limits_text(tenant.get("limits"))),
-                esc("-" if usd is None else f"${usd} per {budget.get('period', 'month')}"),
-                esc("-" if used is None else f"${used:.6f}"),
-                esc(remaining),
-            ]
-        )
-    headers = ["Tenant", "Limits", "Budget", "Spent this period", "Remaining"]
-    parts.append("<h2>Tenants</h2>" + table(headers, rows, table_id="tenant-limits"))
+    parts.append(
+        "<h2>Limits and budgets now</h2>"
+        '<div hx-get="/ui/limits/table" hx-trigger="every 5s" hx-swap="innerHTML">'
+        f"{await limits_table(gateway, visit)}</div>"
+    )
     return "".join(parts)
 
 
-async def _spent(gateway: Gateway, visit: Visit, tenant: dict[str, Any]) -> float | None:
-    """What the tenant's usage rows cost in its budget's current period (from the ledger)."""
-    budget = tenant.get("budget") or {}
-    now = datetime.now(UTC)
-    period = budget.get("period", "month")
-    since: Any = None
-    if period == "day":
-        since = now.date()
-    elif period == "month":
-        since = now.date().replace(day=1)
-    try:
-        summary = await gateway.usage_summary(visit.principal, since=since, tenant=tenant["name"])
-    except SwitchyardError:
-        return None
-    cost = summary.totals.cost_usd
-    return 0.0 if cost is None else float(cost)
+async def limits_table(gateway: Gateway, visit: Visit) -> str:
+    """Each limit and budget the visitor may see with what is used and what remains now (the
+    limiter's own counters), refreshed every 5 s."""
+    report = await gateway.limit_readings(visit.principal)
+    if report.readings is None:
+        return '<p class="problem">The limits backend cannot be read now.</p>'
+    body = views.limit_readings_table(report.readings)
+    shown = {r.owner for r in report.readings if r.level == "tenant"}
+    unlimited = [name for name in report.tenants if name not in shown]
+    if unlimited:
+        body += f"<p>No limit or budget: {esc(', '.join(unlimited))}.</p>"
+    if report.left_out:
+        body += f"<p>{report.left_out} more tenants or keys with limits not shown.</p>"
+    return body
 
 
 def _limits_text(limits: dict[str, Any] | None) -> str:
@@ -295,4 +275,13 @@ def _form(
     )
 
 
-__all__ = ["errors", "keys", "limits", "playground", "providers", "tenants", "usage"]
+__all__ = [
+    "errors",
+    "keys",
+    "limits",
+    "limits_table",
+    "playground",
+    "providers",
+    "tenants",
+    "usage",
+]

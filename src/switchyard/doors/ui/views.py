@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from switchyard.admission import LimitReading
 from switchyard.records.recent_errors import FailedRequest
 from switchyard.status import ProviderStatus
 from switchyard.usage.report import UsageGroup, UsageStats
@@ -68,6 +69,62 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, table_id: st
     if not body:
         body = f'<tr><td colspan="{len(headers)}">nothing yet</td></tr>'
     return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def limit_readings_table(readings: Sequence[LimitReading]) -> str:
+    """One row per limit or budget: whose, which, the limit, used, remaining (with a meter),
+    and when a day's or month's counter starts again."""
+    rows = []
+    for reading in readings:
+        who = "all requests" if reading.level == "global" else reading.owner
+        used, left = reading.used, reading.remaining
+        meter = ""
+        if used is not None and reading.limit:
+            meter = (
+                f'<meter min="0" max="{reading.limit}" value="{min(used, reading.limit)}">'
+                f"{used / reading.limit:.0%}</meter>"
+            )
+        ident = f"{reading.level}:{reading.owner}:{reading.name}"
+        rows.append(
+            [
+                esc(reading.level),
+                f'<span data-reading="{esc(ident)}">{esc(who)}</span>',
+                esc(reading.name),
+                esc(_amount(reading.limit, reading.unit)),
+                esc("per minute" if reading.period == "minute" else reading.period),
+                esc("unknown" if used is None else _amount(used, reading.unit)) + meter,
+                esc("unknown" if left is None else _amount(left, reading.unit)),
+                esc(_resets(reading.resets_in)),
+            ]
+        )
+    headers = [
+        "Level",
+        "Tenant or key",
+        "Limit",
+        "Allowed",
+        "Per",
+        "Used",
+        "Remaining",
+        "Resets in",
+    ]
+    return table(headers, rows, table_id="limit-readings")
+
+
+def _amount(value: Decimal, unit: str) -> str:
+    if unit == "usd":
+        return f"${value:.6f}"
+    count = int(value)
+    return f"{count:,} {unit.removesuffix('s') if count == 1 else unit}"
+
+
+def _resets(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds >= 86_400:
+        return f"{seconds / 86_400:.1f} days"
+    if seconds >= 3_600:
+        return f"{seconds / 3_600:.1f} h"
+    return f"{seconds / 60:.0f} min"
 
 
 def post_button(action: str, label: str, csrf: str, *, button_id: str = "") -> str:
