@@ -22,7 +22,7 @@ from switchyard.errors import UpstreamProtocolError
 
 Winner = Literal["essay_a", "essay_b"]
 MAX_KEPT = 4000  # characters kept of a justification longer than the schema allows
-_KEYS = frozenset({"justification", "winner", "confidence"})
+_KEYS = ("justification", "winner", "confidence")  # in the schema's order
 
 
 class UnusableAnswer(UpstreamProtocolError):
@@ -53,10 +53,10 @@ def parse_judgement(text: str, position: Position = "ab") -> Judgement:
         raise UnusableAnswer(f"the answer is not valid JSON ({exc})") from None
     if not isinstance(value, dict):
         raise UnusableAnswer("the answer is not a JSON object")
-    missing = sorted(_KEYS - set(value))
+    missing = [key for key in _KEYS if key not in value]
     if missing:
         raise UnusableAnswer(f"the answer has no {missing[0]!r}")
-    extra = sorted(set(value) - _KEYS)
+    extra = sorted(set(value) - set(_KEYS))
     if extra:
         raise UnusableAnswer(f"the answer has an unexpected key {extra[0][:64]!r}")
     winner = value["winner"]
