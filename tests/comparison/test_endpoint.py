@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from jsonschema import Draft202012Validator
 
 from switchyard import Gateway
 from switchyard.comparison.prompt import ANSWER_SCHEMA
@@ -129,6 +130,10 @@ def test_a_comparison_asks_again_after_broken_json_and_answers_the_sum(
         assert fmt["json_schema"]["name"] == "essay_comparison"
         assert fmt["json_schema"]["schema"] == ANSWER_SCHEMA
         assert sent.json["temperature"] == 0 and sent.json["model"] == "gpt-4.1"
+    # and the answer is what the OpenAPI document says
+    document = http.get("/api/v1/openapi.json").json()
+    schema = {"$ref": "#/components/schemas/ComparisonResponse", **document}
+    Draft202012Validator(schema).validate(body)
     retried = upstream.requests[1].json["messages"]
     assert retried[2] == {"role": "assistant", "content": '{"justification": "Essay A explains'}
     assert "could not be used" in retried[3]["content"]
