@@ -14,8 +14,8 @@ import pytest
 from switchyard import Gateway
 from switchyard.comparison import ComparisonResult, UnusableAnswer
 from switchyard.comparison.judge import TAG
-from switchyard.errors import InvalidRequest, ModelNotAllowed, ModelNotFound
-from switchyard.providers.fake import FakeProvider, FakeSettings
+from switchyard.errors import InvalidRequest, ModelNotAllowed, ModelNotFound, ProviderUnavailable
+from switchyard.providers.fake import FakeFailure, FakeProvider, FakeSettings
 from switchyard.types import ChatRequest, ChatResponse, Cost, Grant, Principal
 from tests.fakes.gateway import fake_provider
 from tests.fakes.sinks import Collect
@@ -206,7 +206,7 @@ async def test_overrides_choose_the_model_and_the_temperature(sink: Collect) -> 
     async with await gateway_for(sink, temperature=0.2) as gateway:
         judge, other = fake_provider(gateway, "judge"), fake_provider(gateway, "other")
         judge.script(*[answer("essay_a", 70)] * 3)
-        other.script(answer("essay_b", 70), answer("essay_b", 70))
+        other.script(*[answer("essay_b", 70)] * 3)
 
         await compare(gateway)
         assert judge.requests[-1].model == "judge-model"
@@ -215,6 +215,8 @@ async def test_overrides_choose_the_model_and_the_temperature(sink: Collect) -> 
         result = await compare(gateway, provider="other", model_override="any-model")
         assert (result.provider, result.model) == ("other", "any-model")
         assert sink.records[-1].alias == "other/any-model"
+        await compare(gateway, provider="other", model_override="other/any-model")
+        assert sink.records[-1].alias == "other/any-model"  # not other/other/any-model
 
         result = await compare(gateway, model_override="mixed", temperature_override=1.3)
         assert result.provider == "judge" and judge.requests[-1].temperature == 1.3
@@ -279,3 +281,12 @@ async def test_a_comparison_request_object_and_keyword_fields_combine(gateway: G
     result = await gateway.compare(request, correlation_id="c-1")
     assert (result.winner, result.correlation_id) == ("essay_b", "c-1")
     assert isinstance(result.cost, Cost)
+
+
+async def test_when_one_order_fails_the_comparison_fails_with_that_error(sink: Collect) -> None:
+    async with await gateway_for(sink, both_orders=True) as gateway:
+        judge = fake_provider(gateway, "judge")
+        judge.script(FakeFailure(status=503, body="overloaded"), answer("essay_a", 80))
+        with pytest.raises(ProviderUnavailable) as failed:  # itself, not an exception group
+            await compare(gateway)
+        assert "overloaded" in failed.value.message

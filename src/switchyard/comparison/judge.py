@@ -122,10 +122,11 @@ def judge_model(
     provider = request.provider
     if provider is not None and provider not in gateway.provider_names():
         raise InvalidRequest(f"provider: no provider named {provider!r}", param="provider")
-    if request.model_override is not None:
-        if provider is None:
-            return request.model_override
-        return f"{provider}/{request.model_override}"
+    override = request.model_override
+    if override is not None:
+        if provider is None or override.startswith(f"{provider}/"):  # already provider/model
+            return override
+        return f"{provider}/{override}"
     model = settings.model or gateway.default_model(principal)
     if model is None:
         raise InvalidRequest(
