@@ -43,7 +43,7 @@ from switchyard.catalog.catalog import Catalog
 from switchyard.chat_stream import ChatStream
 from switchyard.config.load import load_config
 from switchyard.config.schema import SwitchyardConfig
-from switchyard.errors import ContextLengthExceeded, InvalidRequest
+from switchyard.errors import ContextLengthExceeded, InvalidRequest, SwitchyardError
 from switchyard.gateway_queries import GatewayQueries
 from switchyard.gateway_wiring import wire_storage
 from switchyard.providers.base import Provider, Timeouts
@@ -68,6 +68,7 @@ from switchyard.templates.library import TemplateLibrary
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
 
+    from switchyard.comparison import ComparisonRequest, ComparisonResult
     from switchyard.events.publisher import EventPublisher
     from switchyard.telemetry.spans import GatewayTracer
 from switchyard.types import (
@@ -449,6 +450,30 @@ class Gateway(GatewayQueries):
             raise
         self._end(record)
         return response
+
+    async def compare(
+        self,
+        request: ComparisonRequest | Mapping[str, Any] | None = None,
+        /,
+        *,
+        principal: Principal | None = None,
+        **fields: Any,
+    ) -> ComparisonResult:
+        """Which essay answers a task better: ``compare(user_prompt=..., essay_a=...,
+        essay_b=...)``, judged by ``comparison.model`` unless the request overrides it (see
+        :mod:`switchyard.comparison`). Each model call is a :meth:`chat` request of its own; a
+        comparison refused before any call (a field, the model, the caller's grant) is still
+        one record."""
+        from switchyard.comparison import parse_comparison, plan_comparison
+
+        try:
+            comparison = parse_comparison(request, fields)
+            plan = plan_comparison(self, comparison, self.config.comparison, principal)
+        except SwitchyardError as error:
+            asked = fields.get("model_override", _field(request, "model_override"))
+            self.refused(principal, "chat", asked or "", error)
+            raise
+        return await plan.run()
 
     def _traced(
         self, record: RequestRecord, call: Callable[[Candidate], Awaitable[T]]

@@ -144,6 +144,26 @@ class GatewayQueries:
     def provider_names(self) -> list[str]:
         return self._status.provider_names()
 
+    def takes_json_schema(self, model: str, principal: Principal | None = None) -> bool:
+        """Whether every deployment ``model`` routes to takes ``response_format:
+        json_schema`` (its adapter and, when the catalog knows it, its model): then asking for
+        one narrows no routing. 403 when the caller may not use the model, 404 when there is
+        no such model."""
+        authorize(principal or Principal.anonymous_admin(), model)
+        return all(
+            c.provider.capabilities.json_mode and (c.info is None or c.info.capabilities.json_mode)
+            for c in self.router.route(model).candidates
+        )
+
+    def deployment_at(
+        self, model: str, provider: str, principal: Principal | None = None
+    ) -> str | None:
+        """``provider/model`` of the first deployment of ``model`` (an alias) at the provider
+        named ``provider``; None when it has none. 403 and 404 as :meth:`takes_json_schema`."""
+        authorize(principal or Principal.anonymous_admin(), model)
+        candidates = self.router.route(model).candidates
+        return next((c.key for c in candidates if c.provider.name == provider), None)
+
     async def provider_status(self) -> ProvidersReport:
         """Each provider with its deployments' health and breakers."""
         return await self._status.providers()

@@ -125,7 +125,7 @@ def test_local_defaults(catalog: Catalog) -> None:
     assert smol is not None
     assert (smol.provider, smol.mode, smol.context_window) == ("local", "chat", 2048)
     assert smol.prices.cost(Usage(input_tokens=10_000, output_tokens=500)).total == 0
-    assert smol.capabilities == ModelCapabilities(streaming=True)
+    assert smol.capabilities == ModelCapabilities(streaming=True, json_mode=True)  # a grammar
     minilm = catalog.get("all-minilm-l6-v2")
     assert minilm is not None
     assert (minilm.mode, minilm.dimensions, minilm.context_window) == ("embedding", 384, 256)

@@ -4,7 +4,6 @@ temperature 0."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -15,18 +14,9 @@ import pytest
 
 from switchyard.config.load import load_config
 from tests.e2e.served import ServedGateway, serve
+from tests.local_model import needs_local_model
 
-INSTALLED = all(
-    importlib.util.find_spec(name) is not None
-    for name in ("xllamacpp", "numpy", "tokenizers", "safetensors")
-)
-pytestmark = [
-    pytest.mark.local_model,
-    pytest.mark.skipif(
-        not INSTALLED and os.environ.get("CI") != "true",
-        reason="the local extra is not installed: pip install 'switchyard[local]'",
-    ),
-]
+pytestmark = needs_local_model
 
 
 @pytest.fixture(scope="module")

@@ -215,6 +215,34 @@ class TelemetrySettings(_Section):
     )
 
 
+class ComparisonSettings(_Section):
+    """``comparison``: how ``POST /api/v1/comparison`` (and ``gateway.compare``) judges."""
+
+    model: str | None = Field(
+        default=None,
+        min_length=1,
+        description="the judge: an alias or provider/model; unset: server.default_model, "
+        "else the first alias",
+    )
+    both_orders: bool = Field(
+        default=False,
+        description="judge A/B and B/A at once (two calls) to cancel position bias",
+    )
+    max_retries: int = Field(
+        default=2,
+        ge=0,
+        le=5,
+        description="new requests when the model's answer is not the JSON asked for",
+    )
+    temperature: float | None = Field(
+        default=None, ge=0, le=2, description="unset: the model's own default"
+    )
+    max_tokens: int = Field(default=512, ge=16, le=8192, description="per judgement call")
+    max_essay_chars: int = Field(
+        default=50_000, ge=100, le=1_000_000, description="longest essay accepted (400 past it)"
+    )
+
+
 class SwitchyardConfig(BaseSettings):
     """The whole config. Environment variables ``SWITCHYARD_<SECTION>__<KEY>`` override the file
     (``SWITCHYARD_SERVER__PORT=9000``, ``SWITCHYARD_PROVIDERS__OPENAI__API_KEY=...``)."""
@@ -242,6 +270,7 @@ class SwitchyardConfig(BaseSettings):
     # prompt templates (read-only here; the admin API adds more with storage) and their bounds
     templates: list[TemplateSettings] = Field(default_factory=list)
     template_limits: TemplateLimits = Field(default_factory=TemplateLimits)
+    comparison: ComparisonSettings = Field(default_factory=ComparisonSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -286,14 +315,17 @@ class SwitchyardConfig(BaseSettings):
                     raise ValueError(
                         f"models[{i}].cache.semantic.embedding_model: unknown alias {embedder!r}"
                     )
-        default = self.server.default_model
-        if default is not None and default not in seen:
-            provider, sep, model = default.partition("/")
-            if not (sep and model and provider in self.providers):
-                raise ValueError(
-                    f"server.default_model: {default!r} is neither an alias nor "
-                    "provider/model of a configured provider"
-                )
+        for key, name in (
+            ("server.default_model", self.server.default_model),
+            ("comparison.model", self.comparison.model),
+        ):
+            if name is not None and name not in seen:
+                provider, sep, model = name.partition("/")
+                if not (sep and model and provider in self.providers):
+                    raise ValueError(
+                        f"{key}: {name!r} is neither an alias nor "
+                        "provider/model of a configured provider"
+                    )
         if self.tenants and self.storage is None:
             raise ValueError("tenants: need a storage section (their keys are stored there)")
         names: set[str] = set()
@@ -314,6 +346,7 @@ class SwitchyardConfig(BaseSettings):
 __all__ = [
     "MASTER_KEY_ENV",
     "BackoffSettings",
+    "ComparisonSettings",
     "Deployment",
     "HedgeSettings",
     "ModelAlias",

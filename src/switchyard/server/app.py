@@ -24,6 +24,7 @@ from switchyard.doors.graphql.wire import error_body as graphql_error
 from switchyard.doors.http import Authenticator
 from switchyard.doors.native.admin import AdminDoor
 from switchyard.doors.native.cache import CacheDoor
+from switchyard.doors.native.comparison import ComparisonDoor
 from switchyard.doors.native.completions import CompletionDoor
 from switchyard.doors.native.error_types import error_to_native
 from switchyard.doors.native.openapi import OpenAPIDoor
@@ -130,6 +131,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     templates = TemplatesDoor(gateway, settings)
     usage = UsageDoor(gateway)
     cache = CacheDoor(gateway, settings.body_timeout_seconds)
+    comparison = ComparisonDoor(gateway, settings)
     health = Health(gateway, auth, drain)
     native = CompletionDoor(gateway, settings, drain)
     native_socket = CompletionSocket(gateway, native, auth, drain)
@@ -166,6 +168,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/api/v1/complete/stream", native.stream, methods=["POST"]),
         WebSocketRoute("/api/v1/complete/ws", native_socket.handle),
         Route("/api/v1/models", native.models, methods=["GET"]),
+        Route("/api/v1/comparison", comparison.compare, methods=["POST"]),
         Route("/api/v1/openapi.json", openapi.openapi, methods=["GET"]),
         Route("/docs", openapi.docs, methods=["GET"]),
         Route("/v1/messages", anthropic.messages, methods=["POST"]),
@@ -214,10 +217,11 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
                 auth=auth,
                 max_concurrent=settings.max_concurrent_requests,
                 drain=drain,
-                # the native completion routes and GraphQL answer errors in their own shape
+                # the native completion and comparison routes and GraphQL: errors in their own shape
                 renderers=[
                     ("/api/v1/complete", error_to_native),
                     ("/api/v1/models", error_to_native),
+                    ("/api/v1/comparison", error_to_native),
                     (GRAPHQL_PATH, graphql_error),
                 ],
                 clients=ClientAddress(settings.trusted_proxies),

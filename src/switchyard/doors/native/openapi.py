@@ -22,7 +22,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from switchyard.comparison import ComparisonRequest
 from switchyard.doors.http import JSON
+from switchyard.doors.native.comparison import ComparisonResponse
 from switchyard.doors.native.complete import (
     ChunkEvent,
     CompleteRequest,
@@ -75,6 +77,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("/api/v1/complete/ws", "get"): Operation(
         "A completion socket", description=SOCKET_DESCRIPTION, upgrade=True
+    ),
+    ("/api/v1/comparison", "post"): Operation(
+        "An essay comparison",
+        ComparisonRequest,
+        ComparisonResponse,
+        JSON,
+        "Which of two essays answers user_prompt better, judged by comparison.model (or the "
+        "overrides); 502 invalid_model_answer when the model never answers the comparison's "
+        "JSON within comparison.max_retries.",
     ),
     ("/api/v1/models", "get"): Operation(
         "Models the caller may use",
@@ -136,8 +147,17 @@ def build_document(routes: Sequence[BaseRoute], version: str) -> dict[str, Any]:
 
 
 def _schemas() -> dict[str, Any]:
-    answers: tuple[type[BaseModel], ...] = (CompleteResponse, ModelList, ErrorBody, *EXTRA_MODELS)
-    modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [(CompleteRequest, "validation")]
+    answers: tuple[type[BaseModel], ...] = (
+        CompleteResponse,
+        ComparisonResponse,
+        ModelList,
+        ErrorBody,
+        *EXTRA_MODELS,
+    )
+    modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (CompleteRequest, "validation"),
+        (ComparisonRequest, "validation"),
+    ]
     modes += [(model, "serialization") for model in answers]
     _, top = models_json_schema(modes, ref_template=REF)
     return dict(sorted(top.get("$defs", {}).items()))
