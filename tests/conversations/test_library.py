@@ -127,7 +127,8 @@ async def test_at_a_small_window_the_oldest_turns_go_and_the_system_prompt_stays
             await conversation.say(text)
         sent = fake_provider(gateway, "a").requests[-1].messages
         # 14 (system) + 14 (new) + 2 pairs of 28: 98 <= 100; a third pair would be 126
-        assert [m.role for m in sent] == ["system", "user", "assistant", "user", "assistant", "user"]
+        roles = ["system", "user", "assistant", "user", "assistant", "user"]
+        assert [m.role for m in sent] == roles
         assert sent[0].text() == "S" * 40
         assert [m.text() for m in sent[1::2]] == said[3:]
         last = fake_provider(gateway, "a").requests[-1]
@@ -162,8 +163,11 @@ async def test_dropped_turns_are_summarised_by_the_configured_alias_once() -> No
 
         await conversation.say("03" + "x" * 38)  # the second pair goes: summarised on top
         assert summariser.calls == 2
-        assert summariser.requests[-1].messages[1].text().startswith(
-            "Summary so far: they talked about colours\n\nUser: 01"
+        assert (
+            summariser.requests[-1]
+            .messages[1]
+            .text()
+            .startswith("Summary so far: they talked about colours\n\nUser: 01")
         )
         sent = fake_provider(gateway, "a").requests[-1].messages
         assert [m.text()[:2] for m in sent[2:]] == ["02", "02", "03"]

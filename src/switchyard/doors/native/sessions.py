@@ -85,6 +85,8 @@ class SessionDoor:
         return self.gateway.sessions
 
     async def create(self, request: Request) -> Response:
+        """A new session: ``{"model", "system"?, "metadata"?}`` -> 201 the session."""
+
         async def handle(request: Request, caller: Principal, context: RequestContext) -> Response:
             body = _parse(NewSession, await self._body(request))
             model = body.model or self.gateway.default_model(caller)
@@ -99,6 +101,8 @@ class SessionDoor:
         return await self._answer(request, handle)
 
     async def index(self, request: Request) -> Response:
+        """The caller's sessions, newest first: ``?limit=`` and ``?after=<last_id>``."""
+
         async def handle(request: Request, caller: Principal, context: RequestContext) -> Response:
             params = request.query_params
             limit = _limit(params.get("limit"))
@@ -108,6 +112,8 @@ class SessionDoor:
         return await self._answer(request, handle)
 
     async def get(self, request: Request) -> Response:
+        """A session of the caller's, with its messages (usage and cost on the answers)."""
+
         async def handle(request: Request, caller: Principal, context: RequestContext) -> Response:
             session, turns = await self.sessions.get(caller, request.path_params["id"])
             body = session_to_native(session)
@@ -117,6 +123,8 @@ class SessionDoor:
         return await self._answer(request, handle)
 
     async def delete(self, request: Request) -> Response:
+        """Delete a session of the caller's and its messages."""
+
         async def handle(request: Request, caller: Principal, context: RequestContext) -> Response:
             session_id = request.path_params["id"]
             await self.sessions.delete(caller, session_id)
@@ -125,6 +133,8 @@ class SessionDoor:
         return await self._answer(request, handle)
 
     async def message(self, request: Request) -> Response:
+        """A message in a session: the assistant's reply (SSE with ``stream: true``)."""
+
         async def handle(request: Request, caller: Principal, context: RequestContext) -> Response:
             body = _parse(NewMessage, await self._body(request))
             session_id = request.path_params["id"]
