@@ -5,6 +5,8 @@ gateway, and the bounds (message size, messages kept, sessions per caller)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from switchyard import Gateway
@@ -20,6 +22,7 @@ from switchyard.errors import (
     ProviderUnavailable,
 )
 from switchyard.providers.fake import FakeFailure
+from switchyard.records.record import RequestRecord
 from switchyard.types import Grant, Principal
 from tests.conversations.helpers import PRICES, config
 from tests.fakes.gateway import fake_provider
@@ -143,7 +146,9 @@ async def test_at_a_small_window_the_oldest_turns_go_and_the_system_prompt_stays
 
 async def test_dropped_turns_are_summarised_by_the_configured_alias_once() -> None:
     settings = config(summarise_with="summariser", summary_max_tokens=30)
-    async with Gateway.from_config(settings) as gateway:
+    records: list[RequestRecord] = []
+    sink = SimpleNamespace(emit=records.append)
+    async with Gateway.from_config(settings, sinks=[sink]) as gateway:
         conversation = gateway.conversation(model="chat", system="S" * 40)
         # room: 100 - 30 for the summary = 70: the essentials (28) and one pair (28)
         for n in range(3):
@@ -171,6 +176,16 @@ async def test_dropped_turns_are_summarised_by_the_configured_alias_once() -> No
         )
         sent = fake_provider(gateway, "a").requests[-1].messages
         assert [m.text()[:2] for m in sent[2:]] == ["02", "02", "03"]
+    # each summary is a request of the caller's like any other: recorded, so accounted
+    assert [r.alias for r in records] == [
+        "chat",
+        "chat",
+        "summariser",
+        "chat",
+        "summariser",
+        "chat",
+    ]
+    assert all(r.status == "success" and r.cost is not None for r in records)
 
 
 async def test_the_bounds_hold() -> None:
