@@ -330,22 +330,17 @@ class SwitchyardConfig(BaseSettings):
                     raise ValueError(
                         f"models[{i}].cache.semantic.embedding_model: unknown alias {embedder!r}"
                     )
-        default = self.server.default_model
-        if default is not None and default not in seen:
-            provider, sep, model = default.partition("/")
-            if not (sep and model and provider in self.providers):
-                raise ValueError(
-                    f"server.default_model: {default!r} is neither an alias nor "
-                    "provider/model of a configured provider"
-                )
-        summariser = self.conversations.summarise_with
-        if summariser is not None and summariser not in seen:
-            provider, sep, model = summariser.partition("/")
-            if not (sep and model and provider in self.providers):
-                raise ValueError(
-                    f"conversations.summarise_with: {summariser!r} is neither an alias nor "
-                    "provider/model of a configured provider"
-                )
+        for where, name in (
+            ("server.default_model", self.server.default_model),
+            ("conversations.summarise_with", self.conversations.summarise_with),
+        ):
+            if name is not None and name not in seen:
+                provider, sep, model = name.partition("/")
+                if not (sep and model and provider in self.providers):
+                    raise ValueError(
+                        f"{where}: {name!r} is neither an alias nor "
+                        "provider/model of a configured provider"
+                    )
         if self.tenants and self.storage is None:
             raise ValueError("tenants: need a storage section (their keys are stored there)")
         names: set[str] = set()

@@ -4,7 +4,7 @@
 and :mod:`.sql_store` where sessions live, :mod:`.port` what it needs of the Gateway."""
 
 from switchyard.conversations.conversation import Conversation
-from switchyard.conversations.port import ConversationGateway, ReplySource
+from switchyard.conversations.port import ConversationGateway
 from switchyard.conversations.records import Owner, Page, Session, Turn
 from switchyard.conversations.reply_stream import ReplyStream
 from switchyard.conversations.service import Conversations
@@ -17,7 +17,6 @@ __all__ = [
     "MemoryStore",
     "Owner",
     "Page",
-    "ReplySource",
     "ReplyStream",
     "Session",
     "SessionStore",

@@ -4,40 +4,10 @@ these methods, every call taking the one lifecycle (authorized, limited, account
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Protocol
 
-from switchyard.types import (
-    CacheStatus,
-    ChatChunk,
-    ChatRequest,
-    ChatResponse,
-    Principal,
-    ServedBy,
-    Usage,
-)
-
-
-class ReplySource(Protocol):
-    """A gateway stream, as far as a conversation reads it."""
-
-    @property
-    def served_by(self) -> ServedBy | None: ...
-
-    @property
-    def usage(self) -> Usage | None: ...
-
-    @property
-    def cache_status(self) -> CacheStatus | None: ...
-
-    @property
-    def cache_similarity(self) -> float | None: ...
-
-    async def start(self) -> None: ...
-
-    def __aiter__(self) -> AsyncIterator[ChatChunk]: ...
-
-    async def aclose(self) -> None: ...
+from switchyard.types import ChatRequest, ChatResponse, Principal
+from switchyard.types.stream import ChunkStream
 
 
 class ConversationGateway(Protocol):
@@ -47,7 +17,7 @@ class ConversationGateway(Protocol):
 
     def stream(
         self, request: ChatRequest, /, *, principal: Principal | None = None
-    ) -> ReplySource: ...
+    ) -> ChunkStream: ...
 
     def count_tokens(self, request: ChatRequest, principal: Principal | None = None) -> int: ...
 
@@ -56,4 +26,4 @@ class ConversationGateway(Protocol):
         may not use the model, 404 when there is no such model."""
 
 
-__all__ = ["ConversationGateway", "ReplySource"]
+__all__ = ["ConversationGateway"]

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from switchyard.conversations.port import ReplySource
 from switchyard.types import CacheStatus, ChatChunk, Cost, ServedBy, Usage
+from switchyard.types.stream import ChunkStream
 
 OnEnd = Callable[[str, Usage | None, Cost | None, ServedBy | None], Awaitable[None]]
 
@@ -16,7 +16,7 @@ class ReplyStream:
     """``async for chunk in stream``; the same surface as the gateway's stream (``start``,
     ``served_by``, ``usage``, ``aclose`` ...), so a door relays it like any."""
 
-    def __init__(self, stream: ReplySource, on_end: OnEnd) -> None:
+    def __init__(self, stream: ChunkStream, on_end: OnEnd) -> None:
         self._stream = stream
         self._on_end = on_end
 

@@ -8,17 +8,15 @@ trimming to ``max_messages`` and a new summary are written together or not at al
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchyard.conversations.records import Owner, Page, Session, Summary, Turn, now
-from switchyard.errors import Conflict, NotFound, StorageUnavailable
+from switchyard.errors import Conflict, NotFound
+from switchyard.storage.engine import aware, transaction
 from switchyard.storage.tables import session_messages, sessions
 from switchyard.types import Cost, Usage
 
@@ -27,15 +25,8 @@ class SqlStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    @asynccontextmanager
-    async def _begin(self) -> AsyncIterator[AsyncConnection]:
-        try:
-            async with self.engine.begin() as connection:
-                yield connection
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageUnavailable(
-                f"the session database did not answer ({type(exc).__name__})"
-            ) from None
+    def _begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return transaction(self.engine, "session")
 
     async def create(self, session: Session, max_sessions: int) -> None:
         owner = Owner(session.tenant, session.user, session.key_id)
@@ -146,11 +137,6 @@ def _owned_by(owner: Owner) -> ColumnElement[bool]:
     return and_(tenant, sessions.c.user.is_(None), key)
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; they were written in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _session(row: Any) -> Session:
     return Session(
         id=row.id,
@@ -160,8 +146,8 @@ def _session(row: Any) -> Session:
         tenant=row.tenant,
         user=row.user,
         key_id=row.key_id,
-        created_at=_aware(row.created_at),
-        updated_at=_aware(row.updated_at),
+        created_at=aware(row.created_at),
+        updated_at=aware(row.updated_at),
         summary=row.summary,
         summary_through=row.summary_through or 0,
     )
@@ -186,7 +172,7 @@ def _turn(row: Any) -> Turn:
         id=row.id,
         role=row.role,
         content=row.content,
-        created_at=_aware(row.created_at),
+        created_at=aware(row.created_at),
         request_id=row.request_id,
         provider=row.provider,
         model=row.model,

@@ -23,7 +23,8 @@ from switchyard.doors.drain import Drain
 from switchyard.doors.errors import internal_error, shutting_down
 from switchyard.doors.http import RequestContext, report_unexpected, unless_disconnected
 from switchyard.errors import SwitchyardError
-from switchyard.types import CacheStatus, ChatChunk, ServedBy, Usage
+from switchyard.types import ChatChunk
+from switchyard.types.stream import ChunkStream
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
@@ -31,30 +32,6 @@ SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 def named_event(name: bytes, payload: dict[str, Any]) -> bytes:
     """One SSE event with an ``event:`` name and a JSON ``data:`` line."""
     return b"event: " + name + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
-
-
-class RelayedStream(Protocol):
-    """What the relay reads of a stream: the gateway's
-    :class:`~switchyard.chat_stream.ChatStream`, or a stream wrapped around one (a
-    conversation's reply, which stores itself at its end)."""
-
-    @property
-    def served_by(self) -> ServedBy | None: ...
-
-    @property
-    def usage(self) -> Usage | None: ...
-
-    @property
-    def cache_status(self) -> CacheStatus | None: ...
-
-    @property
-    def cache_similarity(self) -> float | None: ...
-
-    async def start(self) -> None: ...
-
-    def __aiter__(self) -> AsyncIterator[ChatChunk]: ...
-
-    async def aclose(self) -> None: ...
 
 
 class Framing(Protocol):
@@ -70,7 +47,7 @@ class Framing(Protocol):
 
 async def sse_response(
     request: Request,
-    stream: RelayedStream,
+    stream: ChunkStream,
     framing: Framing,
     context: RequestContext,
     drain: Drain,
@@ -96,7 +73,7 @@ async def sse_response(
 
 
 async def _relay(
-    stream: RelayedStream, framing: Framing, context: RequestContext, drain: Drain, where: str
+    stream: ChunkStream, framing: Framing, context: RequestContext, drain: Drain, where: str
 ) -> AsyncIterator[bytes]:
     task = drain.enter()
     failure: SwitchyardError | None = None
@@ -120,4 +97,4 @@ async def _relay(
     yield framing.end() if failure is None else framing.error(failure)
 
 
-__all__ = ["SSE_HEADERS", "Framing", "RelayedStream", "named_event", "sse_response"]
+__all__ = ["SSE_HEADERS", "Framing", "named_event", "sse_response"]

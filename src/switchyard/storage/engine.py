@@ -1,10 +1,19 @@
-"""The async engine for ``storage.url``."""
+"""The async engine for ``storage.url``, and what every store on it shares: a transaction
+whose failure is :class:`~switchyard.errors.StorageUnavailable` (503), never a stray
+SQLAlchemy error, and timestamps with their zone."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import overload
 
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from switchyard.errors import StorageUnavailable
 from switchyard.storage.settings import StorageSettings
 
 
@@ -20,4 +29,35 @@ async def ping(engine: AsyncEngine) -> None:
         await connection.execute(text("SELECT 1"))
 
 
-__all__ = ["build_engine", "ping"]
+@asynccontextmanager
+async def transaction(engine: AsyncEngine, what: str) -> AsyncIterator[AsyncConnection]:
+    """A connection in a transaction (committed when the block ends without an error). An
+    integrity error passes as it is (the caller's conflict to name); any other database or
+    connection error is 503 ``storage_unavailable``, naming ``what`` database it was."""
+    try:
+        async with engine.begin() as connection:
+            yield connection
+    except IntegrityError:
+        raise
+    except (SQLAlchemyError, OSError) as exc:
+        raise StorageUnavailable(
+            f"the {what} database did not answer ({type(exc).__name__})"
+        ) from None
+
+
+@overload
+def aware(moment: datetime) -> datetime: ...
+
+
+@overload
+def aware(moment: None) -> None: ...
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back without their zone; they were written in UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+__all__ = ["aware", "build_engine", "ping", "transaction"]

@@ -7,17 +7,17 @@ Plain reads and writes; what may be created, and who may see it, is
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from switchyard.errors import Conflict, StorageUnavailable
+from switchyard.errors import Conflict
+from switchyard.storage.engine import aware, transaction
 from switchyard.storage.tables import api_keys, tenants
 from switchyard.tenancy.settings import KeySpec, TenantSettings
 from switchyard.types.grants import Budget, Limits
@@ -61,13 +61,6 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back without their zone; they were written in UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def _dump(model: Limits | Budget | None) -> dict[str, Any] | None:
     return None if model is None else model.model_dump(mode="json", exclude_none=True)
 
@@ -83,9 +76,9 @@ def _key_row(row: Any) -> KeyRow:
         limits=None if row.limits is None else Limits.model_validate(row.limits),
         budget=None if row.budget is None else Budget.model_validate(row.budget),
         metadata=row.metadata or {},
-        created_at=_aware(row.created_at) or datetime.now(UTC),
-        expires_at=_aware(row.expires_at),
-        revoked_at=_aware(row.revoked_at),
+        created_at=aware(row.created_at) or datetime.now(UTC),
+        expires_at=aware(row.expires_at),
+        revoked_at=aware(row.revoked_at),
     )
 
 
@@ -98,24 +91,15 @@ def _tenant(row: Any) -> tuple[TenantSettings, datetime]:
         budget=row.budget,
         metadata=row.metadata or {},
     )
-    return settings, _aware(row.created_at) or datetime.now(UTC)
+    return settings, aware(row.created_at) or datetime.now(UTC)
 
 
 class KeyStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    @asynccontextmanager
-    async def _begin(self) -> AsyncIterator[AsyncConnection]:
-        try:
-            async with self.engine.begin() as connection:
-                yield connection
-        except IntegrityError:
-            raise
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageUnavailable(
-                f"the key database did not answer ({type(exc).__name__})"
-            ) from None
+    def _begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return transaction(self.engine, "key")
 
     # -- tenants ----------------------------------------------------------------------------
 

@@ -13,9 +13,10 @@ from typing import Any, Literal
 
 from switchyard.doors.native.complete import chunk_to_native, done_to_native
 from switchyard.doors.native.error_types import error_to_native
-from switchyard.doors.sse import RelayedStream, named_event
+from switchyard.doors.sse import named_event
 from switchyard.errors import SwitchyardError
 from switchyard.types import ChatChunk, Cost, FinishReason
+from switchyard.types.stream import ChunkStream
 
 EventName = Literal["chunk", "done"]
 
@@ -25,7 +26,7 @@ class NativeEvents:
 
     __slots__ = ("cost", "finish", "started", "stream", "stream_id")
 
-    def __init__(self, stream: RelayedStream, started: float) -> None:
+    def __init__(self, stream: ChunkStream, started: float) -> None:
         self.stream = stream
         self.started = started  # a perf_counter(): when the request came
         self.stream_id = ""
@@ -59,7 +60,7 @@ class NativeEvents:
 
 
 async def native_events(
-    stream: RelayedStream, started: float
+    stream: ChunkStream, started: float
 ) -> AsyncIterator[tuple[EventName, dict[str, Any]]]:
     """The stream's ``chunk`` events as they arrive, then one ``done`` event.
 
