@@ -123,7 +123,9 @@ async def test_the_model_is_checked_when_the_conversation_is_made() -> None:
 
 async def test_at_a_small_window_the_oldest_turns_go_and_the_system_prompt_stays() -> None:
     # window 120, reply reserve 20: 100 tokens of prompt; a 40-character message is 14
-    async with Gateway.from_config(config()) as gateway:
+    records: list[RequestRecord] = []
+    sink = SimpleNamespace(emit=records.append)
+    async with Gateway.from_config(config(), sinks=[sink]) as gateway:
         conversation = gateway.conversation(model="chat", system="S" * 40)
         said = [f"{n:02d}" + "x" * 38 for n in range(6)]
         for text in said:
@@ -142,6 +144,13 @@ async def test_at_a_small_window_the_oldest_turns_go_and_the_system_prompt_stays
             await conversation.say("y" * 400)
         assert refused.value.param == "content"
         assert len(await conversation.history()) == 12
+    # the refused message is one record (so one usage row) like any refused request
+    assert len(records) == 7
+    assert (records[-1].alias, records[-1].status, records[-1].error_type) == (
+        "chat",
+        "error",
+        "context_length_exceeded",
+    )
 
 
 async def test_dropped_turns_are_summarised_by_the_configured_alias_once() -> None:

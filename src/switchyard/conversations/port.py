@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from switchyard.records.record import RequestKind
 from switchyard.types import ChatRequest, ChatResponse, Principal
 from switchyard.types.stream import ChunkStream
 
@@ -24,6 +25,11 @@ class ConversationGateway(Protocol):
     def context_window(self, model: str, principal: Principal | None = None) -> int | None:
         """The window every deployment of ``model`` has (None: unknown); 403 when the caller
         may not use the model, 404 when there is no such model."""
+
+    def refused(
+        self, principal: Principal | None, kind: RequestKind, model: object, error: BaseException
+    ) -> None:
+        """Record a request refused before it reached the lifecycle (one usage row, as any)."""
 
 
 __all__ = ["ConversationGateway"]

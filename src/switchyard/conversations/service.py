@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchyard.config.schema import ConversationSettings
-from switchyard.conversations.fitting import as_message, fit, summary_message
+from switchyard.conversations.fitting import Fitted, as_message, fit, summary_message
 from switchyard.conversations.port import ConversationGateway
 from switchyard.conversations.records import Owner, Page, Session, Summary, Turn
 from switchyard.conversations.reply_stream import ReplyStream
 from switchyard.conversations.store import SessionStore
 from switchyard.conversations.summary import summary_request
-from switchyard.errors import InvalidRequest, NotFound, PayloadTooLarge
+from switchyard.errors import InvalidRequest, NotFound, PayloadTooLarge, SwitchyardError
+from switchyard.records.record import RequestKind
 from switchyard.types import ChatRequest, ChatResponse, Cost, Message, Principal, ServedBy, Usage
 
 MAX_METADATA_KEYS = 16  # OpenAI's metadata rules: 16 pairs, 64-character keys, 512 values
@@ -112,7 +113,7 @@ class Conversations:
         self, principal: Principal, session_id: str, content: str
     ) -> ReplyStream:
         """Answer ``content`` as a stream; both turns are stored when it ends normally."""
-        prepared = await self.prepare(principal, session_id, content)
+        prepared = await self.prepare(principal, session_id, content, "stream")
         stream = self._gateway.stream(prepared.request, principal=principal)
 
         async def stored(
@@ -122,39 +123,31 @@ class Conversations:
 
         return ReplyStream(stream, stored)
 
-    async def prepare(self, principal: Principal, session_id: str, content: str) -> Prepared:
+    async def prepare(
+        self, principal: Principal, session_id: str, content: str, kind: RequestKind = "chat"
+    ) -> Prepared:
         """The request for the next reply: the history fitted to the window (and the dropped
-        turns summarised, when ``summarise_with`` is set)."""
-        if not isinstance(content, str) or not content:
-            raise InvalidRequest("content must be a non-empty string", param="content")
-        self._check_size(content, "content")
+        turns summarised, when ``summarise_with`` is set). A message refused here (too long,
+        not fitting the window) is recorded as a refused request of ``kind``, like any."""
         session = await self._owned(principal, session_id)
         history = await self.store.turns(session)
-        settings = self.settings
-        summariser = settings.summarise_with
+        summariser = self.settings.summarise_with
         summary = None
         if summariser is not None:  # the turns a summary stands for are not sent again
             summary = session.summary
             history = [turn for turn in history if turn.id > session.summary_through]
         system = None if session.system is None else Message(role="system", content=session.system)
-        new = Message(role="user", content=content)
-        window = self._gateway.context_window(session.model, principal)
-        room = None
-        if window is not None:
-            room = window - settings.reply_reserve_tokens
-            if summariser is not None:
-                room -= settings.summary_max_tokens
-
-        def count(message: Message) -> int:
-            one = ChatRequest(model=session.model, messages=[message])
-            return self._gateway.count_tokens(one, principal)
-
-        fixed = [m for m in (system, new) if m is not None]
-        fitted = fit(fixed, history, room=room, count=count)
+        try:
+            new = self._message(content)
+            fixed = [m for m in (system, new) if m is not None]
+            fitted = self._fit(principal, session.model, fixed, history)
+        except SwitchyardError as error:  # before any model was asked: still one usage row
+            self._gateway.refused(principal, kind, session.model, error)
+            raise
         made = None
         if fitted.dropped and summariser is not None:
             request = summary_request(
-                summariser, summary, fitted.dropped, settings.summary_max_tokens
+                summariser, summary, fitted.dropped, self.settings.summary_max_tokens
             )
             summary = (await self._gateway.chat(request, principal=principal)).text
             made = Summary(summary, fitted.dropped[-1].id)
@@ -166,6 +159,30 @@ class Conversations:
         request = ChatRequest(model=session.model, messages=messages)
         user_turn = Turn(role="user", content=content, request_id=principal.request_id)
         return Prepared(session, request, user_turn, made)
+
+    def _message(self, content: str) -> Message:
+        if not isinstance(content, str) or not content:
+            raise InvalidRequest("content must be a non-empty string", param="content")
+        self._check_size(content, "content")
+        return Message(role="user", content=content)
+
+    def _fit(
+        self, principal: Principal, model: str, fixed: list[Message], history: list[Turn]
+    ) -> Fitted:
+        """``history`` fitted into ``model``'s window beside the ``fixed`` messages."""
+        settings = self.settings
+        window = self._gateway.context_window(model, principal)
+        room = None
+        if window is not None:
+            room = window - settings.reply_reserve_tokens
+            if settings.summarise_with is not None:
+                room -= settings.summary_max_tokens
+
+        def count(message: Message) -> int:
+            one = ChatRequest(model=model, messages=[message])
+            return self._gateway.count_tokens(one, principal)
+
+        return fit(fixed, history, room=room, count=count)
 
     async def _store_pair(
         self,

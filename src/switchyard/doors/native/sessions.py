@@ -28,6 +28,7 @@ from starlette.responses import Response
 
 from switchyard.config.schema import ServerSettings
 from switchyard.conversations import Conversations, Page, Session, Turn
+from switchyard.doors.chat import answer_headers
 from switchyard.doors.drain import Drain
 from switchyard.doors.http import (
     JSON,
@@ -151,7 +152,7 @@ class SessionDoor:
             return Response(
                 self.completions.render(response, context),
                 media_type=JSON,
-                headers=context.headers(response.served_by, response.cost),
+                headers=answer_headers(response, context),
             )
 
         return await self._answer(request, handle)
