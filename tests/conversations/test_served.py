@@ -186,6 +186,11 @@ def test_the_native_error_shape_names_the_field(served: ServedGateway) -> None:
             refused = http.post("/api/v1/sessions", json=body)
             assert refused.status_code == 400, body
             assert refused.json()["error"]["param"] == param
+        many = {str(n): "v" for n in range(17)}
+        refused = http.post("/api/v1/sessions", json={"model": "roomy", "metadata": many})
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == "metadata"
+        default = http.post("/api/v1/sessions", json={})  # the first alias, as /complete's
+        assert default.status_code == 201 and default.json()["model"] == "chat"
         unknown = http.post("/api/v1/sessions", json={"model": "nope"})
         assert unknown.status_code == 404 and unknown.json()["error"]["type"] == "MODEL_NOT_FOUND"
         session = http.post("/api/v1/sessions", json={"model": "chat"}).json()
