@@ -8,8 +8,9 @@ import pytest
 
 from switchyard import Gateway
 from switchyard.conversations.sql_store import SqlStore
+from switchyard.conversations.summary import INSTRUCTION
 from switchyard.errors import NotFound
-from switchyard.types import Principal
+from switchyard.types import ChatRequest, Message, Principal
 from tests.conversations.helpers import config
 from tests.fakes.gateway import fake_provider
 
@@ -67,3 +68,43 @@ async def test_a_stored_conversation_is_resumed_by_another_gateway(storage_url: 
         await resumed.delete()
         with pytest.raises(NotFound):
             await resumed.history()
+
+
+async def test_summarising_a_long_history_fits_the_summarisers_own_window(
+    sqlite_url: str,
+) -> None:
+    """Summaries turned on for a session with a long stored history: the turns left out are
+    more than the summariser's window takes, so the oldest of them are left out of the
+    summary too, instead of every later message failing."""
+    plain = config(sqlite_url)
+    async with Gateway.from_config(plain) as gateway:
+        conversation = gateway.conversation(model="chat", system="S" * 40)
+        for n in range(6):  # stored whole; only the newest fit the 120-token window
+            await conversation.say(f"{n:02d}" + "x" * 38)
+        instruction = ChatRequest(
+            model="chat", messages=[Message(role="system", content=INSTRUCTION)]
+        )
+        empty = ChatRequest(model="chat", messages=[Message(role="user", content="")])
+        turn = ChatRequest(model="chat", messages=[Message(role="user", content="x" * 40)])
+        fixed = gateway.count_tokens(instruction) + gateway.count_tokens(empty)
+        one_pair = 2 * gateway.count_tokens(turn)
+
+    summarising = config(sqlite_url, summarise_with="small-summariser", summary_max_tokens=30)
+    summarising["models"].append(
+        {"name": "small-summariser", "deployments": [{"provider": "s", "model": "small-window"}]}
+    )
+    window = fixed + 30 + one_pair  # the instruction, the reply, and one pair of turns
+    summarising["catalog"]["models"].append(
+        {"name": "small-window", "provider": "fake", "context_window": window}
+    )
+    async with Gateway.from_config(summarising) as gateway:
+        resumed = gateway.conversation(id=conversation.id)
+        await resumed.say("06" + "x" * 38)
+        asked = fake_provider(gateway, "s").requests[-1]
+        # pairs 00-04 no longer fit the chat window; only pair 04 fits the summariser's
+        assert asked.messages[1].text() == f"User: 04{'x' * 38}\nAssistant: 04{'x' * 38}"
+        sent = fake_provider(gateway, "a").requests[-1].messages
+        assert [m.text()[:2] for m in sent[2:]] == ["05", "05", "06"]
+        session = await resumed.session()
+        history = await resumed.history()
+        assert session.summary_through == history[9].id  # every left-out turn: 00 to 04

@@ -10,7 +10,7 @@ message as one pair, only once the answer is whole.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,10 +146,7 @@ class Conversations:
             raise
         made = None
         if fitted.dropped and summariser is not None:
-            request = summary_request(
-                summariser, summary, fitted.dropped, self.settings.summary_max_tokens
-            )
-            summary = (await self._gateway.chat(request, principal=principal)).text
+            summary = await self._summarise(principal, summariser, summary, fitted.dropped)
             made = Summary(summary, fitted.dropped[-1].id)
         messages = [] if system is None else [system]
         if summary is not None:
@@ -159,6 +156,31 @@ class Conversations:
         request = ChatRequest(model=session.model, messages=messages)
         user_turn = Turn(role="user", content=content, request_id=principal.request_id)
         return Prepared(session, request, user_turn, made)
+
+    async def _summarise(
+        self, principal: Principal, summariser: str, previous: str | None, dropped: list[Turn]
+    ) -> str:
+        """A summary of ``previous`` and the ``dropped`` turns by ``summariser``, through the
+        gateway. Turns too many for the summariser's own window are left out oldest first
+        (fitted as a conversation is), so a long history never makes every later message
+        fail."""
+        maximum = self.settings.summary_max_tokens
+        request = summary_request(summariser, previous, [], maximum)
+        window = self._gateway.context_window(summariser, principal)
+        room = None if window is None else window - maximum
+        count = self._counter(principal, summariser)
+        fitted = fit([*request.messages], dropped, room=room, count=count)
+        request = summary_request(summariser, previous, fitted.kept, maximum)
+        return (await self._gateway.chat(request, principal=principal)).text
+
+    def _counter(self, principal: Principal, model: str) -> Callable[[Message], int]:
+        """Tokens of one message for ``model``, as the gateway counts them."""
+
+        def count(message: Message) -> int:
+            one = ChatRequest(model=model, messages=[message])
+            return self._gateway.count_tokens(one, principal)
+
+        return count
 
     def _message(self, content: str) -> Message:
         if not isinstance(content, str) or not content:
@@ -177,12 +199,7 @@ class Conversations:
             room = window - settings.reply_reserve_tokens
             if settings.summarise_with is not None:
                 room -= settings.summary_max_tokens
-
-        def count(message: Message) -> int:
-            one = ChatRequest(model=model, messages=[message])
-            return self._gateway.count_tokens(one, principal)
-
-        return fit(fixed, history, room=room, count=count)
+        return fit(fixed, history, room=room, count=self._counter(principal, model))
 
     async def _store_pair(
         self,
