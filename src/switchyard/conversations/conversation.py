@@ -50,7 +50,7 @@ class Conversation:
     async def save(self) -> None:
         """Store a new conversation now (else its first use does)."""
         if self._unsaved is not None:
-            await self._service.store.create(self._unsaved, self._service.settings.max_sessions)
+            await self._service.keep(self._unsaved)
             self._unsaved = None
 
     async def say(self, content: str) -> ChatResponse:

@@ -61,8 +61,13 @@ class Conversations:
         """A new session of ``principal``'s; 403 when it may not use ``model``, 404 when there
         is no such model, 409 when it has ``max_sessions`` already."""
         session = self.new_session(principal, model, system, metadata)
-        await self.store.create(session, self.settings.max_sessions)
+        await self.keep(session)
         return session
+
+    async def keep(self, session: Session) -> None:
+        """Store a session made by :meth:`new_session`; 409 when its owner has
+        ``max_sessions`` already."""
+        await self.store.create(session, self.settings.max_sessions)
 
     def new_session(
         self,
