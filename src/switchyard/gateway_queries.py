@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from switchyard.admission import authorize
 from switchyard.config.schema import SwitchyardConfig
@@ -38,9 +38,11 @@ from switchyard.status import (
 from switchyard.types import Budget, ChatRequest, Limits, Principal
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import date
 
     from switchyard.admission import Admission, LimitOwner, LimitReading
+    from switchyard.conversations import Conversation, ConversationGateway, Conversations
     from switchyard.records.metrics import Metrics
     from switchyard.records.recent_errors import FailedRequest, RecentErrors
     from switchyard.tenancy.accounts import Accounts
@@ -74,6 +76,7 @@ class GatewayQueries:
     admission: Admission | None
     metrics: Metrics | None
     recent_failures: RecentErrors
+    _conversations: Conversations | None = None
 
     def models(self, principal: Principal | None = None) -> list[ModelListing]:
         """The aliases, then every configured ``provider/model`` deployment: those
@@ -140,6 +143,52 @@ class GatewayQueries:
         route = self.router.route(request.model)
         model = route.candidates[0].model if route.candidates else request.model
         return self.router.tokens.count(request, model)
+
+    def context_window(self, model: str, principal: Principal | None = None) -> int | None:
+        """The context window every deployment of ``model`` has: the smallest the catalog
+        knows of them (None: it knows none), so a prompt that fits it fits whichever answers.
+        403 when the caller may not use the model, 404 when there is no such model."""
+        authorize(principal or Principal.anonymous_admin(), model)
+        route = self.router.route(model)
+        windows = [c.info.context_window for c in route.candidates if c.info is not None]
+        return min(windows, default=None)
+
+    @property
+    def sessions(self) -> Conversations:
+        """Conversations (server-side chat history), built on first use: in the ``storage``
+        database when configured, else in memory (see :mod:`switchyard.conversations`)."""
+        if self._conversations is None:
+            from switchyard.conversations import Conversations, MemoryStore, SessionStore
+
+            settings = self.config.conversations
+            store: SessionStore = MemoryStore(settings.memory_max_sessions)
+            if self.ledger is not None:  # the ledger's engine migrated the schema on start
+                from switchyard.conversations.sql_store import SqlStore
+
+                store = SqlStore(self.ledger.engine)
+            # self is the Gateway (this class is its mixin), which has chat and stream too
+            gateway = cast("ConversationGateway", self)
+            self._conversations = Conversations(settings, store, gateway)
+        return self._conversations
+
+    def conversation(
+        self,
+        *,
+        model: str | None = None,
+        system: str | None = None,
+        id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        principal: Principal | None = None,
+    ) -> Conversation:
+        """A conversation whose history the gateway keeps: a new one (``model``, ``system``)
+        or, with ``id``, one stored earlier by the same caller. ``await
+        conversation.say("...")``; see :class:`~switchyard.conversations.Conversation`."""
+        from switchyard.conversations import Conversation
+
+        caller = principal or Principal.anonymous_admin()
+        return Conversation(
+            self.sessions, caller, id=id, model=model, system=system, metadata=metadata
+        )
 
     def provider_names(self) -> list[str]:
         return self._status.provider_names()

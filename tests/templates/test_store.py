@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from switchyard.errors import Conflict
-from switchyard.storage.migrate import _alembic, current, upgrade
+from switchyard.storage.migrate import _alembic, current, head, upgrade
 from switchyard.templates.settings import TemplateSpec
 from switchyard.templates.store import TemplateStore
 
@@ -74,12 +74,12 @@ async def test_migration_0005_adds_and_removes_the_table(sqlite_url: str) -> Non
         async with engine.begin() as connection:
             await connection.run_sync(lambda c: command.upgrade(_alembic(c), "0003"))
         await upgrade(engine)
-        assert await current(engine) == "0005"
+        assert await current(engine) == head()
         async with engine.connect() as connection:
             tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
         assert "prompt_templates" in tables
         async with engine.begin() as connection:
-            await connection.run_sync(lambda c: command.downgrade(_alembic(c), "0003"))
+            await connection.run_sync(lambda c: command.downgrade(_alembic(c), "0004"))
             tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
         assert "prompt_templates" not in tables and "usage" in tables
     finally:

@@ -243,6 +243,53 @@ class ComparisonSettings(_Section):
     )
 
 
+class ConversationSettings(_Section):
+    """``conversations``: server-side chat history (``/api/v1/sessions``,
+    ``gateway.conversation(...)``), kept in ``storage`` when configured, else in memory.
+
+    Defined here rather than in :mod:`switchyard.conversations` because the config layer sits
+    below it (the import-linter layers); that package reads it."""
+
+    max_messages: int = Field(
+        default=200,
+        ge=2,
+        le=10_000,
+        description="messages kept per session; the oldest are deleted past it",
+    )
+    max_message_chars: int = Field(
+        default=100_000, ge=1, description="the longest message a client may send (413 past it)"
+    )
+    max_sessions: int = Field(
+        default=1000, ge=1, description="sessions one owner (a user, or a key) may keep (409)"
+    )
+    memory_max_sessions: int = Field(
+        default=10_000,
+        ge=1,
+        description="without storage: sessions kept in memory in all (least recently used out)",
+    )
+    page_size: int = Field(default=20, ge=1, description="sessions per page by default")
+    max_page_size: int = Field(default=100, ge=1, description="the largest ?limit= accepted")
+    reply_reserve_tokens: int = Field(
+        default=1024,
+        ge=0,
+        description="tokens of the context window kept free for the reply when history is fitted",
+    )
+    summarise_with: str | None = Field(
+        default=None,
+        description="an alias (or provider/model): turns that no longer fit are summarised by "
+        "it into one message instead of being dropped silently",
+    )
+    summary_max_tokens: int = Field(
+        default=512, ge=16, description="the longest summary; its room is kept in the window"
+    )
+
+    @model_validator(mode="after")
+    def _page_sizes(self) -> ConversationSettings:
+        if self.page_size > self.max_page_size:
+            raise ValueError("page_size: larger than max_page_size")
+        return self
+
+
 class SwitchyardConfig(BaseSettings):
     """The whole config. Environment variables ``SWITCHYARD_<SECTION>__<KEY>`` override the file
     (``SWITCHYARD_SERVER__PORT=9000``, ``SWITCHYARD_PROVIDERS__OPENAI__API_KEY=...``)."""
@@ -271,6 +318,7 @@ class SwitchyardConfig(BaseSettings):
     templates: list[TemplateSettings] = Field(default_factory=list)
     template_limits: TemplateLimits = Field(default_factory=TemplateLimits)
     comparison: ComparisonSettings = Field(default_factory=ComparisonSettings)
+    conversations: ConversationSettings = Field(default_factory=ConversationSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -315,15 +363,15 @@ class SwitchyardConfig(BaseSettings):
                     raise ValueError(
                         f"models[{i}].cache.semantic.embedding_model: unknown alias {embedder!r}"
                     )
-        for key, name in (
+        for where, name in (
             ("server.default_model", self.server.default_model),
-            ("comparison.model", self.comparison.model),
+            ("conversations.summarise_with", self.conversations.summarise_with),
         ):
             if name is not None and name not in seen:
                 provider, sep, model = name.partition("/")
                 if not (sep and model and provider in self.providers):
                     raise ValueError(
-                        f"{key}: {name!r} is neither an alias nor "
+                        f"{where}: {name!r} is neither an alias nor "
                         "provider/model of a configured provider"
                     )
         if self.tenants and self.storage is None:
@@ -347,6 +395,7 @@ __all__ = [
     "MASTER_KEY_ENV",
     "BackoffSettings",
     "ComparisonSettings",
+    "ConversationSettings",
     "Deployment",
     "HedgeSettings",
     "ModelAlias",

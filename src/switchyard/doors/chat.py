@@ -116,12 +116,18 @@ class ChatDoor(ABC):
             return self.error_response(error, context)
         except ClientDisconnected:
             return Response(status_code=499, headers=context.headers())
-        headers = context.headers(response.served_by, response.cost)
-        if response.cache_status is not None:
-            headers["x-switchyard-cache"] = response.cache_status
-        if response.cache_similarity is not None:
-            headers["x-switchyard-cache-similarity"] = f"{response.cache_similarity:.4f}"
+        headers = answer_headers(response, context)
         return Response(self.render(response, context), media_type=JSON, headers=headers)
+
+
+def answer_headers(response: ChatResponse, context: RequestContext) -> dict[str, str]:
+    """A whole answer's headers: the request id, who answered, its cost and the cache's say."""
+    headers = context.headers(response.served_by, response.cost)
+    if response.cache_status is not None:
+        headers["x-switchyard-cache"] = response.cache_status
+    if response.cache_similarity is not None:
+        headers["x-switchyard-cache-similarity"] = f"{response.cache_similarity:.4f}"
+    return headers
 
 
 def with_cache_control(control: CacheControl | None, header: str) -> CacheControl | None:
@@ -137,4 +143,4 @@ def with_cache_control(control: CacheControl | None, header: str) -> CacheContro
     return control
 
 
-__all__ = ["JSON", "ChatDoor", "with_cache_control"]
+__all__ = ["JSON", "ChatDoor", "answer_headers", "with_cache_control"]

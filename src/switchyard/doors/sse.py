@@ -19,12 +19,12 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from switchyard.chat_stream import ChatStream
 from switchyard.doors.drain import Drain
 from switchyard.doors.errors import internal_error, shutting_down
 from switchyard.doors.http import RequestContext, report_unexpected, unless_disconnected
 from switchyard.errors import SwitchyardError
 from switchyard.types import ChatChunk
+from switchyard.types.stream import ChunkStream
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
@@ -47,7 +47,7 @@ class Framing(Protocol):
 
 async def sse_response(
     request: Request,
-    stream: ChatStream,
+    stream: ChunkStream,
     framing: Framing,
     context: RequestContext,
     drain: Drain,
@@ -73,7 +73,7 @@ async def sse_response(
 
 
 async def _relay(
-    stream: ChatStream, framing: Framing, context: RequestContext, drain: Drain, where: str
+    stream: ChunkStream, framing: Framing, context: RequestContext, drain: Drain, where: str
 ) -> AsyncIterator[bytes]:
     task = drain.enter()
     failure: SwitchyardError | None = None

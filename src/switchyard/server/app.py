@@ -29,6 +29,7 @@ from switchyard.doors.native.completions import CompletionDoor
 from switchyard.doors.native.error_types import error_to_native
 from switchyard.doors.native.openapi import OpenAPIDoor
 from switchyard.doors.native.operations import OperationsDoor
+from switchyard.doors.native.sessions import SessionDoor
 from switchyard.doors.native.socket import CompletionSocket
 from switchyard.doors.native.templates import TemplatesDoor
 from switchyard.doors.native.usage import UsageDoor
@@ -135,6 +136,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     health = Health(gateway, auth, drain)
     native = CompletionDoor(gateway, settings, drain)
     native_socket = CompletionSocket(gateway, native, auth, drain)
+    sessions = SessionDoor(gateway, settings, native, drain)
     openapi = OpenAPIDoor(__version__)
     metrics = MetricsEndpoint(gateway)
 
@@ -169,6 +171,11 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         WebSocketRoute("/api/v1/complete/ws", native_socket.handle),
         Route("/api/v1/models", native.models, methods=["GET"]),
         Route("/api/v1/comparison", comparison.compare, methods=["POST"]),
+        Route("/api/v1/sessions", sessions.create, methods=["POST"]),
+        Route("/api/v1/sessions", sessions.index, methods=["GET"]),
+        Route("/api/v1/sessions/{id}", sessions.get, methods=["GET"]),
+        Route("/api/v1/sessions/{id}", sessions.delete, methods=["DELETE"]),
+        Route("/api/v1/sessions/{id}/messages", sessions.message, methods=["POST"]),
         Route("/api/v1/openapi.json", openapi.openapi, methods=["GET"]),
         Route("/docs", openapi.docs, methods=["GET"]),
         Route("/v1/messages", anthropic.messages, methods=["POST"]),
@@ -217,11 +224,12 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
                 auth=auth,
                 max_concurrent=settings.max_concurrent_requests,
                 drain=drain,
-                # the native completion and comparison routes and GraphQL: errors in their own shape
+                # native completion, comparison and session routes, GraphQL: errors in their shape
                 renderers=[
                     ("/api/v1/complete", error_to_native),
                     ("/api/v1/models", error_to_native),
                     ("/api/v1/comparison", error_to_native),
+                    ("/api/v1/sessions", error_to_native),
                     (GRAPHQL_PATH, graphql_error),
                 ],
                 clients=ClientAddress(settings.trusted_proxies),

@@ -1,9 +1,13 @@
-"""The async engine for ``storage.url``, and the transactions the stores run in."""
+"""The async engine for ``storage.url``, and what every store on it shares: a transaction
+whose failure is :class:`~switchyard.errors.StorageUnavailable` (503), never a stray
+SQLAlchemy error, and timestamps with their zone."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import overload
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -40,4 +44,19 @@ async def transaction(engine: AsyncEngine, what: str) -> AsyncIterator[AsyncConn
         raise StorageUnavailable(f"{what} did not answer ({type(exc).__name__})") from None
 
 
-__all__ = ["build_engine", "ping", "transaction"]
+@overload
+def aware(moment: datetime) -> datetime: ...
+
+
+@overload
+def aware(moment: None) -> None: ...
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back without their zone; they were written in UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+__all__ = ["aware", "build_engine", "ping", "transaction"]

@@ -1,6 +1,7 @@
 """The tables: one ``usage`` row per request, its attempts in ``usage_attempts``; the tenants
-made through the admin API (config tenants live in the config), the virtual keys, and the
-prompt templates made through the admin API.
+made through the admin API (config tenants live in the config), the virtual keys, the
+prompt templates made through the admin API, and the conversations' ``sessions`` and their
+``session_messages``.
 
 The migrations (``migrations/versions``) create exactly this schema; a change here needs a new
 revision there.
@@ -133,6 +134,48 @@ api_keys = Table(
     Index("ix_api_keys_tenant", "tenant"),
 )
 
+# A conversation (``/api/v1/sessions``): its owner is the tenant, user and key that made it;
+# ``summary`` stands for every message up to ``summary_through`` (a session_messages.id) once
+# the history outgrew the model's context window and conversations.summarise_with is set.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant", String(255)),
+    Column("key_id", String(64)),
+    Column("user", String(255)),
+    Column("model", String(255), nullable=False),
+    Column("system", Text),
+    Column("metadata", JSON, nullable=False),
+    Column("summary", Text),
+    Column("summary_through", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_sessions_owner", "tenant", "user", "key_id"),
+)
+
+# One turn of a session, in order of ``id``; an assistant turn keeps its usage and cost.
+session_messages = Table(
+    "session_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "session_id",
+        String(40),
+        ForeignKey("sessions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("role", String(16), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("request_id", String(128)),
+    Column("provider", String(255)),
+    Column("model", String(255)),
+    Column("usage", JSON),
+    Column("cost", JSON),
+    Index("ix_session_messages_session", "session_id", "id"),
+)
+
 # Prompt templates made through the admin API (config templates live in the config): a new
 # version is a new row, never an update, so a (name, version) a caller pinned never changes.
 prompt_templates = Table(
@@ -152,6 +195,8 @@ __all__ = [
     "api_keys",
     "metadata",
     "prompt_templates",
+    "session_messages",
+    "sessions",
     "tenants",
     "usage",
     "usage_attempts",

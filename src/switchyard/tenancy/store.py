@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchyard.errors import Conflict
-from switchyard.storage.engine import transaction
+from switchyard.storage.engine import aware, transaction
 from switchyard.storage.tables import api_keys, tenants
 from switchyard.tenancy.settings import KeySpec, TenantSettings
 from switchyard.types.grants import Budget, Limits
@@ -61,13 +61,6 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back without their zone; they were written in UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def _dump(model: Limits | Budget | None) -> dict[str, Any] | None:
     return None if model is None else model.model_dump(mode="json", exclude_none=True)
 
@@ -83,9 +76,9 @@ def _key_row(row: Any) -> KeyRow:
         limits=None if row.limits is None else Limits.model_validate(row.limits),
         budget=None if row.budget is None else Budget.model_validate(row.budget),
         metadata=row.metadata or {},
-        created_at=_aware(row.created_at) or datetime.now(UTC),
-        expires_at=_aware(row.expires_at),
-        revoked_at=_aware(row.revoked_at),
+        created_at=aware(row.created_at) or datetime.now(UTC),
+        expires_at=aware(row.expires_at),
+        revoked_at=aware(row.revoked_at),
     )
 
 
@@ -98,7 +91,7 @@ def _tenant(row: Any) -> tuple[TenantSettings, datetime]:
         budget=row.budget,
         metadata=row.metadata or {},
     )
-    return settings, _aware(row.created_at) or datetime.now(UTC)
+    return settings, aware(row.created_at) or datetime.now(UTC)
 
 
 class KeyStore:

@@ -31,11 +31,11 @@ from switchyard.doors.http import (
 from switchyard.doors.native.complete import parse_request, response_to_native, to_chat_request
 from switchyard.doors.native.error_types import error_to_native
 from switchyard.doors.native.facts import FactsRenderer, catalog_to_native
-from switchyard.doors.native.stream_events import NativeEvents
-from switchyard.doors.sse import Framing, named_event
+from switchyard.doors.native.stream_events import NativeEvents, NativeFrames
+from switchyard.doors.sse import Framing
 from switchyard.errors import InvalidRequest, SwitchyardError
 from switchyard.gateway import Gateway
-from switchyard.types import ChatChunk, ChatRequest, ChatResponse, Principal
+from switchyard.types import ChatRequest, ChatResponse, Principal
 
 STREAM_PATH = "/api/v1/complete/stream"
 
@@ -76,7 +76,7 @@ class CompletionDoor(ChatDoor):
         return orjson.dumps(response_to_native(response, facts, latency_ms))
 
     def framing(self, chat: ChatRequest, stream: ChatStream, context: RequestContext) -> Framing:
-        return _NativeFrames(NativeEvents(stream, context.started))
+        return NativeFrames(NativeEvents(stream, context.started))
 
     def error_response(self, error: SwitchyardError, context: RequestContext) -> Response:
         return error_response(error, context)
@@ -99,27 +99,6 @@ class CompletionDoor(ChatDoor):
             media_type=JSON,
             headers=context.headers(),
         )
-
-
-class _NativeFrames:
-    """The native SSE framing: ``event: chunk`` per chunk with something to show, then
-    ``event: done``; ``event: error`` (then the end) when the stream fails after its first
-    byte."""
-
-    __slots__ = ("events",)
-
-    def __init__(self, events: NativeEvents) -> None:
-        self.events = events
-
-    def chunk(self, chunk: ChatChunk) -> bytes:
-        body = self.events.chunk(chunk)
-        return b"" if body is None else named_event(b"chunk", body)
-
-    def end(self) -> bytes:
-        return named_event(b"done", self.events.done())
-
-    def error(self, error: SwitchyardError) -> bytes:
-        return named_event(b"error", error_to_native(error))
 
 
 def error_response(error: SwitchyardError, context: RequestContext) -> Response:

@@ -33,6 +33,7 @@ from switchyard.doors.native.complete import (
     ErrorBody,
     ModelList,
 )
+from switchyard.doors.native.sessions import NewMessage, NewSession
 
 NATIVE_PREFIX = "/api/v1"
 REF = "#/components/schemas/{model}"
@@ -93,6 +94,22 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         ModelList,
         JSON,
         "Aliases (with their deployments) and deployments, with their catalog facts.",
+    ),
+    ("/api/v1/sessions", "post"): Operation(
+        "A conversation session",
+        NewSession,
+        None,
+        JSON,
+        "201 with the session: id, model, system, metadata, created_at. Its history is kept by "
+        "the gateway; it belongs to the caller (tenant and user, or key) alone.",
+    ),
+    ("/api/v1/sessions/{id}/messages", "post"): Operation(
+        "A message in a session, and the assistant's reply",
+        NewMessage,
+        CompleteResponse,
+        JSON,
+        "The reply in the /api/v1/complete shape; with `stream: true`, its Server-Sent Events "
+        "as /api/v1/complete/stream sends them. Both turns are stored once the reply is whole.",
     ),
 }
 # models with no route of their own that the descriptions name
@@ -155,8 +172,8 @@ def _schemas() -> dict[str, Any]:
         *EXTRA_MODELS,
     )
     modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [
-        (CompleteRequest, "validation"),
-        (ComparisonRequest, "validation"),
+        (request, "validation")
+        for request in (CompleteRequest, ComparisonRequest, NewSession, NewMessage)
     ]
     modes += [(model, "serialization") for model in answers]
     _, top = models_json_schema(modes, ref_template=REF)

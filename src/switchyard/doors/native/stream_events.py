@@ -1,7 +1,8 @@
 """A gateway stream as the native API's events: ``chunk`` ... then ``done``.
 
-Shared by the SSE route (``event: chunk``) and the WebSocket (``{"type": "chunk"}``); each
-renders the events in its own framing and turns a failure into its own ``error`` event.
+Shared by the SSE routes (``event: chunk``: :class:`NativeFrames`, for the completion stream
+and a session's streamed reply) and the WebSocket (``{"type": "chunk"}``); each renders the
+events in its own framing and turns a failure into its own ``error`` event.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from switchyard.chat_stream import ChatStream
 from switchyard.doors.native.complete import chunk_to_native, done_to_native
+from switchyard.doors.native.error_types import error_to_native
+from switchyard.doors.sse import named_event
+from switchyard.errors import SwitchyardError
 from switchyard.types import ChatChunk, Cost, FinishReason
+from switchyard.types.stream import ChunkStream
 
 EventName = Literal["chunk", "done"]
 
@@ -22,7 +26,7 @@ class NativeEvents:
 
     __slots__ = ("cost", "finish", "started", "stream", "stream_id")
 
-    def __init__(self, stream: ChatStream, started: float) -> None:
+    def __init__(self, stream: ChunkStream, started: float) -> None:
         self.stream = stream
         self.started = started  # a perf_counter(): when the request came
         self.stream_id = ""
@@ -56,7 +60,7 @@ class NativeEvents:
 
 
 async def native_events(
-    stream: ChatStream, started: float
+    stream: ChunkStream, started: float
 ) -> AsyncIterator[tuple[EventName, dict[str, Any]]]:
     """The stream's ``chunk`` events as they arrive, then one ``done`` event.
 
@@ -70,4 +74,25 @@ async def native_events(
     yield "done", events.done()
 
 
-__all__ = ["EventName", "NativeEvents", "native_events"]
+class NativeFrames:
+    """The native SSE framing: ``event: chunk`` per chunk with something to show, then
+    ``event: done``; ``event: error`` (then the end) when the stream fails after its first
+    byte."""
+
+    __slots__ = ("events",)
+
+    def __init__(self, events: NativeEvents) -> None:
+        self.events = events
+
+    def chunk(self, chunk: ChatChunk) -> bytes:
+        body = self.events.chunk(chunk)
+        return b"" if body is None else named_event(b"chunk", body)
+
+    def end(self) -> bytes:
+        return named_event(b"done", self.events.done())
+
+    def error(self, error: SwitchyardError) -> bytes:
+        return named_event(b"error", error_to_native(error))
+
+
+__all__ = ["EventName", "NativeEvents", "NativeFrames", "native_events"]
