@@ -153,6 +153,7 @@ def gemini_cli(gateway: str, home: Path, prompt: str) -> Launch:
         "GEMINI_API_KEY": API_KEY,
         "GEMINI_CLI_NO_RELAUNCH": "true",
         "GEMINI_TELEMETRY_ENABLED": "false",
+        "GEMINI_CLI_TRUST_WORKSPACE": "true",
     }
     argv = [str(GEMINI.path), "-p", prompt, "--model", ALIAS, "--output-format", "text"]
     return Launch(argv, env)

@@ -21,9 +21,11 @@ def bring_up_loopback() -> None:
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True, capture_output=True)
 
 
-def why_not_isolated(proc_net: Path = PROC_NET) -> str | None:
-    """None when only ``lo`` exists and every route goes through it, else what was found."""
-    others = sorted(name for _, name in socket.if_nameindex() if name != "lo")
+def why_not_isolated(interfaces: list[str] | None = None, proc_net: Path = PROC_NET) -> str | None:
+    """None when only ``lo`` exists and every route goes through it, else what was found.
+    ``interfaces`` and ``proc_net`` default to this process's own."""
+    names = [name for _, name in socket.if_nameindex()] if interfaces is None else interfaces
+    others = sorted(name for name in names if name != "lo")
     if others:
         return f"network interfaces other than lo: {', '.join(others)}"
     routes = _route_devices(proc_net / "route", skip_header=True, device_column=0)

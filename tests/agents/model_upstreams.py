@@ -74,7 +74,7 @@ class AnthropicModel(ModelUpstream, AnthropicUpstream):
             return AnthropicUpstream._default(self, request, body)
         if request.path.endswith("/count_tokens"):
             return Reply.json({"input_tokens": 42})
-        answer = self.model_script.answer(anthropic_seen(body))
+        answer = self.model_script.answer(self.seen(body))
         return self._reply(
             answer, str(body.get("model", anthropic.MODEL)), bool(body.get("stream"))
         )
@@ -138,7 +138,7 @@ class ChatCompletionsModel(ModelUpstream, OpenAIUpstream):
     def _default(self, request: web.Request, body: Any) -> Reply:
         if request.method != "POST" or not request.path.endswith("/chat/completions"):
             return OpenAIUpstream._default(self, request, body)
-        answer = self.model_script.answer(chat_seen(body))
+        answer = self.model_script.answer(self.seen(body))
         model = str(body.get("model", "gpt-4o-mini"))
         completion_id = self.next_id("chatcmpl-agent")
         message: dict[str, Any] = {"role": "assistant", "content": answer.text or None}
@@ -203,7 +203,7 @@ class GeminiModel(ModelUpstream, GeminiUpstream):
         generating = path.endswith(":generateContent") or path.endswith(":streamGenerateContent")
         if request.method != "POST" or not generating:
             return GeminiUpstream._default(self, request, body)
-        answer = self.model_script.answer(gemini_seen(body))
+        answer = self.model_script.answer(self.seen(body))
         usage = gemini.usage_metadata(40, 12)
         if answer.call is not None:
             call = gemini.function_call(answer.call.name, answer.call.arguments)
@@ -257,7 +257,7 @@ class ResponsesModel(ModelUpstream):
         if request.method != "POST" or not request.path.endswith("/responses"):
             return Reply.error(404, f"Invalid URL ({request.method} {request.path})")
         body = body if isinstance(body, dict) else {}
-        answer = self.model_script.answer(responses_seen(body))
+        answer = self.model_script.answer(self.seen(body))
         model = str(body.get("model", "gpt-5"))
         response_id = self.next_id("resp_agent")
         item = self._item(answer)
