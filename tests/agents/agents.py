@@ -142,7 +142,7 @@ def gemini_cli(gateway: str, home: Path, prompt: str) -> Launch:
         "security": {"auth": {"selectedType": "gemini-api-key"}},
         "privacy": {"usageStatisticsEnabled": False},
         "telemetry": {"enabled": False},
-        "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+        "general": {"enableAutoUpdate": False, "enableAutoUpdateNotification": False},
         "ide": {"enabled": False},
     }
     gemini_home = home / ".gemini"
