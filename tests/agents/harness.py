@@ -100,14 +100,13 @@ def run_agent(
         "directory": str(directory),
         "seconds": seconds,
     }
-    paths = [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     completed = subprocess.run(
         ["unshare", "-n", sys.executable, "-m", "tests.agents.runner", json.dumps(spec)],
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+        env=python_env(),
         capture_output=True,
         text=True,
-        timeout=seconds + 60,
+        timeout=seconds + 120,  # the gateway may take a while to start on a loaded machine
     )
     if completed.returncode != 0 and not completed.stdout.strip():
         if "unshare" in completed.stderr and "Operation not permitted" in completed.stderr:
@@ -119,6 +118,13 @@ def run_agent(
     if pending is not None and report.get("exit_code") != 0 and pending[0] in report["stdout"]:
         pytest.xfail(pending[1])
     return AgentRun(report)
+
+
+def python_env() -> dict[str, str]:
+    """This environment, with the repository on ``PYTHONPATH`` ahead of what was there (a
+    worktree's ``src``), for ``python -m tests.agents...`` run from the repository."""
+    paths = [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
 def door_required(agent: Agent, upstream: str) -> None:
@@ -135,4 +141,4 @@ def door_required(agent: Agent, upstream: str) -> None:
             pytest.xfail("openai providers have no wire_api setting yet (branch responses)")
 
 
-__all__ = ["SECONDS", "AgentRun", "door_required", "run_agent"]
+__all__ = ["REPO", "SECONDS", "AgentRun", "door_required", "python_env", "run_agent"]

@@ -4,7 +4,6 @@ starts anything; inside ``unshare -n`` (loopback only) it goes on."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -12,18 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.agents.harness import REPO
+from tests.agents.harness import REPO, python_env
 from tests.agents.isolation import why_not_isolated
 from tests.services import missing
 
 
 def _python(*argv: str, unshare: bool = False) -> subprocess.CompletedProcess[str]:
-    paths = [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     command = [sys.executable, *argv]
     return subprocess.run(
         ["unshare", "-n", *command] if unshare else command,
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+        env=python_env(),
         capture_output=True,
         text=True,
         timeout=60,
