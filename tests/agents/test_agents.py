@@ -16,6 +16,8 @@ import pytest
 from tests.agents.agents import CLAUDE, CODEX, GEMINI, Agent
 from tests.agents.harness import run_agent
 
+pytestmark = pytest.mark.agents
+
 # each agent over an upstream of its own format, over OpenAI chat completions, and one more
 MATRIX = [
     (CLAUDE, "anthropic"),
