@@ -68,10 +68,19 @@ class AgentRun:
             f"{self.report.get('gateway_log', '')}"
         )
 
+    def failed_requests(self) -> list[str]:
+        """The gateway's log lines of requests that did not succeed (one per request, failed
+        ones included): an agent's side request the gateway refused shows here even when the
+        agent shrugs it off."""
+        log = str(self.report.get("gateway_log", ""))
+        lines = [line for line in log.splitlines() if "switchyard.requests:" in line]
+        return [line for line in lines if " status=success" not in line]
+
     def assert_answered_plainly(self) -> None:
         assert self.report.get("exit_code") == 0, self.explain()
         assert PLAIN_ANSWER in self.stdout, self.explain()
         assert self.requests, self.explain()
+        assert not self.failed_requests(), self.explain()
 
     def assert_read_the_file(self) -> None:
         """The model asked for the file, the agent's tool read it, the result went back up
@@ -82,6 +91,7 @@ class AgentRun:
             f"no tool result with the file's content reached the upstream\n{self.explain()}"
         )
         assert read_answer(self.secret) in self.stdout, self.explain()
+        assert not self.failed_requests(), self.explain()
 
 
 def run_agent(
