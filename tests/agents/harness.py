@@ -1,4 +1,4 @@
-"""The tests' side of an agent run: start :mod:`tests.agents.runner` under ``unshare -n`` and
+"""The tests' side of an agent run: start :mod:`tests.agents.runner` under ``unshare`` and
 read its report, or say (skip on a developer's machine, fail under ``CI=true``) what this
 machine lacks: the agents' npm install, or the right to make a network namespace."""
 
@@ -21,6 +21,10 @@ from tests.agents.scripted_model import PLAIN_ANSWER, read_answer
 from tests.services import missing
 
 REPO = Path(__file__).resolve().parents[2]
+UNSHARE = ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc"]
+"""A network namespace (only loopback) and a PID namespace whose first process is the runner:
+when the runner ends, or is killed because it overran, the kernel ends everything it started
+(the gateway, the agent and whatever the agent spawned), so no process outlives a test."""
 SECONDS = 90
 """The longest an agent may run; the runner kills its process group after that."""
 
@@ -111,7 +115,7 @@ def run_agent(
         "seconds": seconds,
     }
     completed = subprocess.run(
-        ["unshare", "-n", sys.executable, "-m", "tests.agents.runner", json.dumps(spec)],
+        [*UNSHARE, sys.executable, "-m", "tests.agents.runner", json.dumps(spec)],
         cwd=REPO,
         env=python_env(),
         capture_output=True,
@@ -151,4 +155,4 @@ def door_required(agent: Agent, upstream: str) -> None:
             pytest.xfail("openai providers have no wire_api setting yet (branch responses)")
 
 
-__all__ = ["REPO", "SECONDS", "AgentRun", "door_required", "python_env", "run_agent"]
+__all__ = ["REPO", "SECONDS", "UNSHARE", "AgentRun", "door_required", "python_env", "run_agent"]

@@ -1,5 +1,6 @@
 """One agent run, end to end, inside a private network namespace; the tests start it as
-``unshare -n python -m tests.agents.runner '<spec JSON>'`` and read one JSON line back.
+``unshare --net --pid ... python -m tests.agents.runner '<spec JSON>'`` (``harness.UNSHARE``)
+and read one JSON line back.
 
 In order: loopback up, then the namespace checked (:mod:`tests.agents.isolation`): anything
 but loopback and the runner refuses, before it has written or started anything. Then the

@@ -1,5 +1,5 @@
 """The runner's guard: outside a private network namespace it refuses before it writes or
-starts anything; inside ``unshare -n`` (loopback only) it goes on."""
+starts anything; inside ``harness.UNSHARE`` (loopback only) it goes on, as PID 1."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agents.harness import REPO, python_env
+from tests.agents.harness import REPO, UNSHARE, python_env
 from tests.agents.isolation import why_not_isolated
 from tests.services import missing
 
@@ -19,7 +19,7 @@ from tests.services import missing
 def _python(*argv: str, unshare: bool = False) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, *argv]
     return subprocess.run(
-        ["unshare", "-n", *command] if unshare else command,
+        [*UNSHARE, *command] if unshare else command,
         cwd=REPO,
         env=python_env(),
         capture_output=True,
@@ -52,6 +52,14 @@ def test_inside_unshare_only_loopback_is_left_and_the_guard_lets_the_run_go_on()
     completed = _python("-c", check, unshare=True)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "None"
+
+
+def test_the_runner_is_the_first_process_of_its_namespace_so_nothing_outlives_it() -> None:
+    if shutil.which("unshare") is None:
+        missing("`unshare` (util-linux) is needed to isolate the agents")
+    completed = _python("-c", "import os; print(os.getpid())", unshare=True)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "1"
 
 
 def test_another_interface_or_a_route_through_one_is_named(tmp_path: Path) -> None:
