@@ -3,9 +3,13 @@ file's content up as a tool result, or that left a failed request in the gateway
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
-from tests.agents.harness import AgentRun
+from tests.agents.agents import CLAUDE
+from tests.agents.harness import AgentRun, run_agent
 from tests.agents.scripted_model import read_answer
 
 SECRET = "sy-secret-0a1b2c3d4e5f"
@@ -48,3 +52,16 @@ def test_a_request_the_gateway_refused_fails_the_run_even_when_the_agent_went_on
 def test_an_agent_that_exits_with_an_error_fails_whatever_it_printed() -> None:
     with pytest.raises(AssertionError):
         AgentRun(_report(exit_code=1)).assert_read_the_file()
+
+
+def test_a_missing_agent_install_skips_on_a_developers_machine_and_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    absent = replace(CLAUDE, executable="not-installed-agent")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"run `bash \.ci/agents\.sh`"):
+        run_agent(absent, "anthropic", "plain", tmp_path)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"@anthropic-ai/claude-code is not installed"):
+        run_agent(absent, "anthropic", "plain", tmp_path)
+    assert not any(tmp_path.iterdir())  # nothing was started
