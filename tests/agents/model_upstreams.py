@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from abc import ABC, abstractmethod
 from typing import Any
 
 from aiohttp import web
@@ -44,7 +45,7 @@ def _arguments(answer: Answer) -> str:
     return json.dumps(answer.call.arguments)
 
 
-class ModelUpstream(FakeUpstream):
+class ModelUpstream(FakeUpstream, ABC):
     """The shared part: a :class:`Script`, a counter for ids, and :meth:`seen`, the reading
     of a request body in the subclass's format."""
 
@@ -57,8 +58,9 @@ class ModelUpstream(FakeUpstream):
         return f"{prefix}{next(self._ids):04d}"
 
     @staticmethod
+    @abstractmethod
     def seen(body: dict[str, Any]) -> Seen:
-        raise NotImplementedError
+        """What ``body``, a request in this upstream's format, shows the model."""
 
 
 # -- Anthropic Messages ---------------------------------------------------------------------
