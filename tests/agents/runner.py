@@ -86,7 +86,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         launch = AGENTS[spec["agent"]].prepare(gateway, home, prompt)
         env = {**_base_env(home, directory / "tmp"), **launch.env}
         started = time.monotonic()
-        exit_code, stdout, stderr, timed_out = _run_bounded(
+        exit_code, stdout, stderr, timed_out = run_bounded(
             launch.argv, project, env, float(spec.get("seconds", 90))
         )
         return {
@@ -151,7 +151,7 @@ def _base_env(home: Path, tmp: Path) -> dict[str, str]:
     }
 
 
-def _run_bounded(
+def run_bounded(
     argv: list[str], cwd: Path, env: dict[str, str], seconds: float
 ) -> tuple[int | None, str, str, bool]:
     """Run ``argv`` in a new session (its own process group), at most ``seconds``; the group
