@@ -18,8 +18,9 @@ echo "installing the coding agents (npm ci in tests/agents)"
 npm ci --no-audit --no-fund --include=optional --loglevel=error
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
+# asked with no network at all (a namespace of its own), as the tests run them: nothing leaves
 for agent in claude codex gemini; do
-  if ! out=$(HOME="$home" CODEX_HOME="$home" timeout 60 "node_modules/.bin/$agent" --version 2>&1); then
+  if ! out=$(HOME="$home" CODEX_HOME="$home" unshare --net timeout 60 "node_modules/.bin/$agent" --version 2>&1); then
     echo "$agent does not run: $out" >&2
     exit 1
   fi
