@@ -35,6 +35,7 @@ from switchyard.types import (
     ImagePart,
     Message,
     NamedToolChoice,
+    Reasoning,
     TextPart,
     ThinkingBlock,
     ToolCall,
@@ -224,6 +225,74 @@ def test_bad_input_names_the_field(change: dict[str, Any], param: str) -> None:
         request_from_anthropic(body)
     assert caught.value.param == param
     assert param in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("fields", "reasoning"),
+    [
+        ({"thinking": {"type": "enabled", "budget_tokens": 10000}}, Reasoning(budget_tokens=10000)),
+        (
+            {
+                "thinking": {"type": "adaptive", "display": "omitted"},
+                "output_config": {"effort": "max"},
+            },
+            Reasoning(effort="xhigh"),
+        ),
+        ({"thinking": {"type": "adaptive"}}, None),  # the upstream's own default
+        ({"thinking": {"type": "disabled"}}, Reasoning(effort="none")),
+        (
+            {
+                "thinking": {"type": "enabled", "budget_tokens": 2048},
+                "output_config": {"effort": "low"},
+            },
+            Reasoning(effort="low", budget_tokens=2048),
+        ),
+        ({}, None),
+    ],
+)
+def test_thinking_and_effort_become_the_canonical_reasoning(
+    fields: dict[str, Any], reasoning: Reasoning | None
+) -> None:
+    chat = request_from_anthropic({**TOOL_RESULT_REQUEST, **fields})
+    assert chat.reasoning == reasoning
+    if fields:  # and an Anthropic upstream still gets them as they came
+        assert chat.format_fields is not None
+        assert {k: chat.format_fields.fields[k] for k in fields} == fields
+
+
+def test_claude_code_fields_system_turns_and_tools() -> None:
+    schema = {"type": "object", "properties": {"title": {"type": "string"}}}
+    body = {
+        **TOOL_RESULT_REQUEST,
+        "system": [{"type": "text", "text": "Base.", "cache_control": {"type": "ephemeral"}}],
+        "messages": [
+            *TOOL_RESULT_REQUEST["messages"],
+            {"role": "system", "content": [{"type": "text", "text": "10000 tokens left"}]},
+        ],
+        "tools": [
+            {**GET_WEATHER, "defer_loading": True},
+            {"type": "web_search_20250305", "name": "web_search", "max_uses": 5},
+        ],
+        "output_config": {"format": {"type": "json_schema", "schema": schema}},
+        "context_management": {"edits": [{"type": "clear_tool_uses_20250919"}]},
+        "metadata": {"user_id": "user_" + "ab" * 32 + "_account__session_" + "c" * 36},
+    }
+    chat = request_from_anthropic(body)
+    system = chat.messages[0]
+    assert system.role == "system" and [m.role for m in chat.messages].count("system") == 1
+    assert system.content == [
+        TextPart(text="Base.", cache_control={"type": "ephemeral"}),
+        TextPart(text="10000 tokens left"),
+    ]
+    assert [t.name for t in chat.tools or []] == ["get_weather"]
+    assert chat.format_fields is not None
+    assert chat.format_fields.fields["tools"] == body["tools"]
+    assert chat.format_fields.fields["context_management"] == body["context_management"]
+    assert chat.response_format is not None and chat.response_format.json_schema is not None
+    assert chat.response_format.json_schema.schema_ == schema
+    assert chat.user == body["metadata"]["user_id"]
+    plain = request_from_anthropic({**TOOL_RESULT_REQUEST, "tools": [GET_WEATHER]})
+    assert plain.format_fields is None  # nothing only the raw tools keep
 
 
 def test_count_tokens_body_has_no_max_tokens() -> None:
