@@ -453,7 +453,7 @@ def test_usage_without_cache_or_thoughts_says_only_the_counts() -> None:
     }
 
 
-# -- streams ----------------------------------------------------------------------------------------
+# -- streams -----------------------------------------------------------------------------------
 
 
 def _chunk(**fields: Any) -> ChatChunk:
