@@ -119,18 +119,7 @@ class GeminiDoor(ChatDoor):
 
     async def count_tokens(self, request: Request) -> Response:
         """``{"totalTokens": n}``: the count the router fits context windows with."""
-        context = new_context(request)
-        try:
-            principal = principal_of(request)
-            chat = await self.read_chat(request, principal, {})
-            tokens = self.gateway.count_tokens(chat, principal)
-        except SwitchyardError as error:
-            return error_response(error, context)
-        except ClientDisconnected:
-            return Response(status_code=499, headers=context.headers())
-        return Response(
-            orjson.dumps({"totalTokens": tokens}), media_type=JSON, headers=context.headers()
-        )
+        return await self.handle_count(request, lambda tokens: {"totalTokens": tokens})
 
     async def embed(self, request: Request, model: str, *, batch: bool) -> Response:
         context = new_context(request)
