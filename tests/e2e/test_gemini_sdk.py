@@ -22,6 +22,7 @@ from tests.fakes.fixtures import fresh
 from tests.fakes.gemini_upstream import (
     GeminiUpstream,
     Reply,
+    error_body,
     function_call,
     response,
     sse,
@@ -171,6 +172,20 @@ def test_streaming_over_gemini(client: genai.Client, gemini: GeminiUpstream) -> 
     assert last.usage_metadata.candidates_token_count == 2
     assert last.usage_metadata.thoughts_token_count == 1
     assert gemini.requests[0].path.endswith(":streamGenerateContent")
+
+
+def test_a_stream_that_breaks_after_its_first_byte_raises_in_the_sdk(
+    client: genai.Client, gemini: GeminiUpstream
+) -> None:
+    gemini.script(
+        sse([response([{"text": "Hel"}], None), error_body(503, "The model is overloaded.")])
+    )
+    seen: list[str] = []
+    with pytest.raises(errors.ServerError) as broken:
+        for chunk in client.models.generate_content_stream(model="gem", contents="Hi"):
+            seen.append(chunk.text or "")
+    assert seen == ["Hel"]
+    assert broken.value.code == 503 and broken.value.status == "UNAVAILABLE"
 
 
 def test_function_call_round_trip_keeps_the_thought_signature(

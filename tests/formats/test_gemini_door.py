@@ -517,7 +517,9 @@ def test_a_failure_after_the_first_byte_ends_with_googles_error() -> None:
     failure = RateLimited("slow down")
     sse = GenerateEvents("fast", sse=True)
     sse.chunk(STREAM[1])
-    assert json.loads(sse.error(failure).removeprefix(b"data: ")) == {
+    raw = sse.error(failure)
+    assert not raw.startswith(b"data:") and raw.endswith(b"\n")
+    assert json.loads(raw) == {
         "error": {"code": 429, "message": "slow down", "status": "RESOURCE_EXHAUSTED"}
     }
     array = GenerateEvents("fast", sse=False)

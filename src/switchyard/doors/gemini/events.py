@@ -10,7 +10,9 @@ whole in one part, so a call's streamed pieces are gathered and its ``functionCa
 Two framings, as Google serves them: with ``?alt=sse`` one ``data: <json>`` SSE event each
 (``\\r\\n\\r\\n`` apart); without it one JSON array written as it goes (``[``, the objects
 ``,\\r\\n`` apart, ``]``). A stream that fails after its first byte ends with Google's
-``{"error": {...}}`` object, as its last event or array element. :class:`GenerateEvents` is
+``{"error": {...}}`` object: in an SSE stream as a bare JSON line, not a ``data:`` event (the
+way Google sends it, and the only one ``@google/genai``, gemini-cli's client, raises from;
+``google-genai`` takes both), in an array as its last element. :class:`GenerateEvents` is
 pure: chunks in, bytes out.
 """
 
@@ -105,8 +107,8 @@ class GenerateEvents:
 
     def error(self, error: SwitchyardError) -> bytes:
         body = orjson.dumps(error_to_gemini(error))
-        if self.sse:
-            return b"data: " + body + b"\r\n\r\n"
+        if self.sse:  # a bare JSON line, as Google sends it: what both SDKs look for
+            return body + b"\n"
         return (b",\r\n" if self._started else b"[") + body + b"\n]"
 
     def _event(self, payload: dict[str, Any]) -> bytes:
