@@ -317,7 +317,7 @@ def test_function_call_round_trip_over_openai(
 
 
 def test_count_tokens_embeddings_and_models(client: genai.Client, gemini: GeminiUpstream) -> None:
-    counted = client.models.count_tokens(model="oai", contents="How many tokens is this?")
+    counted = client.models.count_tokens(model="gem", contents="How many tokens is this?")
     assert counted.total_tokens is not None and counted.total_tokens > 0
 
     one = client.models.embed_content(model="embed", contents="hello")
