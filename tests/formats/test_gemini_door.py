@@ -169,6 +169,33 @@ def test_results_answer_their_calls_by_id() -> None:
     ]
 
 
+def test_a_multimodal_function_response_keeps_its_images() -> None:
+    body = {
+        "contents": [
+            {"parts": [{"text": "Look at shot.png"}]},
+            {"role": "model", "parts": [{"functionCall": {"id": "r1", "name": "read_file"}}]},
+            {
+                "parts": [
+                    {
+                        "functionResponse": {
+                            "id": "r1",
+                            "name": "read_file",
+                            "response": {"output": "Binary content provided (1 item(s))."},
+                            "parts": [{"inlineData": {"mimeType": "image/png", "data": "iVBO"}}],
+                        }
+                    }
+                ]
+            },
+        ]
+    }
+    result = request_from_gemini(body, "gem", stream=False).messages[-1]
+    assert result.role == "tool" and result.tool_call_id == "r1"
+    assert result.content == [
+        TextPart(text="Binary content provided (1 item(s))."),
+        ImagePart(url="data:image/png;base64,iVBO"),
+    ]
+
+
 def test_media_parts() -> None:
     body = {
         "contents": [

@@ -17,7 +17,8 @@ in camel case (:func:`camel_keys`; never a schema's property names, ``args`` or 
 - a ``functionResponse`` answers the call with its ``id``, else the first unanswered call of
   the previous model turn with its ``name``; its ``response`` is the tool message's content:
   the text of a ``{"output": "..."}`` response (the key gemini-cli and the docs use), else
-  the JSON; ``{"error": ...}`` marks the result as failed;
+  the JSON, followed by the images of its ``parts`` (a multimodal function response);
+  ``{"error": ...}`` marks the result as failed;
 - ``inlineData`` becomes a ``data:`` URL and ``fileData`` its http(s) ``fileUri``;
 - tools: ``functionDeclarations`` with ``parametersJsonSchema`` (as it is) or ``parameters``
   (Gemini's OpenAPI subset: upper-case types and ``nullable`` made JSON Schema);
@@ -330,7 +331,18 @@ def _function_response(response: Any, where: str, unanswered: list[ToolCall]) ->
     else:
         text = json.dumps(result, ensure_ascii=False)
     failed = "error" in result and "output" not in result
-    return Message(role="tool", tool_call_id=call_id, content=text, is_error=failed or None)
+    media = response.get("parts")  # a multimodal response's images (Gemini 3, gemini-cli)
+    content: str | list[Part] = text
+    if media is not None:
+        if not isinstance(media, list):
+            raise _invalid(f"{at}.parts", "must be a list of parts")
+        content = [TextPart(text=text)]
+        for k, part in enumerate(media):
+            where_k = f"{at}.parts[{k}]"
+            item = _media(camel_keys(_object(part, where_k)), where_k)
+            if item is not None:
+                content.append(item)
+    return Message(role="tool", tool_call_id=call_id, content=content, is_error=failed or None)
 
 
 def _media(part: dict[str, Any], where: str) -> Part | None:
