@@ -80,13 +80,11 @@ class GeminiDoor(ChatDoor):
 
     def chat_request(self, body: dict[str, Any], request: Request) -> ChatRequest:
         model, method = target(request)
-        body.pop("model", None)  # the tenant's default, or a countTokens body's: the path's wins
+        # the path's model, not the tenant's default: also for the record of a refusal
+        body["model"] = model
         if method == "countTokens":
-            chat = count_request_from_gemini(body, model)
-        else:
-            chat = request_from_gemini(body, model, stream=method == STREAM)
-        body["model"] = model  # for the record of a request refused after this
-        return chat
+            return count_request_from_gemini(body, model)
+        return request_from_gemini(body, model, stream=method == STREAM)
 
     def streamed(self, body: dict[str, Any], request: Request) -> bool:
         return request.url.path.endswith(":" + STREAM)
