@@ -12,10 +12,10 @@ guide ai.google.dev/gemini-api/docs/function-calling, structured output guide):
   canonical JSON text; their ``id`` is not sent (the Developer API refuses ``id`` on request
   parts in several versions and correlates results by name and order). A ``functionResponse``
   needs the function's NAME: it is recovered from the nearest earlier assistant tool call with
-  the same id. The first ``functionCall`` of each replayed model turn carries
-  its ``thoughtSignature``: the one the call came with (``ToolCall.thought_signature``, kept
-  from a Gemini reply or sent back by the Gemini door's caller), else the configured one on
-  the turn's first call (see ``GeminiSettings``).
+  the same id. A replayed ``functionCall`` carries the ``thoughtSignature`` it came with
+  (``ToolCall.thought_signature``: kept from a Gemini reply, or sent back by the Gemini door's
+  caller); a model turn none of whose calls has one gets the configured one on its first call
+  (see ``GeminiSettings``).
 - A result that is a JSON object is sent as the ``response`` object; anything else as
   ``{"output": text}`` (the reference's key for a function's output).
 - Tools -> ``functionDeclarations`` with ``parametersJsonSchema`` (full JSON Schema, no
