@@ -4,6 +4,7 @@ thinking example, the streaming reference's event sequence, the errors page)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
@@ -290,7 +291,11 @@ def test_claude_code_fields_system_turns_and_tools() -> None:
     assert chat.format_fields.fields["context_management"] == body["context_management"]
     assert chat.response_format is not None and chat.response_format.json_schema is not None
     assert chat.response_format.json_schema.schema_ == schema
-    assert chat.user == body["metadata"]["user_id"]
+    user_id = body["metadata"]["user_id"]  # longer than OpenAI's 64: a digest, and whole
+    assert chat.user == hashlib.sha256(user_id.encode()).hexdigest()  # for Anthropic
+    assert chat.format_fields.fields["metadata"] == body["metadata"]
+    short = request_from_anthropic({**TOOL_RESULT_REQUEST, "metadata": {"user_id": "u-1"}})
+    assert short.user == "u-1" and short.format_fields is None
     plain = request_from_anthropic({**TOOL_RESULT_REQUEST, "tools": [GET_WEATHER]})
     assert plain.format_fields is None  # nothing only the raw tools keep
 

@@ -20,7 +20,10 @@ caller's own path (``messages[1].content[0].source.data``):
   get the custom tools only;
   ``tool_choice`` auto / any / tool / none (``disable_parallel_tool_use`` ->
   ``parallel_tool_calls: false``); ``stop_sequences`` -> ``stop``; ``metadata.user_id`` ->
-  ``user``; ``max_tokens``, ``temperature``, ``top_p``, ``stream`` as they are;
+  ``user`` (one longer than OpenAI's 64 characters, such as Claude Code's, as its SHA-256
+  hex digest, a stable 64-character id, while ``metadata`` goes whole to an Anthropic
+  upstream through ``format_fields``); ``max_tokens``, ``temperature``, ``top_p``,
+  ``stream`` as they are;
 - ``thinking`` (``enabled`` with ``budget_tokens``, ``adaptive``, ``disabled``) and
   ``output_config.effort`` -> ``reasoning``; ``output_config.format`` (or ``output_format``)
   of type ``json_schema`` -> ``response_format``: for the upstreams that are not Anthropic;
@@ -33,6 +36,7 @@ caller's own path (``messages[1].content[0].source.data``):
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Literal
 
 import orjson
@@ -70,6 +74,8 @@ _CANONICAL = frozenset(
     }
 )
 Part = TextPart | ImagePart
+# the longest ``user`` OpenAI takes; a longer ``metadata.user_id`` becomes its SHA-256 digest
+MAX_USER = 64
 # the keys of a custom tool the canonical Tool holds; a tool with any other (defer_loading,
 # input_examples, strict, ...) makes the request carry its raw tools for an Anthropic upstream
 _TOOL_KEYS = frozenset({"name", "description", "input_schema", "cache_control", "type"})
@@ -137,7 +143,11 @@ def request_from_anthropic(
     if metadata is not None:
         if not isinstance(metadata, dict):
             raise _invalid("metadata", "must be an object")
-        data["user"] = metadata.get("user_id")
+        user = metadata.get("user_id")
+        if isinstance(user, str) and len(user) > MAX_USER:  # Claude Code's: kept whole for
+            native["metadata"] = metadata  # an Anthropic upstream, a digest for the others
+            user = hashlib.sha256(user.encode()).hexdigest()
+        data["user"] = user
     for key in ("temperature", "top_p", "stream"):
         if body.get(key) is not None:
             data[key] = body[key]
