@@ -363,6 +363,10 @@ def test_keys_errors_and_aliases_with_a_slash(
     assert "contents[0].parts[0]" in bad.json()["error"]["message"]
     unknown = httpx.post(f"{served.url}/v1beta/models/oai:frobnicate", params={"key": KEY})
     assert unknown.status_code == 404 and unknown.json()["error"]["status"] == "NOT_FOUND"
+    nowhere = httpx.get(f"{served.url}/v1beta/tunedModels", params={"key": KEY})
+    assert nowhere.status_code == 404 and nowhere.json()["error"]["status"] == "NOT_FOUND"
+    listed = httpx.get(f"{served.url}/v1/models", headers={"authorization": f"Bearer {KEY}"})
+    assert "data" in listed.json()  # not a Google client: OpenAI's list
 
 
 def test_stream_without_alt_sse_is_a_json_array(
