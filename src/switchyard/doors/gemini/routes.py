@@ -55,14 +55,14 @@ from switchyard.gateway import Gateway
 from switchyard.types import ChatRequest, ChatResponse, EmbeddingResponse, Principal
 
 STREAM = "streamGenerateContent"
-_CHAT_METHODS = frozenset({"generateContent", STREAM, "countTokens"})
 _EMBED_METHODS = frozenset({"embedContent", "batchEmbedContents"})
+_METHODS = frozenset({"generateContent", STREAM, "countTokens"}) | _EMBED_METHODS
 
 
 def target(request: Request) -> tuple[str, str]:
     """``(model, method)`` of ``/v1beta/models/{model}:{method}``; 404 without a method."""
     name, colon, method = str(request.path_params.get("target", "")).rpartition(":")
-    if not colon or method not in _CHAT_METHODS | _EMBED_METHODS:
+    if not colon or method not in _METHODS:
         raise NotFound(f"no method {method!r} on models: POST {request.url.path}")
     return name.removeprefix("models/"), method
 
