@@ -4,6 +4,7 @@ thinking example, the streaming reference's event sequence, the errors page)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
@@ -35,6 +36,7 @@ from switchyard.types import (
     ImagePart,
     Message,
     NamedToolChoice,
+    Reasoning,
     TextPart,
     ThinkingBlock,
     ToolCall,
@@ -197,7 +199,8 @@ def test_extended_thinking_and_options() -> None:
         ({"max_tokens": 0}, "max_tokens"),
         ({"model": 7}, "model"),
         ({"messages": []}, "messages"),
-        ({"messages": [{"role": "system", "content": "x"}]}, "messages[0].role"),
+        ({"messages": [{"role": "system", "content": "x"}]}, "messages"),
+        ({"messages": [{"role": "robot", "content": "x"}]}, "messages[0].role"),
         (
             {"messages": [{"role": "user", "content": [{"type": "document", "source": {}}]}]},
             "messages[0].content[0].type",
@@ -206,7 +209,11 @@ def test_extended_thinking_and_options() -> None:
             {"messages": [{"role": "user", "content": [{"type": "text"}]}]},
             "messages[0].content[0].text",
         ),
-        ({"tools": [{"type": "web_search_20250305", "name": "web_search"}]}, "tools[0].type"),
+        ({"tools": [{"type": 7, "name": "web_search"}]}, "tools[0].type"),
+        ({"thinking": {"type": "enabled"}}, "thinking.budget_tokens"),
+        ({"thinking": {"type": "sometimes"}}, "thinking.type"),
+        ({"output_config": {"effort": "extreme"}}, "output_config.effort"),
+        ({"output_config": {"format": {"type": "yaml"}}}, "output_config.format.type"),
         ({"tools": [{"name": "t"}]}, "tools[0].input_schema"),
         ({"tool_choice": {"type": "sometimes"}}, "tool_choice"),
         ({"system": [{"type": "image"}]}, "system[0]"),
@@ -219,6 +226,78 @@ def test_bad_input_names_the_field(change: dict[str, Any], param: str) -> None:
         request_from_anthropic(body)
     assert caught.value.param == param
     assert param in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("fields", "reasoning"),
+    [
+        ({"thinking": {"type": "enabled", "budget_tokens": 10000}}, Reasoning(budget_tokens=10000)),
+        (
+            {
+                "thinking": {"type": "adaptive", "display": "omitted"},
+                "output_config": {"effort": "max"},
+            },
+            Reasoning(effort="xhigh"),
+        ),
+        ({"thinking": {"type": "adaptive"}}, None),  # the upstream's own default
+        ({"thinking": {"type": "disabled"}}, Reasoning(effort="none")),
+        (
+            {
+                "thinking": {"type": "enabled", "budget_tokens": 2048},
+                "output_config": {"effort": "low"},
+            },
+            Reasoning(effort="low", budget_tokens=2048),
+        ),
+        ({}, None),
+    ],
+)
+def test_thinking_and_effort_become_the_canonical_reasoning(
+    fields: dict[str, Any], reasoning: Reasoning | None
+) -> None:
+    chat = request_from_anthropic({**TOOL_RESULT_REQUEST, **fields})
+    assert chat.reasoning == reasoning
+    if fields:  # and an Anthropic upstream still gets them as they came
+        assert chat.format_fields is not None
+        assert {k: chat.format_fields.fields[k] for k in fields} == fields
+
+
+def test_claude_code_fields_system_turns_and_tools() -> None:
+    schema = {"type": "object", "properties": {"title": {"type": "string"}}}
+    body = {
+        **TOOL_RESULT_REQUEST,
+        "system": [{"type": "text", "text": "Base.", "cache_control": {"type": "ephemeral"}}],
+        "messages": [
+            *TOOL_RESULT_REQUEST["messages"],
+            {"role": "system", "content": [{"type": "text", "text": "10000 tokens left"}]},
+        ],
+        "tools": [
+            {**GET_WEATHER, "defer_loading": True},
+            {"type": "web_search_20250305", "name": "web_search", "max_uses": 5},
+        ],
+        "output_config": {"format": {"type": "json_schema", "schema": schema}},
+        "context_management": {"edits": [{"type": "clear_tool_uses_20250919"}]},
+        "metadata": {"user_id": "user_" + "ab" * 32 + "_account__session_" + "c" * 36},
+    }
+    chat = request_from_anthropic(body)
+    system = chat.messages[0]
+    assert system.role == "system" and [m.role for m in chat.messages].count("system") == 1
+    assert system.content == [
+        TextPart(text="Base.", cache_control={"type": "ephemeral"}),
+        TextPart(text="10000 tokens left"),
+    ]
+    assert [t.name for t in chat.tools or []] == ["get_weather"]
+    assert chat.format_fields is not None
+    assert chat.format_fields.fields["tools"] == body["tools"]
+    assert chat.format_fields.fields["context_management"] == body["context_management"]
+    assert chat.response_format is not None and chat.response_format.json_schema is not None
+    assert chat.response_format.json_schema.schema_ == schema
+    user_id = body["metadata"]["user_id"]  # longer than OpenAI's 64: a digest, and whole
+    assert chat.user == hashlib.sha256(user_id.encode()).hexdigest()  # for Anthropic
+    assert chat.format_fields.fields["metadata"] == body["metadata"]
+    short = request_from_anthropic({**TOOL_RESULT_REQUEST, "metadata": {"user_id": "u-1"}})
+    assert short.user == "u-1" and short.format_fields is None
+    plain = request_from_anthropic({**TOOL_RESULT_REQUEST, "tools": [GET_WEATHER]})
+    assert plain.format_fields is None  # nothing only the raw tools keep
 
 
 def test_count_tokens_body_has_no_max_tokens() -> None:

@@ -31,6 +31,7 @@ from switchyard.types import (
     ChatChunk,
     ChatRequest,
     EmbeddingRequest,
+    FormatFields,
     ImagePart,
     JsonSchemaFormat,
     Message,
@@ -268,6 +269,46 @@ def test_tool_rounds_replay_as_function_calls_and_named_responses() -> None:
 def test_no_signature_when_none_is_configured() -> None:
     body = chat_body(ask(*conversation()), thought_signature=None)
     assert "thoughtSignature" not in json.dumps(body)
+
+
+def test_calls_that_came_with_signatures_replay_their_own() -> None:
+    calls = [
+        ToolCall(id="a", name="f", arguments="{}", thought_signature="own-1"),
+        ToolCall(id="b", name="g", arguments="{}"),
+    ]
+    turn = Message(role="assistant", tool_calls=calls)
+    body = chat_body(ask(user("hi"), turn), thought_signature="configured")
+    parts = body["contents"][1]["parts"]
+    assert [p.get("thoughtSignature") for p in parts] == ["own-1", None]
+
+
+def test_gemini_format_fields_merge_and_others_do_not() -> None:
+    fields = {
+        "generationConfig": {"topK": 7, "thinkingConfig": {"includeThoughts": True}},
+        "tools": [{"googleSearch": {}}],
+        "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}],
+    }
+    gemini = FormatFields(format="gemini", fields=fields)
+    body = chat_body(ask(user("x"), tools=[WEATHER], temperature=0.5, format_fields=gemini))
+    assert body["generationConfig"] == {
+        "temperature": 0.5,
+        "topK": 7,
+        "thinkingConfig": {"includeThoughts": True},
+    }
+    assert body["tools"][1] == {"googleSearch": {}}
+    assert body["safetySettings"] == fields["safetySettings"]
+    other = FormatFields(format="anthropic", fields={"top_k": 7})
+    assert "top_k" not in json.dumps(chat_body(ask(user("x"), format_fields=other)))
+
+
+def test_function_call_signatures_are_kept_plain_and_streamed() -> None:
+    signed = {**function_call("get_time", {}, "fc-1"), "thoughtSignature": "c2ln"}
+    reply = read(response([signed]))
+    assert (reply.message.tool_calls or [])[0].thought_signature == "c2ln"
+    translator = StreamTranslator(provider="gem", model="m", created=0, fallback_id="x")
+    chunks = translator.feed_payload(response([signed]))
+    deltas = [d for c in chunks for d in c.tool_calls or []]
+    assert [d.thought_signature for d in deltas] == ["c2ln"]
 
 
 def test_a_tool_result_without_its_call_is_refused_by_name() -> None:

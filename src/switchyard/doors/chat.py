@@ -13,8 +13,10 @@ validation) is still one record, so one usage row, like any other.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -88,6 +90,25 @@ class ChatDoor(ABC):
         if cache_control is not None:
             chat.cache = with_cache_control(chat.cache, cache_control)
         return chat
+
+    async def handle_count(
+        self, request: Request, answer: Callable[[int], dict[str, Any]]
+    ) -> Response:
+        """A count-tokens route: the body read as the door's chat request, counted as the
+        router counts it to fit context windows (no model call, no usage row), answered as
+        ``answer(tokens)``."""
+        context = new_context(request)
+        try:
+            principal = principal_of(request)
+            chat = await self.read_chat(request, principal, {})
+            if chat.template is not None:  # count what would be sent: the rendered prompt
+                chat = await self.gateway.templates.apply(chat)
+            tokens = self.gateway.count_tokens(chat, principal)
+        except SwitchyardError as error:
+            return self.error_response(error, context)
+        except ClientDisconnected:
+            return Response(status_code=499, headers=context.headers())
+        return Response(orjson.dumps(answer(tokens)), media_type=JSON, headers=context.headers())
 
     async def handle_chat(self, request: Request) -> Response:
         context = new_context(request)

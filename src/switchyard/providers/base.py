@@ -244,7 +244,13 @@ def chunks_from_response(response: ChatResponse) -> list[ChatChunk]:
                 reasoning=message.reasoning,
                 refusal=message.refusal,
                 tool_calls=[
-                    ToolCallDelta(index=n, id=call.id, name=call.name, arguments=call.arguments)
+                    ToolCallDelta(
+                        index=n,
+                        id=call.id,
+                        name=call.name,
+                        arguments=call.arguments,
+                        thought_signature=call.thought_signature,
+                    )
                     for n, call in enumerate(calls)
                 ]
                 or None,

@@ -19,6 +19,9 @@ from switchyard import __version__
 from switchyard.config.schema import ServerSettings
 from switchyard.doors.anthropic.routes import AnthropicDoor
 from switchyard.doors.drain import Drain
+from switchyard.doors.gemini.errors import PATHS as GEMINI_PATHS
+from switchyard.doors.gemini.errors import google_client, google_error
+from switchyard.doors.gemini.routes import GeminiDoor
 from switchyard.doors.graphql.wire import PATH as GRAPHQL_PATH
 from switchyard.doors.graphql.wire import error_body as graphql_error
 from switchyard.doors.http import Authenticator
@@ -100,9 +103,11 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
 
 
 def _route_error(path: str, status: int, code: str, message: str) -> Response:
-    """In OpenAI's error JSON, or Anthropic's under the Anthropic door's paths."""
+    """In OpenAI's error JSON, or Anthropic's or Google's under those doors' paths."""
     body: dict[str, object]
-    if path.startswith(ANTHROPIC_PATHS):
+    if path.startswith(GEMINI_PATHS):
+        body = google_error(status, message)
+    elif path.startswith(ANTHROPIC_PATHS):
         kind = "not_found_error" if status == 404 else "invalid_request_error"
         body = {"type": "error", "error": {"type": kind, "message": message}}
     else:
@@ -127,6 +132,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     drain = Drain()
     openai = OpenAIDoor(gateway, settings, drain)
     anthropic = AnthropicDoor(gateway, settings, drain)
+    gemini = GeminiDoor(gateway, settings, drain)
     operations = OperationsDoor(gateway)
     admin = AdminDoor(gateway, settings)
     templates = TemplatesDoor(gateway, settings)
@@ -139,6 +145,13 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     sessions = SessionDoor(gateway, settings, native, drain)
     openapi = OpenAPIDoor(__version__)
     metrics = MetricsEndpoint(gateway)
+
+    async def models(request: Request) -> Response:
+        """``GET /v1/models``: Google's model list to a Google SDK, else the OpenAI door's
+        (which answers Anthropic's shape to the ``anthropic`` SDK)."""
+        if google_client(request.scope["headers"]):
+            return await gemini.models(request)
+        return await openai.models(request)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -165,7 +178,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     routes: list[BaseRoute] = [
         Route("/v1/chat/completions", openai.chat_completions, methods=["POST"]),
         Route("/v1/embeddings", openai.embeddings, methods=["POST"]),
-        Route("/v1/models", openai.models, methods=["GET"]),
+        Route("/v1/models", models, methods=["GET"]),
         Route("/api/v1/complete", native.complete, methods=["POST"]),
         Route("/api/v1/complete/stream", native.stream, methods=["POST"]),
         WebSocketRoute("/api/v1/complete/ws", native_socket.handle),
@@ -180,6 +193,11 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/docs", openapi.docs, methods=["GET"]),
         Route("/v1/messages", anthropic.messages, methods=["POST"]),
         Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
+        Route("/v1beta/models", gemini.models, methods=["GET"]),
+        Route("/v1beta/models/{name:path}", gemini.model, methods=["GET"]),
+        Route("/v1beta/models/{target:path}", gemini.post, methods=["POST"]),
+        Route("/v1/models/{name:path}", gemini.model, methods=["GET"]),  # google-genai's v1
+        Route("/v1/models/{target:path}", gemini.post, methods=["POST"]),
         Route("/api/v1/providers", operations.providers, methods=["GET"]),
         Route("/api/v1/providers/{name}/test", operations.test_provider, methods=["POST"]),
         Route("/api/v1/circuit-breakers", operations.circuit_breakers, methods=["GET"]),

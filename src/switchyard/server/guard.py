@@ -1,7 +1,8 @@
 """The app's outermost layer: who may come in, how many at once, and the backstop for bugs.
 
 - **Authentication**, once per request for every door: the credentials (``Authorization:
-  Bearer <key>`` or ``x-api-key``) become the request's
+  Bearer <key>``, ``x-api-key`` or ``x-goog-api-key``; on the Gemini door's routes, also
+  Google's ``?key=`` query parameter) become the request's
   :class:`~switchyard.types.Principal`, left in the ASGI scope for the handler to pass to the
   Gateway (see :func:`switchyard.doors.http.principal_of`); a request without valid ones gets
   401 here and reaches no door. ``/healthz``, ``/readyz``, ``/metrics`` and GraphiQL (a
@@ -27,7 +28,8 @@
   (its relay does that, see :mod:`switchyard.doors.sse`). Errors are in
   OpenAI's shape, except on the Anthropic door's routes (:data:`ANTHROPIC_PATHS`) and on
   ``/v1/models`` asked with ``anthropic-version`` (the ``anthropic`` SDK's ``models.list()``),
-  which get Anthropic's error JSON and statuses, so that SDK raises its own exceptions, and
+  which get Anthropic's error JSON and statuses, so that SDK raises its own exceptions, the
+  Gemini door's routes (and ``/v1/models`` asked by a Google SDK), which get Google's, and
   under a path prefix given its own renderer (``renderers``: the native completion routes
   answer in the native shape, ``/graphql`` in GraphQL's).
 - **Trace context**: with tracing on (``tracing``), the caller's W3C ``traceparent`` and
@@ -49,6 +51,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchyard.doors.drain import Drain
 from switchyard.doors.errors import Overloaded, internal_error, shutting_down
+from switchyard.doors.gemini.errors import PATHS as GEMINI
+from switchyard.doors.gemini.errors import error_to_gemini, google_client
 from switchyard.doors.graphql.wire import PATH as GRAPHQL_PATH
 from switchyard.doors.http import (
     PRINCIPAL_KEY,
@@ -124,7 +128,7 @@ class Guard:
             for name, value in scope["headers"]:  # one pass over the headers, for all of them
                 if name == b"authorization":
                     authorization = value
-                elif name == b"x-api-key":
+                elif name == b"x-api-key" or name == b"x-goog-api-key":  # google-genai's
                     api_key = value
                 elif name == b"x-request-id":
                     incoming = value
@@ -134,6 +138,8 @@ class Guard:
                     traceparent = value
                 elif tracing and name == b"tracestate":
                     tracestate = value
+            if authorization is None and api_key is None and scope["path"].startswith(GEMINI):
+                api_key = _query_key(scope)  # Google's ?key= (the Gemini door's clients)
             rid = scope[REQUEST_ID_KEY] = request_id(
                 None if incoming is None else incoming.decode("latin-1")
             )
@@ -189,6 +195,9 @@ class Guard:
             status, anthropic = error_to_anthropic(error)
             await json_error(error, anthropic, context, status)(scope, receive, send)
             return
+        if path.startswith(GEMINI) or (path == "/v1/models" and google_client(scope["headers"])):
+            await json_error(error, error_to_gemini(error), context)(scope, receive, send)
+            return
         render = next((r for prefix, r in self.renderers if path.startswith(prefix)), None)
         body = (render or error_to_openai)(error)
         await json_error(error, body, context)(scope, receive, send)
@@ -215,6 +224,16 @@ def _is_page(scope: Scope) -> bool:
         return False
     query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
     return all(name != "query" for name, _ in query)
+
+
+def _query_key(scope: Scope) -> bytes | None:
+    """The ``key`` query parameter (Google's way to pass an API key), if any."""
+    raw: bytes = scope["query_string"]
+    if b"key=" not in raw:
+        return None
+    query = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+    key = next((value for name, value in query if name == "key"), None)
+    return key.encode("latin-1") if key else None
 
 
 def _carrier(traceparent: bytes | None, tracestate: bytes | None) -> TraceCarrier:

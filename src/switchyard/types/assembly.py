@@ -26,6 +26,7 @@ def assemble(chunks: Iterable[ChatChunk]) -> Assembled:
     reasoning: list[str] = []
     refusal: list[str] = []
     calls: dict[int, dict[str, str]] = {}
+    signatures: dict[int, str] = {}  # Gemini's thoughtSignature of a call, when it had one
     finish: FinishReason | None = None
     fingerprint: str | None = None
     model: str | None = None
@@ -41,10 +42,17 @@ def assemble(chunks: Iterable[ChatChunk]) -> Assembled:
             call["id"] = delta.id or call["id"]
             call["name"] = delta.name or call["name"]
             call["arguments"] += delta.arguments or ""
+            if delta.thought_signature:
+                signatures[delta.index] = delta.thought_signature
         finish = chunk.finish_reason or finish
         fingerprint = chunk.system_fingerprint or fingerprint
     tool_calls = [
-        ToolCall(id=c["id"] or f"call_{i}", name=c["name"], arguments=c["arguments"])
+        ToolCall(
+            id=c["id"] or f"call_{i}",
+            name=c["name"],
+            arguments=c["arguments"],
+            thought_signature=signatures.get(i),
+        )
         for i, c in sorted(calls.items())
     ]
     message = Message(

@@ -46,12 +46,17 @@ ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
 
 
 class ToolCall(_Model):
-    """A call the model asked for; ``arguments`` is the raw JSON text, kept byte for byte."""
+    """A call the model asked for; ``arguments`` is the raw JSON text, kept byte for byte.
+
+    ``thought_signature`` is Gemini's opaque ``thoughtSignature`` of the part that carried the
+    call: Gemini 3 models refuse a replayed function call without it, so it is kept for the
+    ``gemini`` adapter (and the Gemini door's replies); every other format leaves it out."""
 
     id: str
     name: str
     arguments: str = ""
     cache_control: CacheMarker | None = None
+    thought_signature: str | None = None
 
 
 class ThinkingBlock(_Model):
@@ -292,6 +297,7 @@ class ToolCallDelta(_Model):
     id: str | None = None
     name: str | None = None
     arguments: str | None = None
+    thought_signature: str | None = None  # Gemini's, with the call's first piece (see ToolCall)
 
 
 class StreamFailover(_Model):

@@ -3,7 +3,8 @@
 Following Anthropic's Messages API reference, checked while translated so an error names the
 caller's own path (``messages[1].content[0].source.data``):
 
-- ``system`` (a string or text blocks) is the first message, role ``system``;
+- ``system`` (a string or text blocks) is the first message, role ``system``; a turn of role
+  ``system`` inside ``messages`` (Claude Code sends them) is merged into it, in order;
 - a ``user`` turn's ``tool_result`` blocks become ``tool`` messages (``tool_use_id`` ->
   ``tool_call_id``; text or text and image content), then its text and image blocks one
   ``user`` message; an ``assistant`` turn's text blocks are its content, its ``tool_use``
@@ -12,21 +13,33 @@ caller's own path (``messages[1].content[0].source.data``):
 - images: a ``base64`` source becomes a ``data:`` URL, a ``url`` source its URL;
 - ``cache_control`` on a block, a tool or a tool result is kept on the canonical part, tool,
   tool call or tool message (the ``anthropic`` adapter puts it back; others ignore it);
-- tools: ``input_schema`` -> parameters (server tools, which have a ``type``, are refused);
+- tools: ``input_schema`` -> parameters; a server tool (one with a ``type``, such as
+  ``web_search_20250305``) or a tool with keys the canonical tool has no place for
+  (``defer_loading``, ``input_examples``, ``strict``, ...) makes the request keep its raw
+  ``tools`` in ``format_fields``: an Anthropic upstream gets them as they came, the others
+  get the custom tools only;
   ``tool_choice`` auto / any / tool / none (``disable_parallel_tool_use`` ->
   ``parallel_tool_calls: false``); ``stop_sequences`` -> ``stop``; ``metadata.user_id`` ->
-  ``user``; ``max_tokens``, ``temperature``, ``top_p``, ``stream`` as they are;
+  ``user`` (one longer than OpenAI's 64 characters, such as Claude Code's, as its SHA-256
+  hex digest, a stable 64-character id, while ``metadata`` goes whole to an Anthropic
+  upstream through ``format_fields``); ``max_tokens``, ``temperature``, ``top_p``,
+  ``stream`` as they are;
+- ``thinking`` (``enabled`` with ``budget_tokens``, ``adaptive``, ``disabled``) and
+  ``output_config.effort`` -> ``reasoning``; ``output_config.format`` (or ``output_format``)
+  of type ``json_schema`` -> ``response_format``: for the upstreams that are not Anthropic;
 - ``switchyard``: the gateway's extension, ``{"template": {"name", "version"?, "variables"?}}``
   (a prompt template rendered before the turns; then ``messages`` may be empty);
-- every other top-level key (``thinking``, ``top_k``, a top-level ``cache_control``,
-  ``service_tier``, ...) is kept as the request's ``format_fields``, with the caller's
+- every other top-level key (``thinking``, ``output_config``, ``context_management``,
+  ``top_k``, a top-level ``cache_control``, ``service_tier``, ...) is kept as the request's
+  ``format_fields`` (``thinking`` and ``output_config`` too), with the caller's
   ``anthropic-beta`` header: sent as they are to an Anthropic upstream, left out for the
   others.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from typing import Any, Literal
 
 import orjson
 from pydantic import ValidationError
@@ -38,7 +51,10 @@ from switchyard.types import (
     ChatRequest,
     FormatFields,
     ImagePart,
+    JsonSchemaFormat,
     Message,
+    Reasoning,
+    ResponseFormat,
     TemplateRef,
     TextPart,
     ThinkingBlock,
@@ -63,6 +79,18 @@ _CANONICAL = frozenset(
     }
 )
 Part = TextPart | ImagePart
+# the longest ``user`` OpenAI takes; a longer ``metadata.user_id`` becomes its SHA-256 digest
+MAX_USER = 64
+# the keys of a custom tool the canonical Tool holds; a tool with any other (defer_loading,
+# input_examples, strict, ...) makes the request carry its raw tools for an Anthropic upstream
+_TOOL_KEYS = frozenset({"name", "description", "input_schema", "cache_control", "type"})
+Effort = Literal["none", "low", "medium", "high", "xhigh"]
+_EFFORTS: dict[str, Effort] = {
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "max": "xhigh",
+}
 
 
 def request_from_anthropic(
@@ -80,9 +108,9 @@ def request_from_anthropic(
         if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
             raise _invalid("max_tokens", "an integer of at least 1 is required")
         data["max_tokens"] = max_tokens
-    messages: list[Message] = []
+    system: list[Part] = []
     if body.get("system") is not None:
-        messages.append(_system(body["system"]))
+        system.extend(_system(body["system"]))
     controls = body.get("switchyard")
     if controls is not None:
         data["template"] = _gateway_controls(controls)
@@ -91,14 +119,26 @@ def request_from_anthropic(
         turns = []  # a template's messages are the conversation
     if not isinstance(turns, list) or not (turns or controls is not None):
         raise _invalid("messages", "a non-empty list of turns is required")
+    messages: list[Message] = []
     for i, turn in enumerate(turns):
-        messages.extend(_turn(turn, f"messages[{i}]"))
+        if isinstance(turn, dict) and turn.get("role") == "system":  # merged into the prompt
+            system.extend(_system(turn.get("content"), f"messages[{i}].content"))
+        else:
+            messages.extend(_turn(turn, f"messages[{i}]"))
+    if not messages and controls is None:
+        raise _invalid("messages", "a user or assistant turn is required")
+    if system:
+        messages.insert(0, _system_message(system))
     data["messages"] = messages
+    native = {k: v for k, v in body.items() if k not in _CANONICAL}
     tools = body.get("tools")
     if tools is not None:
         if not isinstance(tools, list):
             raise _invalid("tools", "must be a list")
-        data["tools"] = [_tool(tool, f"tools[{i}]") for i, tool in enumerate(tools)]
+        described = [_tool(tool, f"tools[{i}]") for i, tool in enumerate(tools)]
+        data["tools"] = [tool for tool in described if tool is not None] or None
+        if any(_raw_only(tool) for tool in tools):
+            native["tools"] = tools  # server tools, defer_loading, ...: as they came
     choice = body.get("tool_choice")
     if choice is not None:
         if not isinstance(choice, dict):
@@ -113,11 +153,21 @@ def request_from_anthropic(
     if metadata is not None:
         if not isinstance(metadata, dict):
             raise _invalid("metadata", "must be an object")
-        data["user"] = metadata.get("user_id")
+        user = metadata.get("user_id")
+        if isinstance(user, str) and len(user) > MAX_USER:  # Claude Code's: kept whole for
+            native["metadata"] = metadata  # an Anthropic upstream, a digest for the others
+            user = hashlib.sha256(user.encode()).hexdigest()
+        data["user"] = user
     for key in ("temperature", "top_p", "stream"):
         if body.get(key) is not None:
             data[key] = body[key]
-    native = {k: v for k, v in body.items() if k not in _CANONICAL}
+    output = body.get("output_config")
+    if output is not None and not isinstance(output, dict):
+        raise _invalid("output_config", "must be an object")
+    data["reasoning"] = _reasoning(body.get("thinking"), (output or {}).get("effort"))
+    schema = _output_schema(output, body.get("output_format"))
+    if schema is not None:
+        data["response_format"] = schema
     if native or beta:
         headers = {"anthropic-beta": beta} if beta else {}
         data["format_fields"] = FormatFields(format="anthropic", fields=native, headers=headers)
@@ -140,18 +190,79 @@ def _gateway_controls(value: Any) -> TemplateRef:
     return template_ref(value["template"], "switchyard.template")
 
 
-def _system(system: Any) -> Message:
+def _system(system: Any, where: str = "system") -> list[Part]:
+    """The text blocks of a system prompt (top-level ``system``, or a ``system`` turn's
+    content): a string or a list of text blocks."""
     if isinstance(system, str):
-        return Message(role="system", content=system)
+        return [TextPart(text=system)] if system else []
     if not isinstance(system, list):
-        raise _invalid("system", "must be a string or a list of text blocks")
+        raise _invalid(where, "must be a string or a list of text blocks")
     parts: list[Part] = []
     for j, block in enumerate(system):
-        where = f"system[{j}]"
+        at = f"{where}[{j}]"
         if not isinstance(block, dict) or block.get("type") != "text":
-            raise _invalid(where, "the system prompt takes text blocks only")
-        parts.append(_text(block, where))
-    return Message(role="system", content=parts)
+            raise _invalid(at, "the system prompt takes text blocks only")
+        parts.append(_text(block, at))
+    return parts
+
+
+def _system_message(parts: list[Part]) -> Message:
+    """One system message: a plain string when it is one block without a cache marker."""
+    only = parts[0]
+    if len(parts) == 1 and isinstance(only, TextPart) and only.cache_control is None:
+        return Message(role="system", content=only.text)
+    return Message(role="system", content=list(parts))
+
+
+# -- thinking, effort and structured output -----------------------------------------------------
+
+
+def _reasoning(thinking: Any, effort: Any) -> Reasoning | None:
+    """``thinking`` and ``output_config.effort`` as the canonical reasoning knob, for the
+    upstreams that are not Anthropic (an Anthropic upstream gets both as they came):
+    ``enabled`` -> its ``budget_tokens``; ``adaptive`` -> the effort alone (none: the
+    upstream's default); ``disabled`` -> effort ``none``; effort ``max`` -> ``xhigh``."""
+    if effort is not None and effort not in _EFFORTS:
+        raise _invalid("output_config.effort", "must be 'low', 'medium', 'high' or 'max'")
+    level: Effort | None = _EFFORTS.get(effort) if isinstance(effort, str) else None
+    budget: int | None = None
+    if thinking is not None:
+        if not isinstance(thinking, dict):
+            raise _invalid("thinking", "must be an object")
+        kind = thinking.get("type")
+        if kind == "enabled":
+            budget = thinking.get("budget_tokens")
+            if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
+                raise _invalid("thinking.budget_tokens", "an integer of at least 1 is required")
+        elif kind == "disabled":
+            level = "none"
+        elif kind != "adaptive":
+            raise _invalid("thinking.type", "must be 'enabled', 'adaptive' or 'disabled'")
+        display = thinking.get("display")
+        if display is not None and not isinstance(display, str):
+            raise _invalid("thinking.display", "must be a string")
+    if level is None and budget is None:
+        return None
+    return Reasoning(effort=level, budget_tokens=budget)
+
+
+def _output_schema(output: dict[str, Any] | None, legacy: Any) -> ResponseFormat | None:
+    """``output_config.format`` (or the older top-level ``output_format``) of type
+    ``json_schema`` as a JSON-schema response format, for the upstreams that are not
+    Anthropic."""
+    fmt, where = (output or {}).get("format"), "output_config.format"
+    if fmt is None:
+        fmt, where = legacy, "output_format"
+    if fmt is None:
+        return None
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+        raise _invalid(f"{where}.type", "must be 'json_schema'")
+    schema = fmt.get("schema")
+    if not isinstance(schema, dict):
+        raise _invalid(f"{where}.schema", "a JSON schema object is required")
+    return ResponseFormat(
+        type="json_schema", json_schema=JsonSchemaFormat(name="output", schema_=schema)
+    )
 
 
 def _turn(turn: Any, where: str) -> list[Message]:
@@ -159,7 +270,7 @@ def _turn(turn: Any, where: str) -> list[Message]:
         raise _invalid(where, "must be an object with role and content")
     role, content = turn.get("role"), turn.get("content")
     if role not in ("user", "assistant"):
-        raise _invalid(f"{where}.role", "must be 'user' or 'assistant'")
+        raise _invalid(f"{where}.role", "must be 'user', 'assistant' or 'system'")
     if isinstance(content, str):
         return [Message(role=role, content=content)]
     if not isinstance(content, list):
@@ -295,12 +406,17 @@ def _tool_result(block: dict[str, Any], where: str) -> Message:
     )
 
 
-def _tool(tool: Any, where: str) -> Tool:
+def _tool(tool: Any, where: str) -> Tool | None:
+    """A custom tool in canonical terms; None for a server tool (one with a ``type`` of its
+    own, such as ``web_search_20250305``), which only an Anthropic upstream can run: it goes
+    there with the request's raw tools and is left out for every other upstream."""
     if not isinstance(tool, dict):
         raise _invalid(where, "must be an object")
     kind = tool.get("type")
     if kind is not None and kind != "custom":
-        raise _invalid(f"{where}.type", f"server tools ({kind!r}) are not supported")
+        if not isinstance(kind, str):
+            raise _invalid(f"{where}.type", "must be a string")
+        return None
     schema = tool.get("input_schema")
     if not isinstance(schema, dict):
         raise _invalid(f"{where}.input_schema", "a JSON schema object is required")
@@ -313,6 +429,11 @@ def _tool(tool: Any, where: str) -> Tool:
         parameters=schema,
         cache_control=_marker(tool, where),
     )
+
+
+def _raw_only(tool: dict[str, Any]) -> bool:
+    """Whether a tool has what only its raw form keeps (a server tool, an unknown key)."""
+    return tool.get("type") not in (None, "custom") or bool(set(tool) - _TOOL_KEYS)
 
 
 def _marker(block: dict[str, Any], where: str) -> dict[str, Any] | None:

@@ -22,13 +22,10 @@ from switchyard.chat_stream import ChatStream
 from switchyard.doors.anthropic.events import MessageEvents
 from switchyard.doors.anthropic.reply import response_to_anthropic
 from switchyard.doors.anthropic.request import request_from_anthropic
-from switchyard.doors.chat import JSON, ChatDoor
+from switchyard.doors.chat import ChatDoor
 from switchyard.doors.http import (
-    ClientDisconnected,
     RequestContext,
     json_error,
-    new_context,
-    principal_of,
 )
 from switchyard.doors.sse import Framing
 from switchyard.errors import SwitchyardError
@@ -62,20 +59,7 @@ class AnthropicDoor(ChatDoor):
 
     async def count_tokens(self, request: Request) -> Response:
         """``{"input_tokens": n}``: the count the router fits context windows with."""
-        context = new_context(request)
-        try:
-            principal = principal_of(request)
-            chat = await self.read_chat(request, principal, {})
-            if chat.template is not None:  # count what would be sent: the rendered prompt
-                chat = await self.gateway.templates.apply(chat)
-            tokens = self.gateway.count_tokens(chat, principal)
-        except SwitchyardError as error:
-            return error_response(error, context)
-        except ClientDisconnected:
-            return Response(status_code=499, headers=context.headers())
-        return Response(
-            orjson.dumps({"input_tokens": tokens}), media_type=JSON, headers=context.headers()
-        )
+        return await self.handle_count(request, lambda tokens: {"input_tokens": tokens})
 
 
 def error_response(error: SwitchyardError, context: RequestContext) -> Response:

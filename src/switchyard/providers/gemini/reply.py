@@ -25,7 +25,6 @@ from switchyard.providers.gemini.wire import (
     BatchEmbedContentsResponse,
     Candidate,
     EmbedContentResponse,
-    FunctionCall,
     GenerateContentResponse,
     ListModelsResponse,
     Part,
@@ -78,19 +77,27 @@ def is_filtered(raw: str | None) -> bool:
     return raw in _FILTERED
 
 
-def tool_call(call: FunctionCall, n: int) -> ToolCall:
-    """The canonical call for the candidate's ``n``-th function call (0-based)."""
-    return ToolCall(id=call.id or f"call_{n}", name=call.name, arguments=arguments_json(call.args))
+def tool_call(part: Part, n: int) -> ToolCall:
+    """The canonical call for the candidate's ``n``-th function call part (0-based), with the
+    part's ``thoughtSignature``."""
+    call = part.function_call
+    assert call is not None
+    return ToolCall(
+        id=call.id or f"call_{n}",
+        name=call.name,
+        arguments=arguments_json(call.args),
+        thought_signature=part.thought_signature,
+    )
 
 
-def split_parts(parts: list[Part]) -> tuple[str, str, list[FunctionCall]]:
-    """``(answer text, reasoning text, function calls)`` of a candidate's parts."""
+def split_parts(parts: list[Part]) -> tuple[str, str, list[Part]]:
+    """``(answer text, reasoning text, function call parts)`` of a candidate's parts."""
     text: list[str] = []
     thoughts: list[str] = []
-    calls: list[FunctionCall] = []
+    calls: list[Part] = []
     for part in parts:
         if part.function_call is not None:
-            calls.append(part.function_call)
+            calls.append(part)
         elif part.text is not None:
             (thoughts if part.thought else text).append(part.text)
     return "".join(text), "".join(thoughts), calls

@@ -118,6 +118,7 @@ class StreamTranslator:
                         id=canonical.id,
                         name=canonical.name,
                         arguments=canonical.arguments,
+                        thought_signature=canonical.thought_signature,
                     )
                 )
                 state.calls += 1

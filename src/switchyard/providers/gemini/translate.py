@@ -12,14 +12,19 @@ guide ai.google.dev/gemini-api/docs/function-calling, structured output guide):
   canonical JSON text; their ``id`` is not sent (the Developer API refuses ``id`` on request
   parts in several versions and correlates results by name and order). A ``functionResponse``
   needs the function's NAME: it is recovered from the nearest earlier assistant tool call with
-  the same id. The first ``functionCall`` of each replayed model turn carries
-  ``thought_signature`` when one is configured (see ``GeminiSettings``).
+  the same id. A replayed ``functionCall`` carries the ``thoughtSignature`` it came with
+  (``ToolCall.thought_signature``: kept from a Gemini reply, or sent back by the Gemini door's
+  caller); a model turn none of whose calls has one gets the configured one on its first call
+  (see ``GeminiSettings``).
 - A result that is a JSON object is sent as the ``response`` object; anything else as
   ``{"output": text}`` (the reference's key for a function's output).
 - Tools -> ``functionDeclarations`` with ``parametersJsonSchema`` (full JSON Schema, no
   conversion to the OpenAPI subset); tool choice -> ``functionCallingConfig.mode`` AUTO / ANY /
   NONE, a named tool -> ANY with ``allowedFunctionNames``.
 - JSON mode -> ``responseMimeType: application/json``; a JSON schema -> ``responseJsonSchema``.
+- ``format_fields`` of the ``gemini`` format (what the Gemini door had no canonical place
+  for: ``safetySettings``, ``generationConfig.topK`` or ``thinkingConfig``, built-in tools,
+  ...) are merged like ``extra``, before it.
 - ``extra`` is merged last: ``generationConfig`` key by key, ``tools`` appended (built-in tools
   such as ``googleSearch``), other keys set as given; it may not set ``contents``.
 """
@@ -75,6 +80,9 @@ def chat_body(request: ChatRequest, *, thought_signature: str | None = None) -> 
     config = _generation_config(request)
     if config:
         body["generationConfig"] = config
+    native = request.format_fields
+    if native is not None and native.format == "gemini":
+        _merge_extra(body, native.fields)
     _merge_extra(body, request.extra or {})
     return body
 
@@ -167,12 +175,15 @@ def _assistant_parts(
     text = message.text()
     if text:
         parts.append({"text": text})
-    for j, call in enumerate(message.tool_calls or ()):
+    calls = message.tool_calls or []
+    signed = any(call.thought_signature for call in calls)
+    for j, call in enumerate(calls):
         part: dict[str, Any] = {
             "functionCall": {"name": call.name, "args": _arguments(call.arguments, i, j)}
         }
-        if j == 0 and thought_signature:
-            part["thoughtSignature"] = thought_signature
+        signature = call.thought_signature if signed else (thought_signature if j == 0 else None)
+        if signature:
+            part["thoughtSignature"] = signature
         parts.append(part)
     return parts
 

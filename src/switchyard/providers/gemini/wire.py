@@ -31,6 +31,7 @@ class Part(_Wire):
     text: str | None = None
     thought: bool | None = None
     function_call: FunctionCall | None = None
+    thought_signature: str | None = None  # opaque; Gemini wants it back with the part
 
 
 class Content(_Wire):

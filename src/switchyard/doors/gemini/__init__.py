@@ -1,0 +1,1 @@
+"""The Gemini-compatible front door (``/v1beta/models/...``), for google-genai and gemini-cli."""
