@@ -9,7 +9,8 @@ onto them at the adapter boundary and nothing from httpx, aiohttp or an SDK leak
     ├── ModelNotFound              404  unknown alias, deployment or upstream model
     ├── InvalidRequest             400  names the offending field in ``param``
     │   ├── ContextLengthExceeded  400
-    │   └── ContentFiltered        400
+    │   └── ContentFiltered        400  an upstream's filter, or a guardrail on the answer
+    │       └── ContentPolicyViolation 400  a guardrail refused the request's input
     ├── PayloadTooLarge            413
     ├── RateLimited                429  retryable, carries ``retry_after``
     │   └── LimitExceeded          429  the gateway's own limit (global, tenant, key)
@@ -150,6 +151,13 @@ class ContextLengthExceeded(InvalidRequest):
 
 class ContentFiltered(InvalidRequest):
     code = "content_filter"
+
+
+class ContentPolicyViolation(ContentFiltered):
+    """A guardrail (``guardrails: [{on: input, action: block}]``) refused the request; the
+    message names the guardrail, ``param`` the message it found in."""
+
+    code = "content_policy_violation"
 
 
 class PayloadTooLarge(SwitchyardError):
@@ -320,6 +328,7 @@ __all__ = [
     "ConfigError",
     "Conflict",
     "ContentFiltered",
+    "ContentPolicyViolation",
     "ContextLengthExceeded",
     "DeadlineExceeded",
     "InvalidRequest",
