@@ -14,9 +14,11 @@ check, a validator that keeps only the real ones, so an order number is not take
   groups of four), whose mod-97 check (ISO 13616) comes out at 1;
 - ``api_key``: the prefixes providers give their keys (``sk-``, ``sk-ant-``, ``AKIA``,
   ``ghp_``/``gho_``/``ghs_``/``github_pat_``, ``xox[bpas]-``, ``AIza``, ``hf_``), and long
-  tokens of mixed letters and digits with the entropy of a random secret (not a long word, a
-  hex hash of a commit is 40 hex digits and stays: only 32+ characters of mixed case and digits
-  with at least 4.0 bits of entropy per character count).
+  tokens that look random: 32+ characters mixing upper case, lower case and digits, with at
+  least 4 bits of entropy per character, that switch between those classes at least every
+  third character, and less than a third of them in runs of four or more lower-case letters
+  (words). A commit hash or a UUID (no upper case) and a ``CamelCaseIdentifier2``
+  (words: few switches) stay; base64 of random bytes is caught, and so is base64 of text.
 
 ``max_length`` is the longest match a detector can report: a stream holds back that many
 characters (see :mod:`switchyard.guardrails.scan`).
@@ -29,6 +31,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
 PiiKind = Literal["email", "phone", "credit_card", "iban", "api_key"]
@@ -90,17 +93,25 @@ def entropy_bits(text: str) -> float:
     return -sum(n / size * math.log2(n / size) for n in counts.values())
 
 
+_WORDS = re.compile(r"[a-z]{4,}")
+
+
+def _class(c: str) -> int:
+    return 0 if c.isupper() else 1 if c.islower() else 2 if c.isdigit() else 3
+
+
 def random_looking(token: str) -> bool:
-    """A prefixed key is always a key; an unprefixed long token only when it mixes upper case,
-    lower case and digits with the entropy of a random string."""
+    """A prefixed key is always a key; an unprefixed long token only when it looks random (see
+    the module's docstring): random base62 switches class on ~60% of its characters, words
+    written in camel case on ~15%."""
     if KEY_PREFIXES.match(token):
         return True
-    return (
-        any(c.isupper() for c in token)
-        and any(c.islower() for c in token)
-        and any(c.isdigit() for c in token)
-        and entropy_bits(token) >= 4.0
-    )
+    classes = [_class(c) for c in token]
+    if not {0, 1, 2} <= set(classes):
+        return False
+    switches = sum(a != b for a, b in pairwise(classes))
+    wordy = sum(len(run) for run in _WORDS.findall(token))  # in runs of 4+ lower-case letters
+    return switches * 3 >= len(token) and wordy * 3 < len(token) and entropy_bits(token) >= 4.0
 
 
 def email_valid(text: str) -> bool:
@@ -130,8 +141,11 @@ DETECTORS: dict[PiiKind, Detector] = {
     "phone": Detector(
         "phone",
         re.compile(
-            r"(?<![\w+])(?:\+[1-9](?:[ .-]?\(?\d\)?){7,14}"  # +49 30 1234 5678, +1 (555) ...
-            r"|\(?\d{2,5}\)?[ .-]\d{3,4}[ .-]?\d{3,5})(?![\w])"  # (555) 123-4567, 030 1234 5678
+            # not inside a longer run of grouped digits (a card number, an amount)
+            r"(?<![\w+])(?<!\d[ .-])"
+            r"(?:\+[1-9](?:[ .-]?\(?\d\)?){7,14}"  # +49 30 1234 5678, +1 (555) ...
+            r"|\(?\d{2,5}\)?[ .-]\d{3,4}[ .-]?\d{3,5})"  # (555) 123-4567, 030 1234 5678
+            r"(?!\w|[ .-]\d)"
         ),
         32,
         phone_valid,
@@ -159,7 +173,7 @@ DETECTORS: dict[PiiKind, Detector] = {
             r"|xox[bpas]-[A-Za-z0-9-]{10,200}"
             r"|AIza[A-Za-z0-9_-]{35}"
             r"|hf_[A-Za-z0-9]{30,60}"
-            r"|[A-Za-z0-9+/_=-]{32,256}"  # an unprefixed token: kept only if random-looking
+            r"|[A-Za-z0-9+/_-]{32,254}={0,2}"  # unprefixed (base64's padding): if random-looking
             r")(?![\w-])"
         ),
         256,
