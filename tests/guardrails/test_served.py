@@ -102,9 +102,7 @@ def test_blocked_input_is_a_typed_bad_request_and_never_reaches_the_upstream(
     assert refused.value.param == "messages[0].content"
     assert "codename" in refused.value.message
     with pytest.raises(openai.BadRequestError) as streamed:
-        client.chat.completions.create(
-            model="guarded", messages=ask("project falcon"), stream=True
-        )
+        client.chat.completions.create(model="guarded", messages=ask("project falcon"), stream=True)
     assert streamed.value.code == "content_policy_violation"
     assert openai_upstream.requests == []
     rows = usage_rows(served_url_storage(served), 2)
@@ -121,11 +119,10 @@ def served_url_storage(served: ServedGateway) -> str:
 def test_a_card_the_upstream_streams_over_three_chunks_reaches_the_client_redacted(
     served: ServedGateway, openai_upstream: OpenAIUpstream
 ) -> None:
-    openai_upstream.script(
-        Reply.stream(pieces("Your card is 4111 11", "11 1111 ", "1111, and IBAN DE89 3704 ",
-                            "0044 0532 0130 00. Done.")),  # fmt: skip
-        Reply.json(answer(f"Card {CARD} on file.")),
+    streamed = pieces(
+        "Your card is 4111 11", "11 1111 ", "1111, and IBAN DE89 3704 ", "0044 0532 0130 00. Done."
     )
+    openai_upstream.script(Reply.stream(streamed), Reply.json(answer(f"Card {CARD} on file.")))
     client = served.client(MASTER)
     stream = client.chat.completions.create(model="guarded", messages=ask("card?"), stream=True)
     text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
@@ -193,8 +190,8 @@ def test_admin_api_tenants_carry_guardrails_and_a_bad_one_names_its_field(
 ) -> None:
     auth = {"Authorization": f"Bearer {MASTER}"}
     tenants = f"{served.url}/api/v1/admin/tenants"
-    bad = {"name": "initech", "guardrails": [
-        {"type": "regex", "on": "output", "action": "redact", "pattern": "TPS-[0-9]+"}]}  # fmt: skip
+    unbounded = {"type": "regex", "on": "output", "action": "redact", "pattern": "TPS-[0-9]+"}
+    bad = {"name": "initech", "guardrails": [unbounded]}
     refused = httpx.post(tenants, json=bad, headers=auth)
     assert refused.status_code == 400
     error = refused.json()["error"]
@@ -205,9 +202,7 @@ def test_admin_api_tenants_carry_guardrails_and_a_bad_one_names_its_field(
     created = httpx.post(tenants, json=good, headers=auth)
     assert created.status_code == 201, created.text
     assert created.json()["guardrails"][0]["max_match"] == 16
-    keys = httpx.post(
-        f"{served.url}/api/v1/admin/keys", json={"tenant": "initech"}, headers=auth
-    )
+    keys = httpx.post(f"{served.url}/api/v1/admin/keys", json={"tenant": "initech"}, headers=auth)
     secret = keys.json()["key"]
     openai_upstream.script(Reply.json(answer("See TPS-4411 and TPS-9.")))
     reply = served.client(secret).chat.completions.create(model="open", messages=ask("tps?"))
