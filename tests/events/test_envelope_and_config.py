@@ -55,7 +55,7 @@ def test_a_completed_record_becomes_its_event_data() -> None:
     assert data["cost"] == {"input_usd": 0.00001, "output_usd": 0.00002, "total_usd": 0.00003}
     assert data["latency_ms"] == 12.346 and data["status"] == "success"
     assert data["guardrails"] == []
-    done.guardrails.append(GuardrailDecision("pii-out", "output", "redact"))
+    done.guardrails = (GuardrailDecision("pii-out", "output", "redact"),)
     assert orjson.loads(orjson.dumps(ended_data(done)))["guardrails"] == [
         ["pii-out", "output", "redact"]
     ]

@@ -70,7 +70,7 @@ async def test_blocked_input_is_refused_before_any_upstream_and_names_the_guardr
         assert "'secrets'" in refused.value.message
         assert upstream(gateway).calls == 0
         record = records.last
-        assert record.guardrails == [GuardrailDecision("secrets", "input", "block")]
+        assert record.guardrails == (GuardrailDecision("secrets", "input", "block"),)
         assert (record.status, record.error_type, record.http_status) == (
             "error", "content_policy_violation", 400,
         )  # fmt: skip
@@ -79,7 +79,7 @@ async def test_blocked_input_is_refused_before_any_upstream_and_names_the_guardr
             gateway.stream(model="guarded", messages=ask("project falcon status"))
         answer = await gateway.chat(model="open", messages=ask("What is Project Falcon?"))
         assert answer.text == "What is Project Falcon?"
-        assert records.last.guardrails == []
+        assert records.last.guardrails == ()
 
 
 async def test_redacted_input_is_what_the_upstream_gets_and_warn_only_records() -> None:
@@ -96,10 +96,10 @@ async def test_redacted_input_is_what_the_upstream_gets_and_warn_only_records() 
         sent = upstream(gateway).requests[-1].messages[-1].text()
         assert sent == "HELLO, charge [REDACTED:CREDIT_CARD] and mail [REDACTED:EMAIL]"
         assert answer.text == sent  # the echo: what went upstream
-        assert records.last.guardrails == [
+        assert records.last.guardrails == (
             GuardrailDecision("pii-in", "input", "redact"),
             GuardrailDecision("shouting", "input", "warn"),
-        ]
+        )
         assert records.last.status == "success"
         # text parts are redacted one by one; images and other messages are left as they are
         parts = [{"type": "text", "text": f"card {CARD}"},
@@ -130,13 +130,13 @@ async def test_a_plain_answer_is_redacted_or_blocked() -> None:
     async with Gateway.from_config(config(rules), sinks=[records]) as gateway:
         answer = await gateway.chat(model="guarded", messages=ask(f"your card: {CARD}."))
         assert answer.text == "your card: [REDACTED:CREDIT_CARD]."
-        assert records.last.guardrails == [GuardrailDecision("pii", "output", "redact")]
+        assert records.last.guardrails == (GuardrailDecision("pii", "output", "redact"),)
         with pytest.raises(ContentFiltered) as blocked:
             await gateway.chat(model="guarded", messages=ask("the Launch Code is 0000"))
         assert blocked.value.code == "content_filter" and blocked.value.status_code == 400
         assert "'forbidden'" in blocked.value.message
         record = records.last
-        assert record.guardrails == [GuardrailDecision("forbidden", "output", "block")]
+        assert record.guardrails == (GuardrailDecision("forbidden", "output", "block"),)
         assert (record.status, record.error_type) == ("error", "content_filter")
         assert record.usage is not None and record.usage.output_tokens > 0  # it was paid for
 
@@ -152,7 +152,7 @@ async def test_a_streamed_answer_is_redacted_across_chunks_and_still_streams() -
         assert "".join(texts) == f"{long}card [REDACTED:CREDIT_CARD] is yours"
         assert len(texts) > 10  # released as it came, not all at the end
         assert chunks[-1].finish_reason == "stop" and chunks[-1].usage is not None
-        assert records.last.guardrails == [GuardrailDecision("pii", "output", "redact")]
+        assert records.last.guardrails == (GuardrailDecision("pii", "output", "redact"),)
         assert records.last.status == "success"
 
 
@@ -171,7 +171,7 @@ async def test_a_stream_blocked_mid_way_ends_with_the_error_and_is_recorded() ->
         assert "rm" not in "".join(seen)
         record = records.last
         assert (record.status, record.error_type) == ("error", "content_filter")
-        assert record.guardrails == [GuardrailDecision("no-rm", "output", "block")]
+        assert record.guardrails == (GuardrailDecision("no-rm", "output", "block"),)
 
 
 async def test_max_length_truncates_and_json_schema_checks_the_whole_answer() -> None:
@@ -189,7 +189,7 @@ async def test_max_length_truncates_and_json_schema_checks_the_whole_answer() ->
         assert "".join(c.text or "" for c in chunks) == '{"ok": true,'
         assert [d.name for d in records.last.guardrails] == ["max_length", "shape"]
         await gateway.chat(model="guarded", messages=ask('{"ok": 1}'))
-        assert records.last.guardrails == []
+        assert records.last.guardrails == ()
     blocking = [{"type": "json_schema", "on": "output", "action": "block",
                  "schema": {"type": "object"}}]  # fmt: skip
     async with Gateway.from_config(config(blocking)) as gateway:
@@ -219,10 +219,10 @@ async def test_a_tenants_guardrails_apply_after_the_aliases() -> None:
             model="guarded", messages=ask(f"a@example.com {CARD}"), principal=caller
         )
         assert answer.text == "[REDACTED:EMAIL] [REDACTED:CREDIT_CARD]"
-        assert records.last.guardrails == [
+        assert records.last.guardrails == (
             GuardrailDecision("pii", "output", "redact"),
             GuardrailDecision("acme-pii", "output", "redact"),
-        ]
+        )
         # the anonymous caller has only the alias's
         answer = await gateway.chat(model="guarded", messages=ask(f"a@example.com {CARD}"))
         assert answer.text == f"[REDACTED:EMAIL] {CARD}"

@@ -225,7 +225,7 @@ def policy_for(aliases: Mapping[str, Policy], principal: Principal, alias: str) 
 def _decide(record: RequestRecord, rule: Rule) -> None:
     decision = GuardrailDecision(rule.name, rule.on, rule.action)
     if decision not in record.guardrails:
-        record.guardrails.append(decision)
+        record.guardrails = (*record.guardrails, decision)
 
 
 def _output_fired(record: RequestRecord) -> Callable[[Rule], None]:

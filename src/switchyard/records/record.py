@@ -86,7 +86,7 @@ class RequestRecord:
     trace_id: str | None = None  # with tracing on: the request's trace (32 hex digits)
     # with tracing on: the request's spans (switchyard.telemetry.spans.RequestTrace)
     trace: object | None = None
-    guardrails: list[GuardrailDecision] = field(default_factory=list)  # those that fired
+    guardrails: tuple[GuardrailDecision, ...] = ()  # those that fired, in order
 
     @property
     def request_id(self) -> str:
