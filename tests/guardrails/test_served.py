@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import anthropic
 import httpx
 import openai
 import pytest
@@ -226,3 +227,16 @@ def test_decisions_are_counted_on_get_metrics(
             break
         time.sleep(0.02)
     assert block in text and redact in text
+
+
+def test_the_anthropic_door_gets_the_same_guardrails(
+    served: ServedGateway, openai_upstream: OpenAIUpstream
+) -> None:
+    openai_upstream.script(Reply.stream(pieces("Card 4111 ", "1111 1111 ", "1111 it is.")))
+    client = anthropic.Anthropic(base_url=served.url, api_key=MASTER, max_retries=0)
+    with client.messages.stream(model="guarded", max_tokens=64, messages=ask("card?")) as stream:
+        assert "".join(stream.text_stream) == "Card [REDACTED:CREDIT_CARD] it is."
+    with pytest.raises(anthropic.BadRequestError) as refused:
+        client.messages.create(model="guarded", max_tokens=64, messages=ask("project falcon?"))
+    assert refused.value.status_code == 400
+    assert "codename" in str(refused.value.body)
