@@ -107,21 +107,15 @@ class StreamGuard:
     :meth:`tail` at the end. Text is released ``hold`` characters behind (each choice on its
     own); the chunk that ends a choice (``finish_reason``) carries what was held back."""
 
-    __slots__ = ("_choices", "_fired", "_last", "_lengths", "_patterns", "_rules", "_schemas")
+    __slots__ = ("_choices", "_fired", "_last", "_lengths", "_patterns", "_schemas")
 
     def __init__(self, rules: Sequence[Rule], record: RequestRecord) -> None:
-        self._rules = rules
         self._fired = _output_fired(record)
         self._patterns = [r for r in rules if isinstance(r, PatternRule)]
         self._lengths = [r for r in rules if isinstance(r, LengthRule)]
         self._schemas = [r for r in rules if isinstance(r, SchemaRule)]
         self._choices: dict[int, _Choice] = {}
         self._last: ChatChunk | None = None  # the newest chunk: the model of a tail's
-
-    @property
-    def hold(self) -> int:
-        """How many characters of text a stream is behind at most (0: none are held)."""
-        return max((r.max_length for r in self._patterns), default=-1) + 1
 
     def chunk(self, chunk: ChatChunk) -> ChatChunk | None:
         """``chunk`` with its text as far as it may be released (None: nothing left to send);
