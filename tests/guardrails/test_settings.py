@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from switchyard.config.load import validate_config
+from switchyard.config.load import load_config, validate_config
 from switchyard.errors import ConfigError
 from switchyard.guardrails.rules import PatternRule
 from switchyard.guardrails.scan import redact_text
@@ -104,3 +105,25 @@ def test_settings_round_trip_as_the_admin_api_stores_them() -> None:
     assert stored[0]["schema"] == {"type": "object"}
     again = TenantSettings.model_validate({"name": "acme", "guardrails": stored})
     assert again.model_dump() == tenant.model_dump()
+
+
+def test_an_unquoted_yaml_on_key_is_read_as_on(tmp_path: Path) -> None:
+    """PyYAML reads ``on:`` as the boolean true (YAML 1.1); a guardrail takes it as ``on``."""
+    path = tmp_path / "switchyard.yaml"
+    path.write_text(
+        "providers: {a: {type: fake}}\n"
+        "models:\n"
+        "  - name: s\n"
+        "    deployments: [{provider: a, model: m}]\n"
+        "    guardrails:\n"
+        "      - {type: pii, on: output, action: redact}\n"
+        "      - type: blocklist\n"
+        "        on: input\n"
+        "        action: block\n"
+        "        words: [falcon]\n"
+    )
+    guardrails = load_config(path).models[0].guardrails
+    assert [(g.type, g.on, g.action) for g in guardrails] == [
+        ("pii", "output", "redact"),
+        ("blocklist", "input", "block"),
+    ]

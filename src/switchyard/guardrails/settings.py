@@ -53,6 +53,15 @@ class _Guardrail(BaseModel):
     )
     _rule: Rule | None = PrivateAttr(default=None)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on(cls, data: Any) -> Any:
+        """YAML 1.1 (PyYAML's) reads an unquoted ``on:`` key as the boolean true: take it as
+        the ``on`` it was written as."""
+        if isinstance(data, dict) and True in data and "on" not in data:
+            data = {("on" if key is True else key): value for key, value in data.items()}
+        return data
+
     @property
     def label(self) -> str:
         return self.name or str(getattr(self, "type", "guardrail"))
