@@ -11,7 +11,8 @@ import pytest
 from switchyard import Gateway
 from switchyard.errors import ContentFiltered, ContentPolicyViolation
 from switchyard.guardrails import Policy
-from switchyard.providers.fake import FakeProvider
+from switchyard.guardrails.detectors import DETECTORS
+from switchyard.providers.fake import FakeFailure, FakeProvider
 from switchyard.records.record import GuardrailDecision, RequestRecord
 from switchyard.tenancy.settings import TenantSettings
 from switchyard.types import ChatChunk, Principal
@@ -46,8 +47,8 @@ def ask(text: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": "Be brief."}, {"role": "user", "content": text}]
 
 
-def upstream(gateway: Gateway) -> FakeProvider:
-    provider = gateway.providers["a"]
+def upstream(gateway: Gateway, name: str = "a") -> FakeProvider:
+    provider = gateway.providers[name]
     assert isinstance(provider, FakeProvider)
     return provider
 
@@ -252,3 +253,34 @@ async def test_the_metric_counts_each_decision() -> None:
             {"guardrail": "ticket", "on": "output", "action": "warn"},
         )
         assert value == 2.0
+
+
+async def test_a_stream_continued_elsewhere_after_a_break_drops_what_it_held_back() -> None:
+    """With mid_stream_failover, the next deployment says the held-back text again: it is
+    redacted with the rest, never sent twice."""
+    full = "x " * 40 + f"card {CARD} done"
+    sent_by_a = "x " * 40 + "card 4111"  # 42 word pieces, then the cut
+    held = DETECTORS["credit_card"].max_length + 1
+    released = len(sent_by_a.rstrip()) - held  # what the client had when a broke
+    cfg = {
+        "providers": {
+            "a": {"type": "fake", "reply": full},
+            "b": {"type": "fake", "reply": full[released:]},
+        },
+        "models": [{
+            "name": "guarded", "mid_stream_failover": True,
+            "deployments": [{"provider": "a", "model": "a"}, {"provider": "b", "model": "b"}],
+            "guardrails": [{"type": "pii", "on": "output", "action": "redact",
+                            "detect": ["credit_card"]}],
+        }],
+        "router": {"retries": 0},
+    }  # fmt: skip
+    async with Gateway.from_config(cfg) as gateway:
+        upstream(gateway).script(FakeFailure(mode="cut_stream", after_chunks=42))
+        stream = gateway.stream(model="guarded", messages=ask("go"), max_tokens=500)
+        chunks = [c async for c in stream]
+        assert stream.failovers, "the stream continued on b"
+        text = "".join(c.text or "" for c in chunks)
+        assert text == "x " * 40 + "card [REDACTED:CREDIT_CARD] done"
+        continued = upstream(gateway, "b").requests[-1]
+        assert continued.messages[-2].text() == full[:released]  # b continues what was shown
