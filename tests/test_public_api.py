@@ -11,6 +11,7 @@ EXPECTED = {
     "Choice",
     "ConfigError",
     "ContentFiltered",
+    "ContentPolicyViolation",
     "ContextLengthExceeded",
     "Cost",
     "DeadlineExceeded",

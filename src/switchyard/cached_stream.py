@@ -12,6 +12,9 @@ run when it starts, since opening one is asynchronous). Then either
   when it ended normally (its record already written: record, then cache store) they are
   stored. A stream that broke, was cut by the drain, or whose caller went away is never
   stored, nor is one longer than ``cache.max_entry_bytes``.
+
+With output guardrails, the chunks kept are the filtered ones: a hit replays the answer as it
+was filtered when it was stored.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from switchyard.cache.service import CacheLookup, ResponseCache
 from switchyard.chat_stream import ChatStream, Leg, StreamLifecycle, close_stream
+from switchyard.guardrails import StreamGuard
 from switchyard.records.record import RequestRecord
 from switchyard.types import ChatChunk, ServedBy
 
@@ -34,8 +38,9 @@ class CachingStream(ChatStream):
         lookup: Callable[[], Awaitable[CacheLookup]],
         record: RequestRecord,
         clock: Callable[[], float] = time.monotonic,
+        guard: StreamGuard | None = None,
     ) -> None:
-        super().__init__(lifecycle, clock=clock)
+        super().__init__(lifecycle, clock=clock, guard=guard)
         self._cache = cache
         self._look_up = lookup
         self._lookup: CacheLookup | None = None

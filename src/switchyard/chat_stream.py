@@ -7,6 +7,11 @@ deadline, presents every leg as one stream (one ``id``, the failover marker on a
 continuation's first chunk), tells the lifecycle what happened, and always closes the upstream
 stream, also when the caller stops reading. A break it cannot continue raises the mapped error,
 which each front door renders as an error event: never a hang.
+
+With output guardrails, every chunk passes through the request's
+:class:`~switchyard.guardrails.StreamGuard` before it is counted and relayed: its text comes out
+as far as no guardrail can still change it, and a guardrail that blocks ends the stream with
+its error like any break.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from switchyard.errors import DeadlineExceeded, SwitchyardError, Timeout
+from switchyard.guardrails import StreamGuard
 from switchyard.midstream import Transcript
 from switchyard.routing.candidate import Candidate
 from switchyard.types import (
@@ -82,9 +88,11 @@ class ChatStream:
         lifecycle: StreamLifecycle,
         *,
         clock: Callable[[], float] = time.monotonic,
+        guard: StreamGuard | None = None,
     ) -> None:
         self._lifecycle = lifecycle
         self._clock = clock
+        self._guard = guard  # the output guardrails (None: none apply)
         self._leg: Leg | None = None
         self._transcript = Transcript()
         self._stream_id: tuple[str, int] | None = None  # the first chunk's id and created
@@ -128,7 +136,14 @@ class ChatStream:
                     raise
                 if chunk is None:
                     break
+                if self._guard is not None:
+                    chunk = self._guard.chunk(chunk)
+                    if chunk is None:  # its text is held back, and nothing else was in it
+                        continue
                 yield self._account(leg, chunk)
+            if self._guard is not None:  # an upstream that ended without a finish_reason
+                for chunk in self._guard.tail():
+                    yield self._account(self._current(), chunk)
         except BaseException as exc:  # recorded, then raised as it is (GeneratorExit: the
             error = exc  # caller stopped reading)
             raise
@@ -199,6 +214,8 @@ class ChatStream:
         if following is None:
             return False
         await close_stream(leg.upstream)
+        if self._guard is not None:  # the next deployment says the held-back text again
+            self._guard.discard()
         assert following.marker is not None
         self.failovers.append(following.marker)
         self._leg = following

@@ -10,7 +10,8 @@ onto them at the adapter boundary and nothing from httpx, aiohttp or an SDK leak
     ├── NotFound                   404  a named key, tenant, ... (TemplateNotFound: a template)
     ├── InvalidRequest             400  names the offending field in ``param``
     │   ├── ContextLengthExceeded  400
-    │   ├── ContentFiltered        400
+    │   ├── ContentFiltered        400  an upstream's filter, or a guardrail on the answer
+    │   │   └── ContentPolicyViolation 400  a guardrail refused the request's input
     │   └── TemplateRefused        400  a prompt template failed to render (``template_error``)
     ├── PayloadTooLarge            413
     ├── RateLimited                429  retryable, carries ``retry_after``
@@ -166,6 +167,13 @@ class TemplateRefused(InvalidRequest):
     values it was given. Never a 500: the template and its variables are the cause."""
 
     code = "template_error"
+
+
+class ContentPolicyViolation(ContentFiltered):
+    """A guardrail (``guardrails: [{on: input, action: block}]``) refused the request; the
+    message names the guardrail, ``param`` the message it found in."""
+
+    code = "content_policy_violation"
 
 
 class PayloadTooLarge(SwitchyardError):
@@ -336,6 +344,7 @@ __all__ = [
     "ConfigError",
     "Conflict",
     "ContentFiltered",
+    "ContentPolicyViolation",
     "ContextLengthExceeded",
     "DeadlineExceeded",
     "InvalidRequest",

@@ -6,6 +6,7 @@
     -> attempts: AttemptRunner (breaker, per-attempt timeout, failover, hedging, backoff,
        deadline), context-window fallback when a provider says the request is too long
     -> settle: who answered (``served_by``) and what it cost (:mod:`switchyard.accounting`)
+    -> guardrails on the answer (a stream's chunks as they pass)
     -> record: one :class:`~switchyard.records.record.RequestRecord` to every sink
     -> cache store
 
@@ -46,6 +47,7 @@ from switchyard.config.schema import SwitchyardConfig
 from switchyard.errors import ContextLengthExceeded, InvalidRequest, SwitchyardError
 from switchyard.gateway_queries import GatewayQueries
 from switchyard.gateway_wiring import wire_storage
+from switchyard.guardrails import Policy, policy_for
 from switchyard.providers.base import Provider, Timeouts
 from switchyard.providers.registry import build_provider
 from switchyard.records.metrics import Metrics
@@ -186,6 +188,12 @@ class Gateway(GatewayQueries):
             else None,
         )
         self._clock = clock
+        # the aliases' guardrails, compiled with the config (a tenant's come on its grant)
+        self._guardrails: dict[str, Policy] = {}
+        for alias in config.models:
+            policy = Policy.of([guardrail.rule for guardrail in alias.guardrails])
+            if policy is not None:
+                self._guardrails[alias.name] = policy
         # the response cache (None: no cache section, nothing is cached); its TTLs run on
         # the Gateway's clock in memory, on Redis's own expiry in Redis
         self.cache: ResponseCache | None = None
@@ -271,8 +279,9 @@ class Gateway(GatewayQueries):
     # -- the request path -----------------------------------------------------------------
     #
     # Every request, plain or streamed, takes the same stages in this order:
-    #   authorize -> template (when named) -> admit (limits, budget) -> cache lookup -> route
-    #   -> attempts -> settle -> record -> cache store
+    #   authorize -> template (when named) -> guardrails (input) -> admit (limits, budget)
+    #   -> cache lookup -> route -> attempts -> settle -> guardrails (answer) -> record
+    #   -> cache store
     # A new feature is one call at its stage here, or a sink of the record. The doors' other
     # questions are in switchyard.gateway_queries, the storage-backed parts' wiring in
     # switchyard.gateway_wiring.
@@ -293,6 +302,9 @@ class Gateway(GatewayQueries):
             if chat.template is not None:  # the prompt template, rendered before the limits
                 chat = await self.templates.apply(chat)
             route = self.router.route(chat.model)
+            guardrails = policy_for(self._guardrails, record.principal, chat.model)
+            if guardrails is not None:  # the input as it may go on (redacted), or refused
+                chat = guardrails.check_input(chat, record)
             tokens = await self._admit(record, route, chat)  # limits and budget
             lookup = await self._cache_lookup(chat, record)  # after the limits, never before
             if lookup.hit is not None:
@@ -314,6 +326,8 @@ class Gateway(GatewayQueries):
 
             outcome, _ = await self._route_and_attempt(chat, route, attempt)
             response = settle(outcome, record)
+            if guardrails is not None:  # the answer as it may be shown, or refused
+                response = guardrails.check_answer(response, record)
         except BaseException as error:
             self._end(record, error)
             raise
@@ -338,10 +352,16 @@ class Gateway(GatewayQueries):
         if not chat.stream:
             chat = chat.model_copy(update={"stream": True})
         record = self._begin(principal, "stream", chat.model, chat.tags, chat)
+        guard = None
         try:
             authorize(record.principal, chat.model)
             # admit, then the cache lookup: when the stream starts (below)
             route = self.router.route(chat.model)
+            guardrails = policy_for(self._guardrails, record.principal, chat.model)
+            if guardrails is not None:  # the input now (a template's once rendered, in admit)
+                if chat.template is None:  # and the answer's chunks as they pass
+                    chat = guardrails.check_input(chat, record)
+                guard = guardrails.stream_guard(record)
         except BaseException as error:
             self._end(record, error)
             raise
@@ -354,6 +374,8 @@ class Gateway(GatewayQueries):
                 if not admitted:
                     if lifecycle.request.template is not None:  # rendered before the limits
                         lifecycle.request = await self.templates.apply(lifecycle.request)
+                        if guardrails is not None:  # the rendered prompt is the input checked
+                            lifecycle.request = guardrails.check_input(lifecycle.request, record)
                     request = lifecycle.request
                     admitted.append(await self._admit(record, route, request) if admits else 0)
                 return admitted[0]
@@ -372,7 +394,7 @@ class Gateway(GatewayQueries):
             tracer=self._tracer,
         )
         if self.cache is None:
-            return ChatStream(lifecycle, clock=self._clock)
+            return ChatStream(lifecycle, clock=self._clock, guard=guard)
         # the cache lookup runs when the stream starts (then a hit replays; else the chunks
         # are kept and stored once the stream ended normally and was recorded)
         return CachingStream(
@@ -381,6 +403,7 @@ class Gateway(GatewayQueries):
             lookup=lambda: self._cache_lookup(lifecycle, record, admit),
             record=record,
             clock=self._clock,
+            guard=guard,
         )
 
     async def complete(

@@ -17,7 +17,7 @@ from switchyard.events.envelope import (
     rfc3339,
     started_data,
 )
-from switchyard.records.record import RequestRecord
+from switchyard.records.record import GuardrailDecision, RequestRecord
 from switchyard.types import Cost, Principal, Usage
 
 CALLER = Principal(request_id="r-1", tenant="acme", key_id="key_1", user="ann", tags=("batch",))
@@ -54,6 +54,11 @@ def test_a_completed_record_becomes_its_event_data() -> None:
     }
     assert data["cost"] == {"input_usd": 0.00001, "output_usd": 0.00002, "total_usd": 0.00003}
     assert data["latency_ms"] == 12.346 and data["status"] == "success"
+    assert data["guardrails"] == []
+    done.guardrails = (GuardrailDecision("pii-out", "output", "redact"),)
+    assert orjson.loads(orjson.dumps(ended_data(done)))["guardrails"] == [
+        ["pii-out", "output", "redact"]
+    ]
 
 
 def test_a_failed_record_is_a_failure_with_its_error_type() -> None:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from switchyard.config.environment_providers import environment_providers
 from switchyard.config.schema import SwitchyardConfig
 from switchyard.errors import ConfigError
+from switchyard.guardrails.settings import GUARDRAIL_TYPES
 from switchyard.providers.registry import ADAPTERS
 
 CONFIG_ENV = "SWITCHYARD_CONFIG"
@@ -134,6 +135,8 @@ def validate_config(raw: dict[str, Any], source: str = "config") -> SwitchyardCo
 def _describe(error: Any) -> tuple[str, str]:
     loc = list(error.get("loc", ()))
     message = str(error.get("msg", "invalid"))
+    if "guardrails" in loc:
+        return _describe_guardrail(error, loc, message)
     # A discriminated union puts the chosen tag in the location; a reader wants the key path.
     if len(loc) >= 3 and loc[0] == "providers" and isinstance(loc[2], str) and loc[2].islower():
         if loc[2] in ADAPTERS:
@@ -151,6 +154,29 @@ def _describe(error: Any) -> tuple[str, str]:
     if error.get("type") == "extra_forbidden":
         message = "unknown key"
     return key or "(config)", message
+
+
+_FIELD = re.compile(r"^(\[\d+\]\.)?[a-z_]+$")
+
+
+def _describe_guardrail(error: Any, loc: list[Any], message: str) -> tuple[str, str]:
+    """A guardrail's key path without the union's tag (``models[0].guardrails[1].pattern``),
+    the field a validator names in its message moved into the path."""
+    at = loc.index("guardrails")
+    if len(loc) > at + 2 and loc[at + 2] in GUARDRAIL_TYPES:
+        del loc[at + 2]
+    if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        loc.append("type")
+        message = f"unknown guardrail type (known types: {', '.join(GUARDRAIL_TYPES)})"
+    elif message.startswith("Value error, "):
+        field, sep, rest = message.removeprefix("Value error, ").partition(": ")
+        if sep and _FIELD.match(field):
+            loc.append(field)
+            message = rest
+    elif error.get("type") == "extra_forbidden":
+        message = "unknown key"
+    key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc)
+    return key.replace(".[", "["), message
 
 
 __all__ = [

@@ -19,6 +19,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from switchyard.cache.settings import AliasCacheSettings, CacheSettings
 from switchyard.catalog.settings import CatalogSettings
 from switchyard.events.settings import EventsSettings
+from switchyard.guardrails import GuardrailSettings, check_names
+from switchyard.guardrails.settings import MAX_GUARDRAILS
 from switchyard.limits.settings import LimitsSettings
 from switchyard.providers.base import Timeouts
 from switchyard.providers.registry import ProviderConfig
@@ -174,6 +176,13 @@ class ModelAlias(_Section):
         default=False,
         description="with tracing on, record this alias's prompts and completions on its spans",
     )
+    guardrails: list[GuardrailSettings] = Field(
+        default_factory=list,
+        max_length=MAX_GUARDRAILS,
+        description="checks on this alias's requests (on: input) and answers (on: output)",
+    )
+
+    _guardrail_names = field_validator("guardrails")(check_names)
 
 
 class BackoffSettings(_Section):

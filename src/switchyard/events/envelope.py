@@ -6,8 +6,8 @@
 
 ``data`` carries who asked (request id, correlation id, tenant, key id, user), what for (the
 alias, the deployment that answered), and how it went (status, error type, usage, cost,
-latency, time to first token, attempts). Never a prompt, a completion or a key's secret: a
-:class:`~switchyard.records.record.RequestRecord` holds none.
+latency, time to first token, attempts, the guardrails that fired). Never a prompt, a
+completion or a key's secret: a :class:`~switchyard.records.record.RequestRecord` holds none.
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ def ended_data(record: RequestRecord) -> dict[str, Any]:
         "hedged": record.hedged,
         "cache": record.cache_result,
         "refused_by": record.refused_by,
+        "guardrails": [list(decision) for decision in record.guardrails],
     }
 
 

@@ -12,7 +12,9 @@ caller typed:
 - ``status``: ``success``, ``cancelled`` or the error's taxonomy code
   (:mod:`switchyard.errors`); ``outcome``: ``ok``, ``abandoned`` or a taxonomy code;
 - ``tenant``: the principal's tenant (a key's tenant exists: the operator made it), at most
-  :data:`MAX_TENANTS` of them, then ``other``.
+  :data:`MAX_TENANTS` of them, then ``other``;
+- ``guardrail``: a configured guardrail's name (an alias's or a tenant's), at most
+  :data:`MAX_GUARDRAILS` of them, then ``other``; ``on`` and ``action`` their few values.
 
 :meth:`Metrics.emit` runs once per request on the event loop, so every labelled child it
 touches is made once and kept (``.labels()`` hashes and formats its arguments on every call).
@@ -29,6 +31,7 @@ from switchyard.records.record import AttemptRecord, RequestRecord
 
 NONE, OTHER = "none", "other"
 MAX_TENANTS = 1000  # distinct tenant label values; past it, "other"
+MAX_GUARDRAILS = 1000  # distinct guardrail label triples; past it, "other"
 MAX_CACHED = 4096  # raw label tuples remembered; past it, folded on every call (still bounded)
 
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
@@ -53,6 +56,7 @@ METRIC_NAMES = (  # what GET /metrics exposes (the dashboard test checks against
     "llm_cache_requests_total",
     "llm_rate_limited_total",
     "llm_budget_rejections_total",
+    "llm_guardrail_decisions_total",
     "switchyard_overhead_seconds",
 )
 
@@ -201,6 +205,14 @@ class Metrics:
             registry=r,
         )
         self._budget = {level: budget.labels(level) for level in BUDGET_LEVELS}
+        self.guardrail_decisions = Counter(
+            "llm_guardrail_decisions_total",
+            "Guardrails that fired, once per request: by name, side (input, output) and "
+            "action (block, redact, warn)",
+            ["guardrail", "on", "action"],
+            registry=r,
+        )
+        self._guardrails: dict[tuple[str, str, str], Any] = {}
         self._slots: dict[tuple[str, str], _Deployment] = {}  # by folded labels
         self._by_deployment: dict[tuple[str | None, str | None], _Deployment] = {}  # raw
         self._by_key: dict[str, _Deployment] = {}
@@ -246,6 +258,11 @@ class Metrics:
             refusals = (self._budget if budget else self._limited).get(record.refused_by)
             if refusals is not None:
                 refusals.inc()
+        for decision in record.guardrails:
+            child = self._guardrails.get(decision)
+            if child is None:
+                child = self._guardrail(decision)
+            child.inc()
         tenant = record.principal.tenant
         if tenant is not None and spent:
             child = self._tenants.get(tenant)
@@ -326,6 +343,12 @@ class Metrics:
         if len(self._tenants) >= MAX_TENANTS:
             return self.tenant_cost.labels(OTHER)
         child = self._tenants[tenant] = self.tenant_cost.labels(tenant)
+        return child
+
+    def _guardrail(self, decision: tuple[str, str, str]) -> Any:
+        if len(self._guardrails) >= MAX_GUARDRAILS:
+            return self.guardrail_decisions.labels(OTHER, *decision[1:])
+        child = self._guardrails[decision] = self.guardrail_decisions.labels(*decision)
         return child
 
     # -- at scrape time ----------------------------------------------------------------------

@@ -19,6 +19,16 @@ RequestKind = Literal["chat", "stream", "embed"]
 AttemptOutcome = Literal["ok", "error", "abandoned"]
 
 
+class GuardrailDecision(NamedTuple):
+    """A guardrail that fired on this request (once per guardrail and request): its name, the
+    side it checked (``input`` or ``output``) and what it did (``block``, ``redact``,
+    ``warn``)."""
+
+    name: str
+    on: str
+    action: str
+
+
 class AttemptRecord(NamedTuple):
     """One attempt on one deployment: the winner (``ok``), a failure (``error``: its type and
     the upstream's status) or a hedge cancelled or outrun (``abandoned``)."""
@@ -76,6 +86,7 @@ class RequestRecord:
     trace_id: str | None = None  # with tracing on: the request's trace (32 hex digits)
     # with tracing on: the request's spans (switchyard.telemetry.spans.RequestTrace)
     trace: object | None = None
+    guardrails: tuple[GuardrailDecision, ...] = ()  # those that fired, in order
 
     @property
     def request_id(self) -> str:
@@ -95,4 +106,10 @@ class RequestRecord:
             self.status, self.error_type, self.http_status = "error", "internal_error", 500
 
 
-__all__ = ["AttemptOutcome", "AttemptRecord", "RequestKind", "RequestRecord"]
+__all__ = [
+    "AttemptOutcome",
+    "AttemptRecord",
+    "GuardrailDecision",
+    "RequestKind",
+    "RequestRecord",
+]

@@ -87,6 +87,7 @@ usage = Table(
     Column("http_status", Integer, nullable=False),
     Column("cache_hit", Boolean, nullable=False, server_default=false()),
     Column("cost_saved_usd", ExactDecimal()),
+    Column("guardrails", JSON),  # those that fired: [[name, on, action], ...]; null: none
     Index("ix_usage_created_at", "created_at"),
     Index("ix_usage_tenant_created_at", "tenant", "created_at"),
 )
@@ -112,6 +113,7 @@ tenants = Table(
     Column("budget", JSON),
     Column("metadata", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("guardrails", JSON),  # its guardrails' settings, as given; null: none
 )
 
 # A key is ``sk-sy-<id><secret>``: ``id`` finds the row, ``hash`` (SHA-256 of the whole key)

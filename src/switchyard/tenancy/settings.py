@@ -8,8 +8,10 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from switchyard.guardrails import GuardrailSettings, Policy, check_names
+from switchyard.guardrails.settings import MAX_GUARDRAILS
 from switchyard.types.grants import Budget, Grant, Limits
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -28,10 +30,18 @@ class TenantSettings(BaseModel):
     limits: Limits | None = None
     budget: Budget | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    guardrails: list[GuardrailSettings] = Field(
+        default_factory=list,
+        max_length=MAX_GUARDRAILS,
+        description="checks on its requests and answers, after the alias's own",
+    )
+
+    _names = field_validator("guardrails")(check_names)
 
     def grant(self) -> Grant:
         models = None if self.models is None else frozenset(self.models)
-        return Grant(models, self.default_model, self.limits, self.budget)
+        policy = Policy.of([g.rule for g in self.guardrails])
+        return Grant(models, self.default_model, self.limits, self.budget, guardrails=policy)
 
 
 class KeySpec(BaseModel):

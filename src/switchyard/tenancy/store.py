@@ -90,6 +90,7 @@ def _tenant(row: Any) -> tuple[TenantSettings, datetime]:
         limits=row.limits,
         budget=row.budget,
         metadata=row.metadata or {},
+        guardrails=row.guardrails or [],
     )
     return settings, aware(row.created_at) or datetime.now(UTC)
 
@@ -113,6 +114,8 @@ class KeyStore:
             "budget": _dump(tenant.budget),
             "metadata": tenant.metadata,
             "created_at": created,
+            "guardrails": [g.model_dump(mode="json", exclude_none=True) for g in tenant.guardrails]
+            or None,
         }
         try:
             async with self._begin() as connection:

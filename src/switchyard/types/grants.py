@@ -47,6 +47,9 @@ class Grant(NamedTuple):
     expires_at: float | None = None  # wall clock (time.time()); None: never
     key_limits: Limits | None = None
     key_budget: Budget | None = None
+    # the tenant's compiled guardrails (a switchyard.guardrails.Policy; typed loosely: the
+    # types sit below the guardrails), None: it has none
+    guardrails: object | None = None
 
     def allows(self, model: str) -> bool:
         return self.models is None or model in self.models
