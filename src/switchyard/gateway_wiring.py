@@ -13,6 +13,7 @@ from switchyard.config.schema import SwitchyardConfig
 
 if TYPE_CHECKING:
     from switchyard.limits.limiter import SpendOf
+    from switchyard.response_store.store import ResponseStore
     from switchyard.tenancy.accounts import Accounts
     from switchyard.tenancy.keyring import KeyRing
     from switchyard.tenancy.revocations import RevocationBroadcast
@@ -27,6 +28,7 @@ class Storage(NamedTuple):
     keyring: KeyRing | None = None
     revocations: RevocationBroadcast | None = None
     spend: SpendOf | None = None  # budgets seed their counters from the ledger
+    responses: ResponseStore | None = None  # stored Responses API answers
 
 
 def wire_storage(config: SwitchyardConfig) -> Storage:
@@ -34,6 +36,7 @@ def wire_storage(config: SwitchyardConfig) -> Storage:
     if settings is None:
         return Storage()
     from switchyard.limits.spend import LedgerSpend
+    from switchyard.response_store.database import DatabaseResponseStore
     from switchyard.storage.engine import build_engine
     from switchyard.tenancy.accounts import Accounts
     from switchyard.tenancy.keyring import KeyRing
@@ -63,4 +66,5 @@ def wire_storage(config: SwitchyardConfig) -> Storage:
         keyring=keyring,
         revocations=revocations,
         spend=LedgerSpend(engine).units,
+        responses=DatabaseResponseStore(engine),
     )

@@ -23,6 +23,7 @@ from switchyard.limits.settings import LimitsSettings
 from switchyard.providers.base import Timeouts
 from switchyard.providers.registry import ProviderConfig
 from switchyard.resilience.settings import BreakerSettings, BreakerStoreSettings
+from switchyard.response_store.settings import ResponseStoreSettings
 from switchyard.storage.settings import StorageSettings
 from switchyard.tenancy.settings import TenantSettings, check_models
 from switchyard.types import Prices
@@ -238,6 +239,9 @@ class SwitchyardConfig(BaseSettings):
     # usage events through FastStream; None: no events (FastStream is not imported)
     events: EventsSettings | None = None
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    # stored Responses API answers (previous_response_id): in storage's database when there
+    # is one, else in memory, bounded
+    responses: ResponseStoreSettings = Field(default_factory=ResponseStoreSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -33,7 +33,7 @@ from switchyard.doors.http import (
 from switchyard.doors.sse import Framing, sse_response
 from switchyard.errors import SwitchyardError
 from switchyard.gateway import Gateway
-from switchyard.types import CacheControl, ChatRequest, ChatResponse, Principal
+from switchyard.types import CacheControl, ChatRequest, ChatResponse, Principal, ServedBy
 
 JSON = "application/json"
 
@@ -55,12 +55,23 @@ class ChatDoor(ABC):
         the field it cannot read."""
 
     @abstractmethod
-    def render(self, response: ChatResponse, context: RequestContext) -> bytes:
-        """A whole answer as the door's JSON (``context.started``: when the request came)."""
+    def render(self, chat: ChatRequest, response: ChatResponse, context: RequestContext) -> bytes:
+        """A whole answer to ``chat`` as the door's JSON (``context.started``: when the
+        request came)."""
 
     @abstractmethod
     def framing(self, chat: ChatRequest, stream: ChatStream, context: RequestContext) -> Framing:
         """How the door writes ``stream``'s chunks, its end and a failure after the first byte."""
+
+    async def prepare(self, body: dict[str, Any], principal: Principal) -> None:  # noqa: B027
+        """Complete the body before its translation (the Responses door puts the stored
+        conversation a ``previous_response_id`` names in front of the input); nothing by
+        default."""
+
+    def answer_headers(self, chat: ChatRequest, served_by: ServedBy | None) -> dict[str, str]:
+        """The door's own headers on an answer (plain or streamed), once it is known who
+        answered; none by default."""
+        return {}
 
     def streamed(self, body: dict[str, Any], request: Request) -> bool:
         """Whether the request asked for a stream (for the record of one refused before the
@@ -76,6 +87,7 @@ class ChatDoor(ABC):
     ) -> ChatRequest:
         """The request in canonical terms; ``body`` is filled with the JSON as it came."""
         body.update(await read_json(request, self.max_body_bytes, self.body_timeout))
+        await self.prepare(body, principal)
         if "model" not in body and principal.grant is not None:  # the tenant's default
             default = principal.grant.default_model
             if default is not None:
@@ -95,14 +107,20 @@ class ChatDoor(ABC):
         body: dict[str, Any] = {}
         handed = False  # to the Gateway, which records the request from then on
         try:
-            principal = principal_of(request)
+            principal = context.principal = principal_of(request)
             chat = await self.read_chat(request, principal, body)
             handed = True
             if chat.stream:
                 stream = self.gateway.stream(chat, principal=principal)
                 framing = self.framing(chat, stream, context)
                 return await sse_response(
-                    request, stream, framing, context, self.drain, self.stream_name
+                    request,
+                    stream,
+                    framing,
+                    context,
+                    self.drain,
+                    self.stream_name,
+                    lambda served_by: self.answer_headers(chat, served_by),
                 )
             response = await unless_disconnected(
                 request, self.gateway.chat(chat, principal=principal)
@@ -117,11 +135,12 @@ class ChatDoor(ABC):
         except ClientDisconnected:
             return Response(status_code=499, headers=context.headers())
         headers = context.headers(response.served_by, response.cost)
+        headers.update(self.answer_headers(chat, response.served_by))
         if response.cache_status is not None:
             headers["x-switchyard-cache"] = response.cache_status
         if response.cache_similarity is not None:
             headers["x-switchyard-cache-similarity"] = f"{response.cache_similarity:.4f}"
-        return Response(self.render(response, context), media_type=JSON, headers=headers)
+        return Response(self.render(chat, response, context), media_type=JSON, headers=headers)
 
 
 def with_cache_control(control: CacheControl | None, header: str) -> CacheControl | None:

@@ -131,4 +131,27 @@ api_keys = Table(
     Index("ix_api_keys_tenant", "tenant"),
 )
 
-__all__ = ["ExactDecimal", "api_keys", "metadata", "tenants", "usage", "usage_attempts"]
+# Responses API answers (``POST /v1/responses`` with ``store`` not false): what
+# ``previous_response_id`` continues; read and deleted only by their tenant's callers
+responses = Table(
+    "responses",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant", String(255)),
+    Column("key_id", String(64)),
+    Column("model", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("input_items", JSON, nullable=False),
+    Column("response", JSON, nullable=False),
+    Index("ix_responses_tenant_created_at", "tenant", "created_at"),
+)
+
+__all__ = [
+    "ExactDecimal",
+    "api_keys",
+    "metadata",
+    "responses",
+    "tenants",
+    "usage",
+    "usage_attempts",
+]

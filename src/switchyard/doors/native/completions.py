@@ -68,7 +68,7 @@ class CompletionDoor(ChatDoor):
     def chat_request(self, body: dict[str, Any], request: Request) -> ChatRequest:
         return self.native_chat(body, principal_of(request), stream=self.streamed(body, request))
 
-    def render(self, response: ChatResponse, context: RequestContext) -> bytes:
+    def render(self, chat: ChatRequest, response: ChatResponse, context: RequestContext) -> bytes:
         served = response.served_by
         assert served is not None
         facts = self.facts.render(self.gateway.deployment_facts(served.provider, served.model))

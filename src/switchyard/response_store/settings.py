@@ -1,0 +1,20 @@
+"""The ``responses`` config section: where Responses API answers are kept."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ResponseStoreSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_stored: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="responses kept in memory without a storage section (least recently used "
+        "dropped first); with storage they are kept in its database",
+    )
+
+
+__all__ = ["ResponseStoreSettings"]
