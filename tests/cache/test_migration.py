@@ -6,7 +6,7 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from switchyard.storage.migrate import _alembic, current, upgrade
+from switchyard.storage.migrate import _alembic, current
 
 
 async def test_0003_adds_cost_saved_to_existing_usage_rows(sqlite_url: str) -> None:
@@ -24,7 +24,8 @@ async def test_0003_adds_cost_saved_to_existing_usage_rows(sqlite_url: str) -> N
                 )
             )
         assert await current(engine) == "0002"
-        await upgrade(engine)
+        async with engine.begin() as connection:  # to 0003 itself: later revisions follow it
+            await connection.run_sync(lambda c: command.upgrade(_alembic(c), "0003"))
         assert await current(engine) == "0003"
         async with engine.connect() as connection:
             rows = (await connection.execute(text("SELECT id, cost_saved_usd FROM usage"))).all()
