@@ -172,8 +172,8 @@ def stream_reply(events: list[Event], **options: Any) -> Reply:
     return Reply.stream(numbered, done=False, **options)
 
 
-def _event(name: str, **fields: Any) -> Event:
-    return name, {"type": name, **fields}
+def _event(kind: str, **fields: Any) -> Event:
+    return kind, {"type": kind, **fields}
 
 
 def started(id: str, model: str = MODEL) -> list[Event]:
