@@ -23,9 +23,9 @@ from tests.fakes.anthropic_upstream import (
     message_start,
     message_stop,
     signature_delta,
-    text_delta,
     stream_reply,
     text_block,
+    text_delta,
     thinking_block,
     thinking_delta,
     tool_use_block,
@@ -147,7 +147,7 @@ def test_streamed_thinking_text_and_tool_use(
     assert kinds[:2] == ["response.created", "response.in_progress"]
     assert kinds[-1] == "response.completed"
     assert [item.type for item in final.output] == ["reasoning", "message", "function_call"]
-    reasoning, text, call = final.output
+    reasoning, _, call = final.output
     assert reasoning.summary[0].text == "Read it."  # type: ignore[union-attr]
     assert SIGNATURE in (reasoning.encrypted_content or "")  # type: ignore[union-attr]
     assert final.output_text == "Reading."

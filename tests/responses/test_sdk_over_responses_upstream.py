@@ -14,7 +14,6 @@ from tests.e2e.cross_format import cross_format_fixtures
 from tests.fakes.responses_upstream import (
     MODEL,
     ResponsesUpstream,
-    Reply,
     call_events,
     completed,
     function_call_item,
@@ -27,6 +26,7 @@ from tests.fakes.responses_upstream import (
     stream_reply,
     usage,
 )
+from tests.fakes.upstream import Reply
 
 ENCRYPTED = "gAAAAABoY2nA-encrypted-reasoning-of-the-upstream"
 
@@ -117,7 +117,7 @@ def test_reply_reasoning_calls_and_usage_come_back(
     got = client.responses.create(model="smart", input="Bergen?")
     kinds = [item.type for item in got.output]
     assert kinds == ["reasoning", "message", "function_call"]
-    reasoning, message, call = got.output
+    reasoning, _, call = got.output
     assert reasoning.encrypted_content == ENCRYPTED  # type: ignore[union-attr]
     assert reasoning.summary[0].text == "Checking."  # type: ignore[union-attr]
     assert got.output_text == "Let me look."
