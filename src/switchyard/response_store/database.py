@@ -40,8 +40,8 @@ class DatabaseResponseStore(ResponseStore):
             "key_id": stored.key_id,
             "model": stored.model[:255],
             "created_at": datetime.fromtimestamp(stored.created_at, UTC),
-            "input_items": stored.input_items,
-            "response": stored.response,
+            "input_items": stored.input_items.decode(),
+            "response": stored.response.decode(),
         }
         try:
             async with self.engine.begin() as connection:
@@ -68,8 +68,8 @@ class DatabaseResponseStore(ResponseStore):
             key_id=row.key_id,
             model=row.model,
             created_at=int(row.created_at.timestamp()),
-            input_items=row.input_items,
-            response=row.response,
+            input_items=row.input_items.encode(),
+            response=row.response.encode(),
         )
 
     async def _remove(self, response_id: str) -> None:

@@ -14,26 +14,35 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from switchyard.errors import NotFound
 from switchyard.types import Principal
 
 
 @dataclass(slots=True)
 class StoredResponse:
+    """One answer, its JSON kept as the bytes it was sent as: a GET answers with them as they
+    are, and a thousand stored answers are a thousand byte strings to the garbage collector,
+    not a thousand trees of dicts it would walk on every full collection."""
+
     id: str
     tenant: str | None
     key_id: str | None
     model: str  # what the caller asked for
     created_at: int  # unix seconds
-    input_items: list[dict[str, Any]]  # the conversation the response answered, in order
-    response: dict[str, Any]  # the Response object as the client got it
+    input_items: bytes  # JSON: the conversation the response answered, in order
+    response: bytes  # JSON: the Response object as the client got it
 
-    @property
+    def items(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = orjson.loads(self.input_items)
+        return items
+
     def conversation(self) -> list[dict[str, Any]]:
         """What a ``previous_response_id`` pointing here continues: the input, then the
         output items."""
-        output = self.response.get("output")
-        return [*self.input_items, *(output if isinstance(output, list) else ())]
+        output = orjson.loads(self.response).get("output")
+        return [*self.items(), *(output if isinstance(output, list) else ())]
 
 
 class ResponseStore(ABC):

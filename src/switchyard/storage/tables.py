@@ -24,6 +24,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
     false,
 )
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -141,8 +142,8 @@ responses = Table(
     Column("key_id", String(64)),
     Column("model", String(255), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("input_items", JSON, nullable=False),
-    Column("response", JSON, nullable=False),
+    Column("input_items", Text, nullable=False),  # JSON, as the client got it
+    Column("response", Text, nullable=False),
     Index("ix_responses_tenant_created_at", "tenant", "created_at"),
 )
 

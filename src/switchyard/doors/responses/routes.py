@@ -57,15 +57,16 @@ class ResponsesDoor(ChatDoor):
                 "previous_response_id: must be a string", param="previous_response_id"
             )
         stored = await self.gateway.response_store.get(previous, principal)
-        body["input"] = [*stored.conversation, *input_items(body.get("input"))]
+        body["input"] = [*stored.conversation(), *input_items(body.get("input"))]
 
     def render(self, chat: ChatRequest, response: ChatResponse, context: RequestContext) -> bytes:
         body = _body(chat)
         sealed = not self._speaks_responses(response.served_by)
         created = response.created or int(context.started)
         answer = response_to_responses(response, new_id("resp"), created, body, sealed=sealed)
-        self._keep(chat, answer, context.principal)
-        return orjson.dumps(answer)
+        data = orjson.dumps(answer)
+        self._keep(chat, answer["id"], created, data, context.principal)
+        return data
 
     def framing(self, chat: ChatRequest, stream: ChatStream, context: RequestContext) -> Framing:
         return ResponseEvents(
@@ -73,7 +74,9 @@ class ResponsesDoor(ChatDoor):
             chat.model,
             _body(chat),
             sealed=lambda: not self._speaks_responses(stream.served_by),
-            on_done=lambda answer: self._keep(chat, answer, context.principal),
+            on_done=lambda answer: self._keep(
+                chat, answer["id"], answer["created_at"], orjson.dumps(answer), context.principal
+            ),
         )
 
     def answer_headers(self, chat: ChatRequest, served_by: ServedBy | None) -> dict[str, str]:
@@ -97,7 +100,7 @@ class ResponsesDoor(ChatDoor):
             stored = await self._stored(request)
         except SwitchyardError as error:
             return error_response(error, context)
-        return _json(stored.response, context)
+        return Response(stored.response, media_type=JSON, headers=context.headers())
 
     async def delete(self, request: Request) -> Response:
         context = new_context(request)
@@ -114,7 +117,7 @@ class ResponsesDoor(ChatDoor):
         context = new_context(request)
         try:
             stored = await self._stored(request)
-            page = _page(stored.input_items, dict(request.query_params))
+            page = _page(stored.items(), dict(request.query_params))
         except SwitchyardError as error:
             return error_response(error, context)
         return _json(page, context)
@@ -129,19 +132,27 @@ class ResponsesDoor(ChatDoor):
     def _speaks_responses(self, served_by: ServedBy | None) -> bool:
         return served_by is not None and self.gateway.speaks_responses(served_by.provider)
 
-    def _keep(self, chat: ChatRequest, answer: dict[str, Any], principal: Principal | None) -> None:
-        """Store ``answer`` for ``principal``'s tenant unless the body said ``"store": false``."""
+    def _keep(
+        self,
+        chat: ChatRequest,
+        response_id: str,
+        created_at: int,
+        answer: bytes,
+        principal: Principal | None,
+    ) -> None:
+        """Store ``answer`` (the Response object's JSON) for ``principal``'s tenant unless the
+        body said ``"store": false``."""
         body = _body(chat)
         if body.get("store") is False:
             return
         self.gateway.response_store.put(
             StoredResponse(
-                id=answer["id"],
+                id=response_id,
                 tenant=principal.tenant if principal else None,
                 key_id=principal.key_id if principal else None,
                 model=chat.model,
-                created_at=answer["created_at"],
-                input_items=_with_ids(input_items(body.get("input"))),
+                created_at=created_at,
+                input_items=orjson.dumps(_with_ids(input_items(body.get("input")))),
                 response=answer,
             )
         )

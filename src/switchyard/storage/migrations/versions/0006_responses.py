@@ -21,8 +21,8 @@ def upgrade() -> None:
         sa.Column("key_id", sa.String(64)),
         sa.Column("model", sa.String(255), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("input_items", sa.JSON, nullable=False),
-        sa.Column("response", sa.JSON, nullable=False),
+        sa.Column("input_items", sa.Text, nullable=False),
+        sa.Column("response", sa.Text, nullable=False),
     )
     op.create_index("ix_responses_tenant_created_at", "responses", ["tenant", "created_at"])
 
