@@ -47,17 +47,13 @@ from pydantic import ValidationError
 from switchyard.errors import InvalidRequest
 from switchyard.types import (
     ChatRequest,
-    FormatFields,
-    ImagePart,
     JsonSchemaFormat,
     Message,
     NamedToolChoice,
     Reasoning,
     ResponseFormat,
-    TextPart,
     ThinkingBlock,
     Tool,
-    ToolCall,
 )
 
 # what a reasoning item's ``encrypted_content`` starts with when the gateway made it from an
@@ -69,7 +65,8 @@ _REDACTED = "sy.redacted."
 _NOT_KEPT = frozenset({"model", "stream"})
 _ROLES = frozenset({"system", "developer", "user", "assistant"})
 _EFFORTS = frozenset({"none", "minimal", "low", "medium", "high", "xhigh"})
-Part = TextPart | ImagePart
+Part = dict[str, Any]  # a text or image part's data
+Turn = dict[str, Any]  # a canonical message's data
 
 
 def request_from_responses(body: dict[str, Any]) -> ChatRequest:
@@ -77,13 +74,13 @@ def request_from_responses(body: dict[str, Any]) -> ChatRequest:
     model = body.get("model")
     if not isinstance(model, str):
         raise _invalid("model", "a string is required")
-    messages: list[Message] = []
+    messages: list[Turn] = []
     instructions = body.get("instructions")
     if instructions is not None:
         if not isinstance(instructions, str):
             raise _invalid("instructions", "must be a string")
-        messages.append(Message(role="system", content=instructions))
-    messages.extend(input_messages(body.get("input")))
+        messages.append({"role": "system", "content": instructions})
+    messages.extend(_turns(body.get("input")))
     if not messages:
         raise _invalid("input", "a string or a non-empty list of items is required")
     data: dict[str, Any] = {"model": model, "messages": messages}
@@ -118,9 +115,10 @@ def request_from_responses(body: dict[str, Any]) -> ChatRequest:
             raise _invalid("text", "must be an object")
         data["response_format"] = _text_format(text.get("format"))
     data["reasoning"] = _reasoning(body.get("reasoning"))
-    data["format_fields"] = FormatFields(
-        format="openai_responses", fields={k: v for k, v in body.items() if k not in _NOT_KEPT}
-    )
+    data["format_fields"] = {
+        "format": "openai_responses",
+        "fields": {k: v for k, v in body.items() if k not in _NOT_KEPT},
+    }
     try:
         return ChatRequest.model_validate(data, strict=True)
     except ValidationError as exc:
@@ -145,42 +143,59 @@ def input_items(value: Any) -> list[dict[str, Any]]:
 
 def input_messages(value: Any) -> list[Message]:
     """The canonical turns of ``input`` (see the module's description)."""
-    out: list[Message] = []
-    assistant: Message | None = None  # the assistant turn being put together
+    return [Message.model_validate(turn, strict=True) for turn in _turns(value)]
+
+
+def _turns(value: Any) -> list[Turn]:
+    """The turns of ``input`` as the canonical messages' data (validated once, with the whole
+    request: one pass instead of one per message)."""
+    out: list[Turn] = []
+    assistant: Turn | None = None  # the assistant turn being put together
     for i, item in enumerate(input_items(value)):
         where = f"input[{i}]"
         kind = item.get("type", "message")
         if kind == "message":
             message = _message(item, where)
-            if message.role == "assistant":
-                if assistant is not None and (assistant.tool_calls or assistant.content):
+            if message["role"] == "assistant":
+                if assistant is not None and (
+                    assistant.get("tool_calls") or assistant.get("content")
+                ):
                     assistant = None  # a new turn after the calls
                 if assistant is None:
                     out.append(message)
                     assistant = message
                 else:  # after its reasoning
-                    assistant.content, assistant.refusal = message.content, message.refusal
+                    assistant.update(message)
                 continue
             out.append(message)
             assistant = None
         elif kind in ("function_call", "custom_tool_call"):
             if assistant is None:
-                assistant = Message(role="assistant")
+                assistant = {"role": "assistant"}
                 out.append(assistant)
-            assistant.tool_calls = [*(assistant.tool_calls or ()), _call(item, kind, where)]
+            assistant.setdefault("tool_calls", []).append(_call(item, kind, where))
         elif kind in ("function_call_output", "custom_tool_call_output"):
             out.append(_call_output(item, where))
             assistant = None
         elif kind == "reasoning":
-            block = _thinking(item, where)
+            block = _thinking(item)
             if block is None:
                 continue
-            if assistant is None or assistant.tool_calls or assistant.content:
-                assistant = Message(role="assistant")
+            if assistant is None or _answered(assistant):
+                assistant = {"role": "assistant"}
                 out.append(assistant)
-            assistant.thinking = [*(assistant.thinking or ()), block]
+            assistant.setdefault("thinking", []).append(block)
         # any other item is for a Responses upstream only (kept in format_fields)
-    return [m for m in out if m.role != "assistant" or m.content or m.tool_calls or m.refusal]
+    return [
+        m
+        for m in out
+        if m["role"] != "assistant" or m.get("content") or m.get("tool_calls") or m.get("refusal")
+    ]
+
+
+def _answered(turn: Turn) -> bool:
+    """Whether an assistant turn has its text or calls (what follows starts a new turn)."""
+    return bool(turn.get("tool_calls") or turn.get("content"))
 
 
 def hosted_tool_names(body: dict[str, Any]) -> list[str]:
@@ -200,13 +215,13 @@ def hosted_tool_names(body: dict[str, Any]) -> list[str]:
 # -- items ------------------------------------------------------------------------------------
 
 
-def _message(item: dict[str, Any], where: str) -> Message:
+def _message(item: dict[str, Any], where: str) -> Turn:
     role = item.get("role")
     if role not in _ROLES:
         raise _invalid(f"{where}.role", "must be 'system', 'developer', 'user' or 'assistant'")
     content = item.get("content")
     if isinstance(content, str):
-        return Message(role=role, content=content)
+        return {"role": role, "content": content}
     if not isinstance(content, list):
         raise _invalid(f"{where}.content", "must be a string or a list of content parts")
     parts: list[Part] = []
@@ -217,39 +232,46 @@ def _message(item: dict[str, Any], where: str) -> Message:
             raise _invalid(at, "a content part is an object with a type")
         kind = part.get("type")
         if kind in ("input_text", "output_text", "text", "summary_text"):
-            parts.append(TextPart(text=_string(part, "text", at)))
+            parts.append({"type": "text", "text": _string(part, "text", at)})
         elif kind == "input_image":
             parts.append(_image(part, at))
         elif kind == "refusal":
             refusal = _string(part, "refusal", at)
         else:
             raise _invalid(f"{at}.type", f"{kind!r} parts are not supported")
-    if all(isinstance(p, TextPart) for p in parts) and (role != "user" or len(parts) == 1):
-        return Message(role=role, content="".join(p.text for p in parts if isinstance(p, TextPart)))
-    return Message(role=role, content=parts or None, refusal=refusal)
+    turn: Turn = {"role": role}
+    if all(p["type"] == "text" for p in parts) and (role != "user" or len(parts) == 1):
+        turn["content"] = "".join(p["text"] for p in parts) if parts else None
+    else:
+        turn["content"] = parts
+    if refusal is not None:
+        turn["refusal"] = refusal
+    return turn
 
 
-def _image(part: dict[str, Any], where: str) -> ImagePart:
+def _image(part: dict[str, Any], where: str) -> Part:
     url = part.get("image_url")
     if not isinstance(url, str):
         raise _invalid(f"{where}.image_url", "an image URL (or a data: URL) is required")
     detail = part.get("detail")
     if detail not in (None, "auto", "low", "high"):
         raise _invalid(f"{where}.detail", "must be 'auto', 'low' or 'high'")
-    return ImagePart(url=url, detail=detail)
+    return {"type": "image", "url": url, "detail": detail}
 
 
-def _call(item: dict[str, Any], kind: str, where: str) -> ToolCall:
+def _call(item: dict[str, Any], kind: str, where: str) -> dict[str, str]:
     if kind == "custom_tool_call":
         arguments = orjson.dumps({"input": _string(item, "input", where)}).decode()
     else:
         arguments = _string(item, "arguments", where)
-    return ToolCall(
-        id=_string(item, "call_id", where), name=_string(item, "name", where), arguments=arguments
-    )
+    return {
+        "id": _string(item, "call_id", where),
+        "name": _string(item, "name", where),
+        "arguments": arguments,
+    }
 
 
-def _call_output(item: dict[str, Any], where: str) -> Message:
+def _call_output(item: dict[str, Any], where: str) -> Turn:
     output = item.get("output")
     content: str | list[Part]
     if isinstance(output, str):
@@ -260,23 +282,23 @@ def _call_output(item: dict[str, Any], where: str) -> Message:
             at = f"{where}.output[{j}]"
             kind = part.get("type") if isinstance(part, dict) else None
             if kind in ("input_text", "output_text"):
-                content.append(TextPart(text=_string(part, "text", at)))
+                content.append({"type": "text", "text": _string(part, "text", at)})
             elif kind == "input_image":
                 content.append(_image(part, at))
             else:
                 raise _invalid(f"{at}.type", "must be 'input_text' or 'input_image'")
     else:
         raise _invalid(f"{where}.output", "must be a string or a list of content parts")
-    return Message(role="tool", tool_call_id=_string(item, "call_id", where), content=content)
+    return {"role": "tool", "tool_call_id": _string(item, "call_id", where), "content": content}
 
 
-def _thinking(item: dict[str, Any], where: str) -> ThinkingBlock | None:
+def _thinking(item: dict[str, Any]) -> dict[str, Any] | None:
     """The thinking block a reasoning item the gateway made stands for (None: not one)."""
     sealed = item.get("encrypted_content")
     if not isinstance(sealed, str) or not sealed.startswith(THINKING_MARK):
         return None
     if sealed.startswith(_REDACTED):
-        return ThinkingBlock(type="redacted_thinking", data=sealed[len(_REDACTED) :])
+        return {"type": "redacted_thinking", "data": sealed[len(_REDACTED) :]}
     if not sealed.startswith(_THINKING):
         return None
     summary = item.get("summary")
@@ -285,7 +307,11 @@ def _thinking(item: dict[str, Any], where: str) -> ThinkingBlock | None:
         for p in (summary if isinstance(summary, list) else ())
         if isinstance(p, dict) and isinstance(p.get("text"), str)
     ]
-    return ThinkingBlock(thinking="".join(texts), signature=sealed[len(_THINKING) :] or None)
+    return {
+        "type": "thinking",
+        "thinking": "".join(texts),
+        "signature": sealed[len(_THINKING) :] or None,
+    }
 
 
 def seal_thinking(block: ThinkingBlock) -> str:
