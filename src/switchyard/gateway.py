@@ -268,7 +268,8 @@ class Gateway(GatewayQueries):
         if self._responses is None:
             from switchyard.response_store.store import MemoryResponseStore
 
-            self._responses = MemoryResponseStore(self.config.responses.max_stored)
+            settings = self.config.responses
+            self._responses = MemoryResponseStore(settings.max_stored, settings.max_bytes)
         return self._responses
 
     @property

@@ -15,6 +15,12 @@ class ResponseStoreSettings(BaseModel):
         description="responses kept in memory without a storage section (least recently used "
         "dropped first); with storage they are kept in its database",
     )
+    max_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1024,
+        description="at most this many bytes of stored JSON (input items and answers) in memory; "
+        "past it the least recently used are dropped",
+    )
 
 
 __all__ = ["ResponseStoreSettings"]

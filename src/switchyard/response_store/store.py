@@ -75,17 +75,26 @@ def _visible(stored: StoredResponse, principal: Principal) -> bool:
 
 
 class MemoryResponseStore(ResponseStore):
-    """At most ``max_stored`` responses, the least recently used dropped first."""
+    """At most ``max_stored`` responses and ``max_bytes`` of their JSON, the least recently
+    used dropped first."""
 
-    def __init__(self, max_stored: int) -> None:
+    def __init__(self, max_stored: int, max_bytes: int = 256 * 1024 * 1024) -> None:
         self.max_stored = max_stored
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._items: OrderedDict[str, StoredResponse] = OrderedDict()
 
     def put(self, stored: StoredResponse) -> None:
+        old = self._items.pop(stored.id, None)
+        if old is not None:
+            self.bytes -= _size(old)
         self._items[stored.id] = stored
-        self._items.move_to_end(stored.id)
-        while len(self._items) > self.max_stored:
-            self._items.popitem(last=False)
+        self.bytes += _size(stored)
+        while len(self._items) > self.max_stored or (
+            self.bytes > self.max_bytes and len(self._items) > 1
+        ):
+            _, dropped = self._items.popitem(last=False)
+            self.bytes -= _size(dropped)
 
     async def _load(self, response_id: str) -> StoredResponse | None:
         stored = self._items.get(response_id)
@@ -94,10 +103,16 @@ class MemoryResponseStore(ResponseStore):
         return stored
 
     async def _remove(self, response_id: str) -> None:
-        self._items.pop(response_id, None)
+        dropped = self._items.pop(response_id, None)
+        if dropped is not None:
+            self.bytes -= _size(dropped)
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def _size(stored: StoredResponse) -> int:
+    return len(stored.input_items) + len(stored.response)
 
 
 __all__ = ["MemoryResponseStore", "ResponseStore", "StoredResponse"]
