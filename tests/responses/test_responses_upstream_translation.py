@@ -102,7 +102,10 @@ def test_canonical_request_as_a_responses_body() -> None:
 
 def test_the_callers_responses_fields_are_merged_unchanged() -> None:
     raw = {
-        "input": [{"type": "item_reference", "id": "msg_1"}],
+        "input": [
+            {"type": "item_reference", "id": "msg_1"},
+            {"type": "message", "id": "msg_2", "role": "user", "content": "y"},
+        ],
         "tools": [{"type": "web_search"}],
         "include": ["reasoning.encrypted_content"],
         "previous_response_id": "resp_gateway_own",
@@ -116,7 +119,10 @@ def test_the_callers_responses_fields_are_merged_unchanged() -> None:
     body = request_to_responses(chat, stream=False)
     assert body == {
         "model": "gpt-5",
-        "input": raw["input"],
+        "input": [  # the gateway's item ids are left out; a reference is only its id
+            {"type": "item_reference", "id": "msg_1"},
+            {"type": "message", "role": "user", "content": "y"},
+        ],
         "tools": raw["tools"],
         "include": raw["include"],
         "store": True,

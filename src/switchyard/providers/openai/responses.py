@@ -16,8 +16,9 @@ Canonical request -> the ``POST {base_url}/responses`` body (:func:`request_to_r
 - then the caller's ``format_fields`` of the ``openai_responses`` format (the Responses door's
   whole body: its ``input`` items with their ids and encrypted reasoning, hosted tools,
   ``include``, ``prompt_cache_key``, ``store`` ...), merged in unchanged, so nothing a
-  Responses client sent is lost (but ``previous_response_id``: an id of the gateway's, whose
-  conversation is already in ``input``); then ``extra``.
+  Responses client sent is lost (but ``previous_response_id``, an id of the gateway's whose
+  conversation is already in ``input``, and the ``id`` of input items, which are the
+  gateway's too); then ``extra``.
 
 A ``Response`` object -> a canonical answer (:func:`response_from_responses`), and the
 streamed events -> canonical chunks (:class:`ResponsesStreamTranslator`): ``output_text`` ->
@@ -101,6 +102,8 @@ def request_to_responses(request: ChatRequest, *, stream: bool) -> dict[str, Any
         body.update(native.fields)
         # the gateway's own id, whose conversation the Responses door already put in ``input``
         body.pop("previous_response_id", None)
+        if isinstance(body.get("input"), list):
+            body["input"] = [_without_id(item) for item in body["input"]]
     for key, value in (request.extra or {}).items():
         if key != "stream_options":
             body[key] = value
@@ -109,6 +112,16 @@ def request_to_responses(request: ChatRequest, *, stream: bool) -> dict[str, Any
     else:
         body.pop("stream", None)
     return body
+
+
+def _without_id(item: Any) -> Any:
+    """An input item without its ``id``: the ids a client echoes are the gateway's (it gives
+    its own to every output item, whichever upstream answered), unknown upstream, which
+    refuses ids it did not store (``store: false``); the item's content is all it needs. An
+    ``item_reference`` is nothing but its id and keeps it."""
+    if isinstance(item, dict) and "id" in item and item.get("type") != "item_reference":
+        return {k: v for k, v in item.items() if k != "id"}
+    return item
 
 
 def _items(message: Message) -> list[Item]:
