@@ -241,3 +241,14 @@ def test_hosted_tools_left_out_and_named(client: openai.OpenAI, upstream: OpenAI
     sent = upstream.requests[0].json
     assert [tool["function"]["name"] for tool in sent["tools"]] == ["get_weather"]
     assert raw.parse().output_text == "hi"
+
+
+def test_errors_are_openais(client: openai.OpenAI, upstream: OpenAIUpstream) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model="smart", input="x", reasoning={"effort": "max"})  # type: ignore[typeddict-item]
+    assert caught.value.param == "reasoning.effort"  # type: ignore[attr-defined]
+    with pytest.raises(openai.NotFoundError):
+        client.responses.create(model="smart", input="x", previous_response_id="resp_nope")
+    with pytest.raises(openai.NotFoundError):
+        client.responses.input_items.list("resp_nope")
+    assert upstream.requests == []
