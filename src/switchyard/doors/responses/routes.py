@@ -13,6 +13,7 @@ speak Responses) are named in the ``x-switchyard-dropped-tools`` header.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
@@ -62,7 +63,7 @@ class ResponsesDoor(ChatDoor):
     def render(self, chat: ChatRequest, response: ChatResponse, context: RequestContext) -> bytes:
         body = _body(chat)
         sealed = not self._speaks_responses(response.served_by)
-        created = response.created or int(context.started)
+        created = response.created or int(time.time())
         answer = response_to_responses(response, new_id("resp"), created, body, sealed=sealed)
         data = orjson.dumps(answer)
         self._keep(chat, answer["id"], created, data, context.principal)
