@@ -161,10 +161,17 @@ def test_hosted_tools_are_named_when_left_out(
     raw = client.responses.with_raw_response.create(
         model="smart",
         input="hi there",
-        tools=[READ, {"type": "web_search"}, {"type": "custom", "name": "apply_patch"}],
+        tools=[
+            READ,
+            {"type": "web_search"},
+            {"type": "custom", "name": "apply_patch"},
+            {"type": "custom", "name": "ünï\r\nx-evil: 1"},
+        ],
         stream=True,
     )
-    assert raw.headers["x-switchyard-dropped-tools"] == "web_search,apply_patch"
+    dropped = raw.headers["x-switchyard-dropped-tools"]
+    assert dropped == "web_search,apply_patch,%C3%BCn%C3%AF%0D%0Ax-evil: 1"
+    assert "x-evil" not in raw.headers
     events = list(raw.parse())
     assert events[-1].type == "response.completed"
     assert events[-1].response.output_text == "hi there"  # type: ignore[union-attr]

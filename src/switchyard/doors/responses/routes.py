@@ -22,7 +22,13 @@ from starlette.responses import Response
 
 from switchyard.chat_stream import ChatStream
 from switchyard.doors.chat import JSON, ChatDoor
-from switchyard.doors.http import RequestContext, json_error, new_context, principal_of
+from switchyard.doors.http import (
+    RequestContext,
+    header_value,
+    json_error,
+    new_context,
+    principal_of,
+)
 from switchyard.doors.responses.events import ResponseEvents
 from switchyard.doors.responses.reply import new_id, response_to_responses
 from switchyard.doors.responses.request import (
@@ -85,7 +91,8 @@ class ResponsesDoor(ChatDoor):
         if "tools" not in body or self._speaks_responses(served_by):
             return {}
         dropped = hosted_tool_names(body)
-        return {DROPPED_TOOLS: ",".join(dropped)} if dropped else {}
+        # the names are the client's (a custom tool's): printable ASCII only in a header
+        return {DROPPED_TOOLS: header_value(",".join(dropped))} if dropped else {}
 
     def error_response(self, error: SwitchyardError, context: RequestContext) -> Response:
         return error_response(error, context)
