@@ -32,8 +32,8 @@ import orjson
 from switchyard.doors.responses.reply import (
     call_item,
     encrypted_content,
+    item_id,
     message_item,
-    new_id,
     outcome,
     reasoning_item,
     response_object,
@@ -98,7 +98,7 @@ class ResponseEvents:
         if chunk.redacted_thinking:
             out += self._close_text()
             block = ThinkingBlock(type="redacted_thinking", data=chunk.redacted_thinking)
-            out += self._whole(reasoning_item(new_id("rs"), "", self._seal(block)))
+            out += self._whole(reasoning_item(self._item_id("rs"), "", self._seal(block)))
         if chunk.text or chunk.refusal:
             out += self._message(chunk.text or "", chunk.refusal)
         for call in chunk.tool_calls or ():
@@ -106,7 +106,7 @@ class ResponseEvents:
             if item is None:
                 out += self._close_text()
                 item = self._calls[call.index] = self._add(
-                    "function_call", new_id("fc"), call.name or ""
+                    "function_call", self._item_id("fc"), call.name or ""
                 )
                 added = call_item(
                     item.id, ToolCall(id=call.id or "", name=item.name), "in_progress"
@@ -182,7 +182,7 @@ class ResponseEvents:
         item = self._text
         if item is None or item.kind != "reasoning":
             out += self._close_text()
-            item = self._text = self._add("reasoning", new_id("rs"))
+            item = self._text = self._add("reasoning", self._item_id("rs"))
             added = reasoning_item(item.id, "")
             self._slots[item.index] = added
             out += self._event("response.output_item.added", output_index=item.index, item=added)
@@ -209,7 +209,7 @@ class ResponseEvents:
         item = self._text
         if item is None or item.kind != "message":
             out += self._close_text()
-            item = self._text = self._add("message", new_id("msg"))
+            item = self._text = self._add("message", self._item_id("msg"))
             added = {**message_item(item.id, "", status="in_progress"), "content": []}
             self._slots[item.index] = added
             out += self._event("response.output_item.added", output_index=item.index, item=added)
@@ -283,6 +283,10 @@ class ResponseEvents:
         item = self._add(finished["type"], finished["id"])
         out = self._event("response.output_item.added", output_index=item.index, item=finished)
         return out + self._done(item, finished)
+
+    def _item_id(self, prefix: str) -> str:
+        """The id of the item about to be added (see :func:`~.reply.item_id`)."""
+        return item_id(self.response_id, prefix, len(self._slots))
 
     def _add(self, kind: str, item_id: str, name: str = "") -> _Open:
         self._slots.append(None)

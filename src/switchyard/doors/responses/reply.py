@@ -31,6 +31,13 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{new_request_id()}"
 
 
+def item_id(response_id: str, prefix: str, index: int) -> str:
+    """The id of a response's ``index``-th item (output, or input as the list shows it): its
+    response's random part and the position, so one random draw serves a whole response and
+    a listing gives the same ids every time."""
+    return f"{prefix}_{response_id.partition('_')[2]}{index:03x}"
+
+
 def response_object(
     response_id: str,
     created_at: int,
@@ -99,7 +106,7 @@ def response_to_responses(
         response.model,
         body,
         status=status,
-        output=output_items(choice.message, sealed=sealed),
+        output=output_items(choice.message, response_id, sealed=sealed),
         usage=response.usage,
         incomplete=incomplete,
     )
@@ -114,20 +121,23 @@ def outcome(finish: FinishReason | None) -> tuple[str, str | None]:
     return "completed", None
 
 
-def output_items(message: Message, *, sealed: bool = True) -> list[Item]:
+def output_items(message: Message, response_id: str, *, sealed: bool = True) -> list[Item]:
     """``sealed``: the thinking came from an upstream that does not speak Responses (see
     :func:`encrypted_content`)."""
     items: list[Item] = []
     if message.thinking:
         for block in message.thinking:
             encrypted = encrypted_content(block, sealed=sealed)
-            items.append(reasoning_item(new_id("rs"), block.thinking, encrypted))
+            rid = item_id(response_id, "rs", len(items))
+            items.append(reasoning_item(rid, block.thinking, encrypted))
     elif message.reasoning:
-        items.append(reasoning_item(new_id("rs"), message.reasoning))
+        items.append(reasoning_item(item_id(response_id, "rs", 0), message.reasoning))
     text = message.text()
     if text or message.refusal or not (items or message.tool_calls):
-        items.append(message_item(new_id("msg"), text, refusal=message.refusal))
-    items.extend(call_item(new_id("fc"), call) for call in message.tool_calls or ())
+        msg = item_id(response_id, "msg", len(items))
+        items.append(message_item(msg, text, refusal=message.refusal))
+    for call in message.tool_calls or ():
+        items.append(call_item(item_id(response_id, "fc", len(items)), call))
     return items
 
 
@@ -199,6 +209,7 @@ def usage_to_responses(usage: Usage) -> dict[str, Any]:
 __all__ = [
     "call_item",
     "encrypted_content",
+    "item_id",
     "message_item",
     "new_id",
     "outcome",

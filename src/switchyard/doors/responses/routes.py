@@ -30,7 +30,7 @@ from switchyard.doors.http import (
     principal_of,
 )
 from switchyard.doors.responses.events import ResponseEvents
-from switchyard.doors.responses.reply import new_id, response_to_responses
+from switchyard.doors.responses.reply import item_id, new_id, response_to_responses
 from switchyard.doors.responses.request import (
     hosted_tool_names,
     input_items,
@@ -125,7 +125,7 @@ class ResponsesDoor(ChatDoor):
         context = new_context(request)
         try:
             stored = await self._stored(request)
-            page = _page(stored.items(), dict(request.query_params))
+            page = _page(_listed(stored.id, stored.items()), dict(request.query_params))
         except SwitchyardError as error:
             return error_response(error, context)
         return _json(page, context)
@@ -160,7 +160,7 @@ class ResponsesDoor(ChatDoor):
                 key_id=principal.key_id if principal else None,
                 model=chat.model,
                 created_at=created_at,
-                input_items=orjson.dumps(_with_ids(input_items(body.get("input")))),
+                input_items=orjson.dumps(input_items(body.get("input"))),
                 response=answer,
             )
         )
@@ -172,14 +172,16 @@ def _body(chat: ChatRequest) -> dict[str, Any]:
     return chat.format_fields.fields
 
 
-def _with_ids(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The items as the input items list shows them: each with an ``id`` (a new one for an
-    item the client sent without) and a ``type``, a message's string content as one text
-    part."""
+def _listed(response_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items as the input items list shows them: each with an ``id`` (the client's, else
+    one made from the response's id and the item's position: the same on every listing) and
+    a ``type``, a message's string content as one text part."""
     out = []
-    for item in items:
+    for n, item in enumerate(items):
         kind = str(item.get("type", "message"))
-        shown = {"id": new_id(_ITEM_PREFIXES.get(kind, "item")), "type": kind, **item}
+        prefix = _ITEM_PREFIXES.get(kind, "item")
+        shown: dict[str, Any] = {"id": item_id(response_id, prefix, n), "type": kind}
+        shown.update(item)
         if kind == "message" and isinstance(item.get("content"), str):
             part = "output_text" if item.get("role") == "assistant" else "input_text"
             shown["content"] = [{"type": part, "text": item["content"]}]
