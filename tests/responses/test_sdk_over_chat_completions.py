@@ -252,3 +252,26 @@ def test_errors_are_openais(client: openai.OpenAI, upstream: OpenAIUpstream) -> 
     with pytest.raises(openai.NotFoundError):
         client.responses.input_items.list("resp_nope")
     assert upstream.requests == []
+
+
+def test_an_upstream_cut_mid_stream_ends_with_response_failed(
+    client: openai.OpenAI, upstream: OpenAIUpstream
+) -> None:
+    piece: dict[str, Any] = {
+        "id": "c2",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "gpt-4.1",
+        "choices": [{"index": 0, "delta": {"content": "par"}, "finish_reason": None}],
+    }
+    upstream.script(Reply.stream([piece, piece, piece], cut_after=2))
+    events = list(client.responses.create(model="smart", input="x", stream=True))
+    kinds = [event.type for event in events]
+    assert kinds[:2] == ["response.created", "response.in_progress"]
+    assert "response.output_text.delta" in kinds
+    assert kinds[-1] == "response.failed"
+    failed = events[-1].response  # type: ignore[union-attr]
+    assert failed.status == "failed" and failed.error is not None
+    assert failed.error.code == "provider_unavailable"
+    with pytest.raises(openai.NotFoundError):  # a failed response is not stored
+        client.responses.retrieve(failed.id)

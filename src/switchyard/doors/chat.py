@@ -42,6 +42,10 @@ class ChatDoor(ABC):
     """A door's chat route (:meth:`handle_chat`), around the door's own translation."""
 
     stream_name = "a chat stream"  # how a bug's log line names this door's streams
+    # a door that completes bodies (:meth:`prepare`) or adds headers of its own
+    # (:meth:`answer_headers`) says so: the others do not pay for the calls
+    prepares = False
+    own_headers = False
 
     def __init__(self, gateway: Gateway, settings: ServerSettings, drain: Drain) -> None:
         self.gateway = gateway
@@ -87,7 +91,8 @@ class ChatDoor(ABC):
     ) -> ChatRequest:
         """The request in canonical terms; ``body`` is filled with the JSON as it came."""
         body.update(await read_json(request, self.max_body_bytes, self.body_timeout))
-        await self.prepare(body, principal)
+        if self.prepares:
+            await self.prepare(body, principal)
         if "model" not in body and principal.grant is not None:  # the tenant's default
             default = principal.grant.default_model
             if default is not None:
@@ -120,7 +125,9 @@ class ChatDoor(ABC):
                     context,
                     self.drain,
                     self.stream_name,
-                    lambda served_by: self.answer_headers(chat, served_by),
+                    (lambda served_by: self.answer_headers(chat, served_by))
+                    if self.own_headers
+                    else None,
                 )
             response = await unless_disconnected(
                 request, self.gateway.chat(chat, principal=principal)
@@ -135,7 +142,8 @@ class ChatDoor(ABC):
         except ClientDisconnected:
             return Response(status_code=499, headers=context.headers())
         headers = context.headers(response.served_by, response.cost)
-        headers.update(self.answer_headers(chat, response.served_by))
+        if self.own_headers:
+            headers.update(self.answer_headers(chat, response.served_by))
         if response.cache_status is not None:
             headers["x-switchyard-cache"] = response.cache_status
         if response.cache_similarity is not None:

@@ -49,6 +49,7 @@ _ITEM_PREFIXES = {"message": "msg", "function_call": "fc", "reasoning": "rs"}
 
 class ResponsesDoor(ChatDoor):
     stream_name = "a Responses API stream"
+    prepares = own_headers = True
 
     def chat_request(self, body: dict[str, Any], request: Request) -> ChatRequest:
         return request_from_responses(body)
