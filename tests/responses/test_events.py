@@ -7,8 +7,14 @@ from typing import Any
 
 import orjson
 
-from switchyard.doors.responses.events import ResponseEvents
-from switchyard.errors import ProviderUnavailable
+from switchyard.doors.responses.events import ResponseEvents, failure_code
+from switchyard.errors import (
+    ContextLengthExceeded,
+    InvalidRequest,
+    ProviderUnavailable,
+    QuotaExceeded,
+    RateLimited,
+)
 from switchyard.types import ChatChunk, ToolCallDelta, Usage
 
 BODY: dict[str, Any] = {"input": "hi", "instructions": "Be brief.", "store": False}
@@ -109,7 +115,7 @@ def test_thinking_text_and_two_calls() -> None:
     ]
     assert final["usage"] == {
         "input_tokens": 10,
-        "input_tokens_details": {"cached_tokens": 4},
+        "input_tokens_details": {"cached_tokens": 4, "cache_write_tokens": 0},
         "output_tokens": 6,
         "output_tokens_details": {"reasoning_tokens": 2},
         "total_tokens": 16,
@@ -146,7 +152,15 @@ def test_a_failure_after_the_first_byte_ends_with_response_failed() -> None:
     assert got[-1]["type"] == "response.failed"
     failed = got[-1]["response"]
     assert failed["status"] == "failed"
-    assert failed["error"]["code"] == "provider_unavailable"
+    assert failed["error"]["code"] == "server_error"
     assert "upstream broke" in failed["error"]["message"]
     assert [e["sequence_number"] for e in got] == list(range(len(got)))
     assert done == []  # a failed response is not stored
+
+
+def test_failure_codes_are_the_references_and_those_clients_act_on() -> None:
+    assert failure_code(RateLimited("slow")) == "rate_limit_exceeded"
+    assert failure_code(QuotaExceeded("spent")) == "insufficient_quota"
+    assert failure_code(ContextLengthExceeded("long")) == "context_length_exceeded"
+    assert failure_code(InvalidRequest("bad")) == "invalid_prompt"
+    assert failure_code(ProviderUnavailable("down")) == "server_error"

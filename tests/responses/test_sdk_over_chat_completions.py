@@ -272,6 +272,6 @@ def test_an_upstream_cut_mid_stream_ends_with_response_failed(
     assert kinds[-1] == "response.failed"
     failed = events[-1].response  # type: ignore[union-attr]
     assert failed.status == "failed" and failed.error is not None
-    assert failed.error.code == "provider_unavailable"
+    assert failed.error.code == "server_error"
     with pytest.raises(openai.NotFoundError):  # a failed response is not stored
         client.responses.retrieve(failed.id)

@@ -17,8 +17,9 @@ with its ``sequence_number`` (from 0)::
 
 An item ends when a chunk of another kind arrives (function calls, which may interleave, at
 the end). A stream that fails after its first byte ends with ``response.failed`` (the error's
-``code`` and ``message``). Clients build the conversation from ``output_item.done`` and need
-the terminal event; ``on_done`` gets the final response object (for the response store).
+``code``, see :func:`failure_code`, and ``message``). Clients build the conversation from
+``output_item.done`` and need the terminal event; ``on_done`` gets the final response object
+(for the response store).
 """
 
 from __future__ import annotations
@@ -39,12 +40,25 @@ from switchyard.doors.responses.reply import (
     response_object,
     text_part,
 )
-from switchyard.errors import SwitchyardError
-from switchyard.formats.openai_errors import error_to_openai
+from switchyard.errors import ContextLengthExceeded, RateLimited, SwitchyardError
 from switchyard.types import ChatChunk, FinishReason, ThinkingBlock, ToolCall, Usage
 
 Item = dict[str, Any]
 OnDone = Callable[[dict[str, Any]], None]
+
+
+def failure_code(error: SwitchyardError) -> str:
+    """``response.error.code`` for ``error``: the reference's codes (``rate_limit_exceeded``,
+    ``invalid_prompt``, ``server_error``), and the two OpenAI sends beyond them that clients
+    act on (Codex stops on ``context_length_exceeded`` and ``insufficient_quota`` instead of
+    retrying)."""
+    if isinstance(error, ContextLengthExceeded):
+        return "context_length_exceeded"
+    if error.code == "insufficient_quota":
+        return "insufficient_quota"
+    if isinstance(error, RateLimited):
+        return "rate_limit_exceeded"
+    return "invalid_prompt" if 400 <= error.status_code < 500 else "server_error"
 
 
 class _Open:
@@ -151,7 +165,6 @@ class ResponseEvents:
 
     def error(self, error: SwitchyardError) -> bytes:
         out = b"" if self._started else self._start(None)
-        detail = error_to_openai(error)["error"]
         failed = response_object(
             self.response_id,
             self.created_at,
@@ -160,7 +173,7 @@ class ResponseEvents:
             status="failed",
             output=[item for item in self._slots if item is not None],
             usage=self._usage,
-            error={"code": detail.get("code") or detail.get("type"), "message": detail["message"]},
+            error={"code": failure_code(error), "message": error.message},
         )
         return out + self._event("response.failed", response=failed)
 
@@ -306,4 +319,4 @@ class ResponseEvents:
         return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
 
 
-__all__ = ["ResponseEvents"]
+__all__ = ["ResponseEvents", "failure_code"]

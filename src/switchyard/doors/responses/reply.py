@@ -10,7 +10,7 @@
 - ``status``: ``completed``; ``incomplete`` with ``incomplete_details.reason``
   ``max_output_tokens`` (finish ``length``) or ``content_filter``;
 - ``usage``: ``input_tokens`` (cached included, as OpenAI counts), ``output_tokens``
-  (reasoning included), ``input_tokens_details.cached_tokens``,
+  (reasoning included), ``input_tokens_details.cached_tokens`` (and ``cache_write_tokens``),
   ``output_tokens_details.reasoning_tokens``, ``total_tokens``;
 - the request's own settings echoed (``instructions``, ``tools``, ``tool_choice``, ``text``,
   ``reasoning``, ...) from the body the client sent.
@@ -54,7 +54,7 @@ def response_object(
     sent); ``usage`` None: not known yet (an event before the end)."""
     text = body.get("text")
     reasoning = body.get("reasoning")
-    return {
+    out: dict[str, Any] = {
         "id": response_id,
         "object": "response",
         "created_at": created_at,
@@ -64,30 +64,33 @@ def response_object(
         "incomplete_details": None if incomplete is None else {"reason": incomplete},
         "instructions": body.get("instructions"),
         "max_output_tokens": body.get("max_output_tokens"),
-        "max_tool_calls": body.get("max_tool_calls"),
         "model": model,
         "output": output or [],
         "parallel_tool_calls": body.get("parallel_tool_calls", True),
         "previous_response_id": body.get("previous_response_id"),
-        "prompt_cache_key": body.get("prompt_cache_key"),
         "reasoning": {
             "effort": reasoning.get("effort") if isinstance(reasoning, dict) else None,
             "summary": reasoning.get("summary") if isinstance(reasoning, dict) else None,
         },
-        "safety_identifier": body.get("safety_identifier"),
         "service_tier": body.get("service_tier", "default"),
         "store": body.get("store", True),
         "temperature": body.get("temperature", 1.0),
         "text": text if isinstance(text, dict) else {"format": {"type": "text"}},
         "tool_choice": body.get("tool_choice", "auto"),
         "tools": body.get("tools", []),
-        "top_logprobs": body.get("top_logprobs", 0),
         "top_p": body.get("top_p", 1.0),
         "truncation": body.get("truncation", "disabled"),
-        "usage": None if usage is None else usage_to_responses(usage),
-        "user": body.get("user"),
         "metadata": body.get("metadata") or {},
     }
+    if usage is not None:  # an object in the reference: absent until known, not null
+        out["usage"] = usage_to_responses(usage)
+    for key in _ECHOED_WHEN_SENT:  # strings or numbers in the reference: absent, not null
+        if body.get(key) is not None:
+            out[key] = body[key]
+    return out
+
+
+_ECHOED_WHEN_SENT = ("user", "safety_identifier", "prompt_cache_key", "max_tool_calls")
 
 
 def response_to_responses(
@@ -199,7 +202,10 @@ def reasoning_item(item_id: str, text: str, sealed: str | None = None) -> Item:
 def usage_to_responses(usage: Usage) -> dict[str, Any]:
     return {
         "input_tokens": usage.input_tokens,
-        "input_tokens_details": {"cached_tokens": usage.cached_input_tokens},
+        "input_tokens_details": {
+            "cached_tokens": usage.cached_input_tokens,
+            "cache_write_tokens": usage.cache_write_input_tokens,
+        },
         "output_tokens": usage.output_tokens,
         "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
         "total_tokens": usage.total_tokens,

@@ -254,6 +254,9 @@ def usage_from_responses(usage: Any) -> Usage:
         input_tokens=_int(usage.get("input_tokens")),
         output_tokens=_int(usage.get("output_tokens")),
         cached_input_tokens=_int(inputs.get("cached_tokens")) if isinstance(inputs, dict) else 0,
+        cache_write_input_tokens=(
+            _int(inputs.get("cache_write_tokens")) if isinstance(inputs, dict) else 0
+        ),
         reasoning_tokens=_int(outputs.get("reasoning_tokens")) if isinstance(outputs, dict) else 0,
     )
 
