@@ -1,4 +1,5 @@
-"""CPU per request of the native door against the OpenAI door, in-process, in one run.
+"""CPU per request of the native and Responses doors against the OpenAI door, in-process, in
+one run.
 
     .venv/bin/python bench/door_cpu.py [--requests 500] [--rounds 6]
     .venv/bin/python bench/door_cpu.py --instructions [--requests 200]   # callgrind, ~4 min
@@ -6,8 +7,10 @@
 The ASGI app is called directly (the guard, the door, the Gateway, the scripted ``fake``
 provider: no network, no uvicorn), in interleaved blocks of ``--requests`` per door and round,
 so whatever else the machine is doing falls on every door alike. Each door gets the same body
-(``{"model": "bench", "messages": [...]}``; the OpenAI stream adds ``"stream": true``). Prints
-CPU µs per request (``time.process_time``) and the native/OpenAI ratios, plain and streamed.
+(``{"model": "bench", "messages": [...]}``; the OpenAI stream adds ``"stream": true``; the
+Responses door gets ``{"model": "bench", "input": "hi"}``, its answers stored as by default).
+Prints CPU µs per request (``time.process_time``) and the native/OpenAI and Responses/OpenAI
+ratios, plain and streamed (the issue's bound for the Responses door: 1.2).
 A complement to ``bench/run.py``'s ``switchyard+native`` rows, whose wall-clock CPU moves by
 10-30 % between runs on a shared machine. ``--instructions`` counts instructions instead
 (``valgrind --tool=callgrind``, as ``bench/instructions.py`` does): each door alone, with 0 and
@@ -37,11 +40,15 @@ CONFIG = {
 }
 BODY = b'{"model":"bench","messages":[{"role":"user","content":"hi"}]}'
 STREAM_BODY = b'{"model":"bench","messages":[{"role":"user","content":"hi"}],"stream":true}'
+RESPONSES_BODY = b'{"model":"bench","input":"hi"}'
+RESPONSES_STREAM_BODY = b'{"model":"bench","input":"hi","stream":true}'
 DOORS = {
     "openai": (b"/v1/chat/completions", BODY),
     "native": (b"/api/v1/complete", BODY),
+    "responses": (b"/v1/responses", RESPONSES_BODY),
     "openai stream": (b"/v1/chat/completions", STREAM_BODY),
     "native stream": (b"/api/v1/complete/stream", BODY),
+    "responses stream": (b"/v1/responses", RESPONSES_STREAM_BODY),
 }
 
 
@@ -110,15 +117,20 @@ def main() -> None:
         print("| door | instructions per request |\n|---|---:|")
         for door, count in counted.items():
             print(f"| {door} | {count:,.0f} |")
-        print(f"\nnative / openai: plain {counted['native'] / counted['openai']:.3f}, "
-              f"stream {counted['native stream'] / counted['openai stream']:.3f}")  # fmt: skip
+        print_ratios(counted)
         return
     cpu = asyncio.run(measure(args.requests or 500, args.rounds))
     print("| door | CPU µs/req |\n|---|---:|")
     for name, us in cpu.items():
         print(f"| {name} | {us:.1f} |")
-    print(f"\nnative / openai: plain {cpu['native'] / cpu['openai']:.3f}, "
-          f"stream {cpu['native stream'] / cpu['openai stream']:.3f}")  # fmt: skip
+    print_ratios(cpu)
+
+
+def print_ratios(cost: dict[str, float]) -> None:
+    print()
+    for door in ("native", "responses"):
+        print(f"{door} / openai: plain {cost[door] / cost['openai']:.3f}, "
+              f"stream {cost[door + ' stream'] / cost['openai stream']:.3f}")  # fmt: skip
 
 
 if __name__ == "__main__":

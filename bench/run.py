@@ -75,12 +75,14 @@ LITELLM_ENV = {
 }
 MESSAGES = "switchyard+messages"  # the same server, driven through its Anthropic door
 MESSAGES_PATH = "/v1/messages"
+RESPONSES = "switchyard+responses"  # the same server, through its OpenAI Responses door
+RESPONSES_PATH = "/v1/responses"
 BARE = "switchyard+bare"  # metrics off and no per-request log line: what observability costs
 # the same server and config, driven through the native door (POST /api/v1/complete and
 # /api/v1/complete/stream, the same body) instead of the OpenAI one
 NATIVE = "switchyard+native"
 NATIVE_PATH = "/api/v1/complete"
-# the native and Anthropic doors: CPU µs/req vs the OpenAI door, same load, same run
+# the native, Anthropic and Responses doors: CPU µs/req vs the OpenAI door, same load, same run
 MAX_DOOR_RATIO = 1.2
 # the bench config with one feature on, each compared with "switchyard" in the same run
 FEATURES = {
@@ -108,6 +110,7 @@ ALL_TARGETS = (
     "switchyard",
     NATIVE,
     MESSAGES,
+    RESPONSES,
     "switchyard+keys-sqlite",
     "switchyard+keys-pg",
     *FEATURES,
@@ -185,7 +188,7 @@ def make_server(
             startup_timeout=60,
             log_path=logs,
         )
-    if target in ("switchyard", BARE, NATIVE, MESSAGES, *DATABASES, *FEATURES):
+    if target in ("switchyard", BARE, NATIVE, MESSAGES, RESPONSES, *DATABASES, *FEATURES):
         workers = ["--workers", "2"] if target == TWO_WORKERS else []
         config = config or BENCH_DIR / "switchyard.yaml"
         env = FEATURE_ENV.get(target)
@@ -362,6 +365,8 @@ def main() -> int:
                     url = url.replace("/v1/chat/completions", NATIVE_PATH)
                 if target == MESSAGES:  # an Anthropic body (bench/wrk/chat.lua), same upstream
                     url = url.replace("/v1/chat/completions", MESSAGES_PATH)
+                if target == RESPONSES:  # a Responses body (bench/wrk/chat.lua), same upstream
+                    url = url.replace("/v1/chat/completions", RESPONSES_PATH)
                 runs, answered = bench_target(target, srv.pid, url, args)
                 results[target] = {
                     "runs": runs,
@@ -498,7 +503,11 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{rows.get('not_attributed', 0)} not attributed to the key's tenant",
                 lost == 0 and not rows.get("not_attributed"),
             )
-    for door, path in ((NATIVE, NATIVE_PATH), (MESSAGES, MESSAGES_PATH)):
+    for door, path in (
+        (NATIVE, NATIVE_PATH),
+        (MESSAGES, MESSAGES_PATH),
+        (RESPONSES, RESPONSES_PATH),
+    ):
         for run in results.get(door, {}).get("runs", []):  # every load both doors ran
             load = run["load"]
             cpu_ratio(
@@ -567,6 +576,7 @@ def render(
         "switchyard": "Switchyard",
         NATIVE: f"Switchyard, POST {NATIVE_PATH} (native door)",
         MESSAGES: "Switchyard, Anthropic door (/v1/messages)",
+        RESPONSES: "Switchyard, OpenAI Responses door (/v1/responses)",
         "switchyard+keys-sqlite": "Switchyard + key + ledger (SQLite)",
         "switchyard+keys-pg": "Switchyard + key + ledger (PostgreSQL)",
         "switchyard+limits": "Switchyard + Redis limits + budget",

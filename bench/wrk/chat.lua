@@ -2,8 +2,8 @@
 -- Usage: wrk ... -s bench/wrk/chat.lua URL -- MODEL [stream]
 -- Sends POST {"model":MODEL,"messages":[{"role":"user","content":"hi"}]} (plus "stream":true
 -- when the second argument is "stream"; plus "max_tokens":256, which Anthropic's Messages API
--- requires, when the URL is a /v1/messages door) and prints one machine-readable line at the
--- end:
+-- requires, when the URL is a /v1/messages door; {"model":MODEL,"input":"hi"} instead at the
+-- /v1/responses door) and prints one machine-readable line at the end:
 --   WRKJSON {...}
 -- Latencies are in microseconds. err_status counts responses with status >= 400 (wrk's own
 -- "Non-2xx or 3xx" counter); the other err_* are socket-level errors.
@@ -13,9 +13,10 @@ function init(args)
    local stream = args[2] == "stream"
    wrk.method = "POST"
    local messages = string.find(wrk.path, "/v1/messages$") ~= nil
+   local responses = string.find(wrk.path, "/v1/responses$") ~= nil
+   local turns = responses and '"input":"hi"' or '"messages":[{"role":"user","content":"hi"}]'
    wrk.body = '{"model":"' .. model .. '",' .. (messages and '"max_tokens":256,' or '')
-      .. '"messages":[{"role":"user","content":"hi"}]'
-      .. (stream and ',"stream":true' or '') .. '}'
+      .. turns .. (stream and ',"stream":true' or '') .. '}'
    wrk.headers["Content-Type"] = "application/json"
    -- a keyed target's virtual key (bench/keyed.py), else bench/switchyard.yaml's master key
    local key = os.getenv("SWITCHYARD_BENCH_KEY") or "sk-bench-5b1c2f0e9d8a4c3b7e6f1a2d3c4b5a69"

@@ -72,6 +72,7 @@ if TYPE_CHECKING:
 
     from switchyard.comparison import ComparisonRequest, ComparisonResult
     from switchyard.events.publisher import EventPublisher
+    from switchyard.response_store.store import ResponseStore
     from switchyard.telemetry.spans import GatewayTracer
 from switchyard.types import (
     ChatRequest,
@@ -164,6 +165,7 @@ class Gateway(GatewayQueries):
         # a library caller's Principal may bring a grant with limits: built on first sight)
         self.admission: Admission | None = None
         self._spend = stored.spend
+        self._responses = stored.responses  # without storage: in memory, on first use
         if config.storage is not None or limits_configured(config):
             self._build_admission()
         self.prober = HealthProber(
@@ -256,6 +258,8 @@ class Gateway(GatewayQueries):
             await self.revocations.aclose()
         if self.cache is not None:
             await self.cache.aclose()
+        if self._responses is not None:
+            await self._responses.aclose()  # stored responses written, before the engine goes
         if self.ledger is not None:
             await self.ledger.aclose()  # after the drain: every answered request is written
         if self.events is not None:
@@ -269,6 +273,18 @@ class Gateway(GatewayQueries):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    @property
+    def response_store(self) -> ResponseStore:
+        """Where the Responses door keeps its answers for ``previous_response_id``: the
+        storage database's ``responses`` table, else a bounded in-memory LRU built on first
+        use (a gateway that never serves ``/v1/responses`` never builds it)."""
+        if self._responses is None:
+            from switchyard.response_store.store import MemoryResponseStore
+
+            settings = self.config.responses
+            self._responses = MemoryResponseStore(settings.max_stored, settings.max_bytes)
+        return self._responses
 
     @property
     def tracing(self) -> bool:

@@ -24,6 +24,7 @@ from switchyard.errors import (
     StorageUnavailable,
     SwitchyardError,
 )
+from switchyard.providers.openai.settings import OpenAISettings
 from switchyard.resilience.breaker import BreakerView
 from switchyard.routing.probes import ProbeResult
 from switchyard.routing.router import Router
@@ -189,6 +190,13 @@ class GatewayQueries:
         return Conversation(
             self.sessions, caller, id=id, model=model, system=system, metadata=metadata
         )
+
+    def speaks_responses(self, provider: str) -> bool:
+        """Whether the provider ``provider`` (a config name) talks to its upstream in OpenAI's
+        Responses API (``wire_api: responses``): then the Responses door's own fields (hosted
+        tools, encrypted reasoning) reached it, and its reasoning comes back as it was."""
+        settings = self.config.providers.get(provider)
+        return isinstance(settings, OpenAISettings) and settings.wire_api == "responses"
 
     def provider_names(self) -> list[str]:
         return self._status.provider_names()

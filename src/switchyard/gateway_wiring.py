@@ -14,6 +14,7 @@ from switchyard.config.schema import SwitchyardConfig
 
 if TYPE_CHECKING:
     from switchyard.limits.limiter import SpendOf
+    from switchyard.response_store.store import ResponseStore
     from switchyard.templates.store import TemplateStore
     from switchyard.tenancy.accounts import Accounts
     from switchyard.tenancy.keyring import KeyRing
@@ -30,6 +31,7 @@ class Storage(NamedTuple):
     revocations: RevocationBroadcast | None = None
     spend: SpendOf | None = None  # budgets seed their counters from the ledger
     templates: TemplateStore | None = None  # prompt templates made through the admin API
+    responses: ResponseStore | None = None  # stored Responses API answers
 
 
 def wire_storage(config: SwitchyardConfig) -> Storage:
@@ -37,6 +39,7 @@ def wire_storage(config: SwitchyardConfig) -> Storage:
     if settings is None:
         return Storage()
     from switchyard.limits.spend import LedgerSpend
+    from switchyard.response_store.database import DatabaseResponseStore
     from switchyard.storage.engine import build_engine
     from switchyard.templates.store import TemplateStore
     from switchyard.tenancy.accounts import Accounts
@@ -68,4 +71,5 @@ def wire_storage(config: SwitchyardConfig) -> Storage:
         revocations=revocations,
         spend=LedgerSpend(engine).units,
         templates=TemplateStore(engine),
+        responses=DatabaseResponseStore(engine),
     )

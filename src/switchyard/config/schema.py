@@ -25,6 +25,7 @@ from switchyard.limits.settings import LimitsSettings
 from switchyard.providers.base import Timeouts
 from switchyard.providers.registry import ProviderConfig
 from switchyard.resilience.settings import BreakerSettings, BreakerStoreSettings
+from switchyard.response_store.settings import ResponseStoreSettings
 from switchyard.storage.settings import StorageSettings
 from switchyard.templates.settings import TemplateLimits, TemplateSettings, check_configured
 from switchyard.tenancy.settings import TenantSettings, check_models
@@ -328,6 +329,9 @@ class SwitchyardConfig(BaseSettings):
     template_limits: TemplateLimits = Field(default_factory=TemplateLimits)
     comparison: ComparisonSettings = Field(default_factory=ComparisonSettings)
     conversations: ConversationSettings = Field(default_factory=ConversationSettings)
+    # stored Responses API answers (previous_response_id): in storage's database when there
+    # is one, else in memory, bounded
+    responses: ResponseStoreSettings = Field(default_factory=ResponseStoreSettings)
 
     @classmethod
     def settings_customise_sources(

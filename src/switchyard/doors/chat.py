@@ -35,7 +35,7 @@ from switchyard.doors.http import (
 from switchyard.doors.sse import Framing, sse_response
 from switchyard.errors import SwitchyardError
 from switchyard.gateway import Gateway
-from switchyard.types import CacheControl, ChatRequest, ChatResponse, Principal
+from switchyard.types import CacheControl, ChatRequest, ChatResponse, Principal, ServedBy
 
 JSON = "application/json"
 
@@ -44,6 +44,10 @@ class ChatDoor(ABC):
     """A door's chat route (:meth:`handle_chat`), around the door's own translation."""
 
     stream_name = "a chat stream"  # how a bug's log line names this door's streams
+    # a door that completes bodies (:meth:`prepare`) or adds headers of its own
+    # (:meth:`answer_headers`) says so: the others do not pay for the calls
+    prepares = False
+    own_headers = False
 
     def __init__(self, gateway: Gateway, settings: ServerSettings, drain: Drain) -> None:
         self.gateway = gateway
@@ -57,12 +61,23 @@ class ChatDoor(ABC):
         the field it cannot read."""
 
     @abstractmethod
-    def render(self, response: ChatResponse, context: RequestContext) -> bytes:
-        """A whole answer as the door's JSON (``context.started``: when the request came)."""
+    def render(self, chat: ChatRequest, response: ChatResponse, context: RequestContext) -> bytes:
+        """A whole answer to ``chat`` as the door's JSON (``context.started``: when the
+        request came)."""
 
     @abstractmethod
     def framing(self, chat: ChatRequest, stream: ChatStream, context: RequestContext) -> Framing:
         """How the door writes ``stream``'s chunks, its end and a failure after the first byte."""
+
+    async def prepare(self, body: dict[str, Any], principal: Principal) -> None:  # noqa: B027
+        """Complete the body before its translation (the Responses door puts the stored
+        conversation a ``previous_response_id`` names in front of the input); nothing by
+        default."""
+
+    def answer_headers(self, chat: ChatRequest, served_by: ServedBy | None) -> dict[str, str]:
+        """The door's own headers on an answer (plain or streamed), once it is known who
+        answered; none by default."""
+        return {}
 
     def streamed(self, body: dict[str, Any], request: Request) -> bool:
         """Whether the request asked for a stream (for the record of one refused before the
@@ -78,6 +93,8 @@ class ChatDoor(ABC):
     ) -> ChatRequest:
         """The request in canonical terms; ``body`` is filled with the JSON as it came."""
         body.update(await read_json(request, self.max_body_bytes, self.body_timeout))
+        if self.prepares:
+            await self.prepare(body, principal)
         if "model" not in body and principal.grant is not None:  # the tenant's default
             default = principal.grant.default_model
             if default is not None:
@@ -116,14 +133,22 @@ class ChatDoor(ABC):
         body: dict[str, Any] = {}
         handed = False  # to the Gateway, which records the request from then on
         try:
-            principal = principal_of(request)
+            principal = context.principal = principal_of(request)
             chat = await self.read_chat(request, principal, body)
             handed = True
             if chat.stream:
                 stream = self.gateway.stream(chat, principal=principal)
                 framing = self.framing(chat, stream, context)
                 return await sse_response(
-                    request, stream, framing, context, self.drain, self.stream_name
+                    request,
+                    stream,
+                    framing,
+                    context,
+                    self.drain,
+                    self.stream_name,
+                    (lambda served_by: self.answer_headers(chat, served_by))
+                    if self.own_headers
+                    else None,
                 )
             response = await unless_disconnected(
                 request, self.gateway.chat(chat, principal=principal)
@@ -138,7 +163,9 @@ class ChatDoor(ABC):
         except ClientDisconnected:
             return Response(status_code=499, headers=context.headers())
         headers = answer_headers(response, context)
-        return Response(self.render(response, context), media_type=JSON, headers=headers)
+        if self.own_headers:
+            headers.update(self.answer_headers(chat, response.served_by))
+        return Response(self.render(chat, response, context), media_type=JSON, headers=headers)
 
 
 def answer_headers(response: ChatResponse, context: RequestContext) -> dict[str, str]:

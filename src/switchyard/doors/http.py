@@ -57,10 +57,12 @@ class ClientDisconnected(Exception):
 
 @dataclass(slots=True)
 class RequestContext:
-    """Per-request facts the handlers need: its id and when it arrived."""
+    """Per-request facts the handlers need: its id, when it arrived and (once the guard's
+    Principal is read) who is asking."""
 
     request_id: str
     started: float
+    principal: Principal | None = None
 
     def headers(
         self, served_by: ServedBy | None = None, cost: Cost | None = None

@@ -12,7 +12,7 @@ name is :func:`named_event`. A client that leaves cancels the upstream.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 import orjson
@@ -23,7 +23,7 @@ from switchyard.doors.drain import Drain
 from switchyard.doors.errors import internal_error, shutting_down
 from switchyard.doors.http import RequestContext, report_unexpected, unless_disconnected
 from switchyard.errors import SwitchyardError
-from switchyard.types import ChatChunk
+from switchyard.types import ChatChunk, ServedBy
 from switchyard.types.stream import ChunkStream
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
@@ -52,15 +52,19 @@ async def sse_response(
     context: RequestContext,
     drain: Drain,
     where: str,
+    more_headers: Callable[[ServedBy | None], dict[str, str]] | None = None,
 ) -> Response:
     """Start ``stream`` (its attempts and failover, before any byte; a client that leaves
-    stops it) and answer with its events. ``where`` names the stream in a bug's log line."""
+    stops it) and answer with its events. ``where`` names the stream in a bug's log line;
+    ``more_headers`` gives the door's own headers once it is known who answers."""
     try:
         await unless_disconnected(request, stream.start())
     except BaseException:
         await stream.aclose()
         raise
     headers = {**SSE_HEADERS, **context.headers(stream.served_by)}
+    if more_headers is not None:
+        headers.update(more_headers(stream.served_by))
     if stream.cache_status is not None:
         headers["x-switchyard-cache"] = stream.cache_status
     if stream.cache_similarity is not None:

@@ -54,6 +54,7 @@ def request_to_openai(
     ``max_tokens``, so the adapter picks per upstream (see ``OpenAISettings``). A
     ``max_tokens`` or ``max_completion_tokens`` key in ``extra`` wins over both. ``extra`` is
     merged last; ``Message.reasoning`` is not sent (upstreams reject it in the history).
+    ``reasoning.effort`` goes out as ``reasoning_effort`` (a budget has no place here).
     """
     body: dict[str, Any] = {
         "model": request.model,
@@ -88,6 +89,8 @@ def request_to_openai(
         value = getattr(request, key)
         if value is not None:
             body[key] = value
+    if request.reasoning is not None and request.reasoning.effort is not None:
+        body["reasoning_effort"] = request.reasoning.effort  # ``extra`` may still say otherwise
     extra = request.extra or {}
     if request.max_tokens is not None and not (
         "max_tokens" in extra or "max_completion_tokens" in extra

@@ -37,6 +37,7 @@ from switchyard.doors.native.socket import CompletionSocket
 from switchyard.doors.native.templates import TemplatesDoor
 from switchyard.doors.native.usage import UsageDoor
 from switchyard.doors.openai.routes import OpenAIDoor
+from switchyard.doors.responses.routes import ResponsesDoor
 from switchyard.doors.ui.door import DashboardDoor
 from switchyard.gateway import Gateway
 from switchyard.server.client_address import ClientAddress
@@ -133,6 +134,7 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
     openai = OpenAIDoor(gateway, settings, drain)
     anthropic = AnthropicDoor(gateway, settings, drain)
     gemini = GeminiDoor(gateway, settings, drain)
+    responses = ResponsesDoor(gateway, settings, drain)
     operations = OperationsDoor(gateway)
     admin = AdminDoor(gateway, settings)
     templates = TemplatesDoor(gateway, settings)
@@ -198,6 +200,10 @@ def create_app(gateway: Gateway, settings: ServerSettings | None = None) -> Star
         Route("/v1beta/models/{target:path}", gemini.post, methods=["POST"]),
         Route("/v1/models/{name:path}", gemini.model, methods=["GET"]),  # google-genai's v1
         Route("/v1/models/{target:path}", gemini.post, methods=["POST"]),
+        Route("/v1/responses", responses.create, methods=["POST"]),
+        Route("/v1/responses/{id}", responses.retrieve, methods=["GET"]),
+        Route("/v1/responses/{id}", responses.delete, methods=["DELETE"]),
+        Route("/v1/responses/{id}/input_items", responses.input_items, methods=["GET"]),
         Route("/api/v1/providers", operations.providers, methods=["GET"]),
         Route("/api/v1/providers/{name}/test", operations.test_provider, methods=["POST"]),
         Route("/api/v1/circuit-breakers", operations.circuit_breakers, methods=["GET"]),

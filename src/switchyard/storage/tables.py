@@ -192,11 +192,27 @@ prompt_templates = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Responses API answers (``POST /v1/responses`` with ``store`` not false): what
+# ``previous_response_id`` continues; read and deleted only by their tenant's callers
+responses = Table(
+    "responses",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant", String(255)),
+    Column("key_id", String(64)),
+    Column("model", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("input_items", Text, nullable=False),  # JSON, as the client got it
+    Column("response", Text, nullable=False),
+    Index("ix_responses_tenant_created_at", "tenant", "created_at"),
+)
+
 __all__ = [
     "ExactDecimal",
     "api_keys",
     "metadata",
     "prompt_templates",
+    "responses",
     "session_messages",
     "sessions",
     "tenants",

@@ -45,7 +45,7 @@ class AnthropicDoor(ChatDoor):
             beta=request.headers.get("anthropic-beta"),
         )
 
-    def render(self, response: ChatResponse, context: RequestContext) -> bytes:
+    def render(self, chat: ChatRequest, response: ChatResponse, context: RequestContext) -> bytes:
         return orjson.dumps(response_to_anthropic(response))
 
     def framing(self, chat: ChatRequest, stream: ChatStream, context: RequestContext) -> Framing:

@@ -89,7 +89,7 @@ class GeminiDoor(ChatDoor):
     def streamed(self, body: dict[str, Any], request: Request) -> bool:
         return request.url.path.endswith(":" + STREAM)
 
-    def render(self, response: ChatResponse, context: RequestContext) -> bytes:
+    def render(self, chat: ChatRequest, response: ChatResponse, context: RequestContext) -> bytes:
         return orjson.dumps(response_to_gemini(response))
 
     def framing(self, chat: ChatRequest, stream: ChatStream, context: RequestContext) -> Framing:

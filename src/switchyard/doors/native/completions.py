@@ -68,7 +68,11 @@ class CompletionDoor(ChatDoor):
     def chat_request(self, body: dict[str, Any], request: Request) -> ChatRequest:
         return self.native_chat(body, principal_of(request), stream=self.streamed(body, request))
 
-    def render(self, response: ChatResponse, context: RequestContext) -> bytes:
+    def render(self, chat: ChatRequest, response: ChatResponse, context: RequestContext) -> bytes:
+        return self.answer_body(response, context)
+
+    def answer_body(self, response: ChatResponse, context: RequestContext) -> bytes:
+        """A whole answer in the native shape (also a session's reply's)."""
         served = response.served_by
         assert served is not None
         facts = self.facts.render(self.gateway.deployment_facts(served.provider, served.model))

@@ -150,7 +150,7 @@ class SessionDoor:
                 request, self.sessions.reply(caller, session_id, body.content)
             )
             return Response(
-                self.completions.render(response, context),
+                self.completions.answer_body(response, context),
                 media_type=JSON,
                 headers=answer_headers(response, context),
             )

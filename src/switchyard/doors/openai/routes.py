@@ -45,7 +45,7 @@ class OpenAIDoor(ChatDoor):
     def chat_request(self, body: dict[str, Any], request: Request) -> ChatRequest:
         return request_from_openai(body)
 
-    def render(self, response: ChatResponse, context: RequestContext) -> bytes:
+    def render(self, chat: ChatRequest, response: ChatResponse, context: RequestContext) -> bytes:
         return orjson.dumps(response_to_openai(response))
 
     def framing(self, chat: ChatRequest, stream: ChatStream, context: RequestContext) -> Framing:

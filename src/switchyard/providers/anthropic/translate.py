@@ -26,7 +26,9 @@ Following Anthropic's Messages API reference:
 - ``format_fields`` of the ``anthropic`` format (what the Anthropic door had no canonical
   place for: ``thinking``, ``top_k``, ...) and then ``extra`` are merged last, as they are
   (``top_k``, ``thinking``, top-level ``cache_control``, ...), except ``cache_breakpoints``
-  (:mod:`.caching`) and OpenAI's ``stream_options``.
+  (:mod:`.caching`) and OpenAI's ``stream_options``;
+- ``reasoning`` -> ``thinking`` with a budget (:mod:`.thinking`), unless the caller's own
+  fields already set ``thinking``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from switchyard.providers.anthropic.caching import (
     parse_breakpoints,
 )
 from switchyard.providers.anthropic.json_mode import json_instruction
+from switchyard.providers.anthropic.thinking import thinking_for
 from switchyard.types import (
     CacheMarker,
     ChatRequest,
@@ -116,6 +119,10 @@ def request_to_anthropic(request: ChatRequest, *, max_tokens: int, stream: bool)
     for key, value in extra.items():
         if key not in _NOT_SENT:
             body[key] = value
+    if request.reasoning is not None and "thinking" not in body:  # the caller's own wins
+        thinking = thinking_for(request.reasoning, body)
+        if thinking is not None:
+            body["thinking"] = thinking
     if stream:
         body["stream"] = True
     else:

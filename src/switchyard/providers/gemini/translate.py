@@ -25,6 +25,7 @@ guide ai.google.dev/gemini-api/docs/function-calling, structured output guide):
 - ``format_fields`` of the ``gemini`` format (what the Gemini door had no canonical place
   for: ``safetySettings``, ``generationConfig.topK`` or ``thinkingConfig``, built-in tools,
   ...) are merged like ``extra``, before it.
+- ``reasoning`` -> ``generationConfig.thinkingConfig`` (:func:`thinking_config`).
 - ``extra`` is merged last: ``generationConfig`` key by key, ``tools`` appended (built-in tools
   such as ``googleSearch``), other keys set as given; it may not set ``contents``.
 """
@@ -43,6 +44,7 @@ from switchyard.types import (
     EmbeddingRequest,
     ImagePart,
     Message,
+    Reasoning,
     ResponseFormat,
     TextPart,
     Tool,
@@ -257,7 +259,24 @@ def _generation_config(request: ChatRequest) -> dict[str, Any]:
         if value is not None:
             config[key] = value
     config.update(_response_format(request.response_format))
+    if request.reasoning is not None:
+        thinking = thinking_config(request.reasoning)
+        if thinking:
+            config["thinkingConfig"] = thinking
     return config
+
+
+def thinking_config(reasoning: Reasoning) -> dict[str, Any]:
+    """``generationConfig.thinkingConfig``: ``thinkingBudget`` for a budget (effort ``none``
+    is a budget of 0: no thinking), else ``thinkingLevel`` (Gemini 3's ``low`` or ``high``)
+    for an effort."""
+    if reasoning.budget_tokens is not None:
+        return {"thinkingBudget": reasoning.budget_tokens}
+    if reasoning.effort is None:
+        return {}
+    if reasoning.effort == "none":
+        return {"thinkingBudget": 0}
+    return {"thinkingLevel": "low" if reasoning.effort in ("minimal", "low") else "high"}
 
 
 def _response_format(fmt: ResponseFormat | None) -> dict[str, Any]:

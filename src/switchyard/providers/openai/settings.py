@@ -26,6 +26,15 @@ class OpenAISettings(ProviderSettings):
         ),
     )
 
+    wire_api: Literal["chat_completions", "responses"] = Field(
+        default="chat_completions",
+        description=(
+            "the upstream API: chat_completions ({base_url}/chat/completions) or responses "
+            "({base_url}/responses, OpenAI's Responses API: the Responses door's requests pass "
+            "through with nothing lost)"
+        ),
+    )
+
     def resolved_max_tokens_field(self) -> Literal["max_tokens", "max_completion_tokens"]:
         if self.max_tokens_field is not None:
             return self.max_tokens_field
