@@ -20,9 +20,11 @@ from aiohttp import web
 from tests.agents.scripted_model import Answer, Script, Seen, Tool
 from tests.fakes import anthropic_upstream as anthropic
 from tests.fakes import gemini_upstream as gemini
+from tests.fakes import responses_upstream as responses
 from tests.fakes.anthropic_upstream import AnthropicUpstream
 from tests.fakes.gemini_upstream import GeminiUpstream
 from tests.fakes.openai_upstream import OpenAIUpstream
+from tests.fakes.responses_upstream import ResponsesUpstream
 from tests.fakes.upstream import FakeUpstream, Reply, word_pieces
 
 
@@ -244,124 +246,41 @@ def gemini_seen(body: dict[str, Any]) -> Seen:
 # -- OpenAI Responses -----------------------------------------------------------------------
 
 
-class ResponsesModel(ModelUpstream):
-    """``POST /v1/responses`` (``base_url`` with ``/v1``, as an ``openai`` provider's)."""
+class ResponsesModel(ModelUpstream, ResponsesUpstream):
+    """``POST /v1/responses``, with the Responses fake's builders."""
 
     @staticmethod
     def seen(body: dict[str, Any]) -> Seen:
         return responses_seen(body)
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
     def _default(self, request: web.Request, body: Any) -> Reply:
         if request.method != "POST" or not request.path.endswith("/responses"):
-            return Reply.error(404, f"Invalid URL ({request.method} {request.path})")
+            return ResponsesUpstream._default(self, request, body)
         body = body if isinstance(body, dict) else {}
         answer = self.model_script.answer(self.seen(body))
-        model = str(body.get("model", "gpt-5"))
+        model = str(body.get("model", responses.MODEL))
         response_id = self.next_id("resp_agent")
-        item = self._item(answer)
-        usage = {
-            "input_tokens": 40,
-            "input_tokens_details": {"cached_tokens": 0},
-            "output_tokens": 12,
-            "output_tokens_details": {"reasoning_tokens": 0},
-            "total_tokens": 52,
-        }
-        done = _response(response_id, model, "completed", [item], usage)
-        if not body.get("stream"):
-            return Reply.json(done)
-        return Reply.stream(
-            _numbered(
-                [
-                    ("response.created", {"response": _response(response_id, model)}),
-                    ("response.in_progress", {"response": _response(response_id, model)}),
-                    *_item_events(item),
-                    ("response.completed", {"response": done}),
-                ]
-            ),
-            done=False,
-        )
-
-    def _item(self, answer: Answer) -> dict[str, Any]:
+        used = responses.usage(40, 12)
         if answer.call is not None:
-            return {
-                "id": self.next_id("fc_agent"),
-                "type": "function_call",
-                "status": "completed",
-                "call_id": self.next_id("call_agent"),
-                "name": answer.call.name,
-                "arguments": _arguments(answer),
-            }
-        return {
-            "id": self.next_id("msg_agent"),
-            "type": "message",
-            "status": "completed",
-            "role": "assistant",
-            "content": [{"type": "output_text", "text": answer.text, "annotations": []}],
-        }
-
-
-def _response(
-    response_id: str,
-    model: str,
-    status: str = "in_progress",
-    output: list[dict[str, Any]] | None = None,
-    usage: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
-        "id": response_id,
-        "object": "response",
-        "created_at": 1755137933,
-        "status": status,
-        "error": None,
-        "incomplete_details": None,
-        "model": model,
-        "output": output or [],
-        "parallel_tool_calls": True,
-        "tool_choice": "auto",
-        "tools": [],
-        "usage": usage,
-    }
-
-
-def _item_events(item: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """The events that stream one output item (at output index 0), as OpenAI sends them."""
-    at = {"output_index": 0}
-    if item["type"] == "function_call":
-        opened = {**item, "status": "in_progress", "arguments": ""}
-        ids = {"item_id": item["id"], **at}
-        return [
-            ("response.output_item.added", {**at, "item": opened}),
-            ("response.function_call_arguments.delta", {**ids, "delta": item["arguments"]}),
-            ("response.function_call_arguments.done", {**ids, "arguments": item["arguments"]}),
-            ("response.output_item.done", {**at, "item": item}),
-        ]
-    part = item["content"][0]
-    text = part["text"]
-    ids = {"item_id": item["id"], **at, "content_index": 0}
-    empty = {**part, "text": ""}
-    return [
-        (
-            "response.output_item.added",
-            {**at, "item": {**item, "status": "in_progress", "content": []}},
-        ),
-        ("response.content_part.added", {**ids, "part": empty}),
-        *(("response.output_text.delta", {**ids, "delta": piece}) for piece in word_pieces(text)),
-        ("response.output_text.done", {**ids, "text": text}),
-        ("response.content_part.done", {**ids, "part": part}),
-        ("response.output_item.done", {**at, "item": item}),
-    ]
-
-
-def _numbered(events: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
-    """Each event with its ``type`` and ``sequence_number``, as every Responses event has."""
-    return [
-        (name, {"type": name, "sequence_number": number, **data})
-        for number, (name, data) in enumerate(events)
-    ]
+            item = responses.function_call_item(
+                self.next_id("call_agent"),
+                answer.call.name,
+                _arguments(answer),
+                id=self.next_id("fc_agent"),
+            )
+            events = responses.call_events(item, 0, [item["arguments"]])
+        else:
+            item = responses.message_item(answer.text, id=self.next_id("msg_agent"))
+            events = responses.message_events(answer.text, 0, item["id"])
+        if not body.get("stream"):
+            return Reply.json(responses.response([item], id=response_id, model=model, usage=used))
+        return responses.stream_reply(
+            [
+                *responses.started(response_id, model),
+                *events,
+                responses.completed(response_id, [item], used, model),
+            ]
+        )
 
 
 def responses_seen(body: dict[str, Any]) -> Seen:
