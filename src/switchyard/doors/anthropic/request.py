@@ -44,7 +44,8 @@ from typing import Any, Literal
 import orjson
 from pydantic import ValidationError
 
-from switchyard.errors import InvalidRequest
+from switchyard.formats.request_fields import invalid as _invalid
+from switchyard.formats.request_fields import string_at as _string
 from switchyard.formats.template_ref import template_ref
 from switchyard.providers.anthropic.translate import tool_choice_from_anthropic
 from switchyard.types import (
@@ -441,17 +442,6 @@ def _marker(block: dict[str, Any], where: str) -> dict[str, Any] | None:
     if marker is not None and not isinstance(marker, dict):
         raise _invalid(f"{where}.cache_control", "must be an object")
     return marker
-
-
-def _string(block: dict[str, Any], key: str, where: str) -> str:
-    value = block.get(key)
-    if not isinstance(value, str):
-        raise _invalid(f"{where}.{key}", "a string is required")
-    return value
-
-
-def _invalid(param: str, problem: str) -> InvalidRequest:
-    return InvalidRequest(f"{param}: {problem}", param=param)
 
 
 __all__ = ["request_from_anthropic"]

@@ -41,7 +41,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from switchyard.errors import InvalidRequest
+from switchyard.formats.request_fields import invalid as _invalid
+from switchyard.formats.request_fields import string_at as _string
 from switchyard.providers.gemini.translate import arguments_json
 from switchyard.types import (
     ChatRequest,
@@ -553,17 +554,6 @@ def _object(value: Any, where: str) -> dict[str, Any]:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _string(block: dict[str, Any], key: str, where: str) -> str:
-    value = block.get(key)
-    if not isinstance(value, str):
-        raise _invalid(f"{where}.{key}", "a string is required")
-    return value
-
-
-def _invalid(param: str, problem: str) -> InvalidRequest:
-    return InvalidRequest(f"{param}: {problem}", param=param)
 
 
 __all__ = [

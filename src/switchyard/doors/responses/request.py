@@ -44,7 +44,8 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from switchyard.errors import InvalidRequest
+from switchyard.formats.request_fields import invalid as _invalid
+from switchyard.formats.request_fields import string_at as _string
 from switchyard.types import (
     ChatRequest,
     JsonSchemaFormat,
@@ -405,17 +406,6 @@ def _reasoning(value: Any) -> Reasoning | None:
 def _body_name(where: str) -> str:
     """A canonical field's name as the body calls it."""
     return {"max_tokens": "max_output_tokens"}.get(where, where)
-
-
-def _string(block: dict[str, Any], key: str, where: str) -> str:
-    value = block.get(key)
-    if not isinstance(value, str):
-        raise _invalid(f"{where}.{key}", "a string is required")
-    return value
-
-
-def _invalid(param: str, problem: str) -> InvalidRequest:
-    return InvalidRequest(f"{param}: {problem}", param=param)
 
 
 __all__ = [

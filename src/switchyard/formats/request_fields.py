@@ -1,0 +1,25 @@
+"""A caller's request body read field by field, as every door's translator does it: the error
+that names a field by its path in the caller's own body (``messages[1].content[0].text``), and
+the typed reads the doors share. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from switchyard.errors import InvalidRequest
+
+
+def invalid(param: str, problem: str) -> InvalidRequest:
+    """400 ``invalid_request_error`` whose ``param`` is the field's path."""
+    return InvalidRequest(f"{param}: {problem}", param=param)
+
+
+def string_at(block: dict[str, Any], key: str, where: str) -> str:
+    """``block[key]`` when it is a string; else 400 naming ``where.key``."""
+    value = block.get(key)
+    if not isinstance(value, str):
+        raise invalid(f"{where}.{key}", "a string is required")
+    return value
+
+
+__all__ = ["invalid", "string_at"]
