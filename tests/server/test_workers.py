@@ -220,3 +220,18 @@ def test_a_worker_killed_while_serving_is_replaced_and_its_counts_are_kept(
         assert server.stop(timeout=30) == 0
         stderr = server.process.stderr.read() if server.process.stderr else ""
     assert f"worker {victim} died (exit status -9): starting another" in stderr
+
+
+def test_workers_stop_when_their_supervisor_is_killed_outright(tmp_path: Path) -> None:
+    """SIGKILL to `serve` (it cannot pass SIGTERM on): its workers do not serve on unsupervised."""
+    with serve_process(SERVED, tmp_path, args=["--workers", "2"]) as server:
+        supervisor = server.process.pid
+        children = Path(f"/proc/{supervisor}/task/{supervisor}/children")
+        workers = [int(pid) for pid in children.read_text().split()]
+        assert workers
+        server.process.kill()
+        server.process.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while any(Path(f"/proc/{pid}").exists() for pid in workers):
+            assert time.monotonic() < deadline, f"workers {workers} outlived their supervisor"
+            time.sleep(0.1)

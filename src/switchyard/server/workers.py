@@ -43,6 +43,7 @@ from switchyard.server.metrics import MULTIPROC_ENV
 
 STARTUP_SECONDS = 10.0  # a worker failing sooner than this after its start failed to start
 START_FAILED = 3  # the exit status of a server (or a worker) that could not start
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
 
 logger = logging.getLogger("switchyard.server")
 
@@ -158,10 +159,27 @@ def _bind(host: str, port: int, count: int) -> list[socket.socket]:
     return socks
 
 
-def _worker(settings: SwitchyardConfig, log_level: str | None, sock: socket.socket) -> None:
-    """A worker process's whole life: one gateway on the shared socket."""
+def _worker(
+    settings: SwitchyardConfig, log_level: str | None, sock: socket.socket, supervisor: int
+) -> None:
+    """A worker process's whole life: one gateway on its socket."""
+    _stop_with(supervisor)
     started = run_gateway(settings, log_level, [sock])
     sys.exit(0 if started else START_FAILED)
+
+
+def _stop_with(supervisor: int) -> None:
+    """A worker never outlives its supervisor: one killed outright (SIGKILL, the out-of-memory
+    killer) cannot pass SIGTERM on, and its workers would serve on, unsupervised, holding the
+    port. On Linux the kernel sends this process SIGTERM when the supervisor dies (it then
+    drains like any worker); one that died before this was set is noticed at once."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != supervisor:
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 class Supervisor:
@@ -208,7 +226,7 @@ class Supervisor:
     def _start(self, slot: int) -> tuple[BaseProcess, float]:
         process = self.context.Process(
             target=_worker,
-            args=(self.settings, self.log_level, self.socks[slot]),
+            args=(self.settings, self.log_level, self.socks[slot], os.getpid()),
             name="switchyard-worker",
         )
         process.start()
