@@ -7,7 +7,9 @@ For each target the harness starts the server (pinned to its own core), measures
 spawn to the first successful chat completion, reads its idle RSS, warms it up, then drives it
 with wrk (POST /v1/chat/completions, bench/wrk/chat.lua) at concurrency 1, 16 and 64, plus the
 streaming variant (SSE upstream) at 16. Around every run it reads the CPU time of the server's
-whole process tree from /proc. Everything goes to 127.0.0.1; every run is bounded in time.
+whole process tree from /proc. With the target switchyard+limits-2w it then runs one worker
+against two in interleaved rounds (bench/scaling.py) for the --workers 2 check. Everything goes
+to 127.0.0.1; every run is bounded in time.
 
 Prints Markdown tables and writes bench/results/<timestamp>.md and .json. Exits 1 when any run
 had errors (non-2xx answers or socket errors) or a target failed.
@@ -19,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -53,6 +56,7 @@ from harness import (
     tree_rss_mib,
 )
 from keyed import DATABASES, Keyed, prepare
+from scaling import paired_scaling, render_pairs
 
 # The switchyard next to the interpreter running this script (so `.venv/bin/python bench/run.py`
 # benchmarks that venv's install), else the one on PATH; SWITCHYARD_BIN overrides.
@@ -97,6 +101,7 @@ TWO_WORKERS = "switchyard+limits-2w"
 FEATURES[TWO_WORKERS] = BENCH_DIR / "limits.yaml"
 MAX_LIMITS_RATIO = 1.5  # Redis limits + budget: CPU µs/req at c=16 vs the bare gateway
 MIN_WORKERS_SCALING = 1.6  # req/s of 2 workers vs 1, Redis limits on, c=64, same run
+WORKERS_PAIR_CONNECTIONS = 64  # the load of bench/scaling.py's interleaved pairs
 # usage events to NATS: CPU µs/req at c=16 vs the gateway without (the issue names no ratio for
 # events; two JSON envelopes and two publishes per request measured about 1.2x)
 MAX_EVENTS_RATIO = 1.25
@@ -286,6 +291,13 @@ def main() -> int:
         action="store_true",
         help="run switchyard@REF before switchyard (alternate runs to cancel an order effect)",
     )
+    ap.add_argument(
+        "--pair-rounds",
+        type=int,
+        default=5,
+        help=f"with {TWO_WORKERS}: rounds of one worker against two, interleaved "
+        "(bench/scaling.py); 0: none",
+    )
     add_noise_options(ap)
     args = ap.parse_args()
     check_noise_options(ap, args)
@@ -305,11 +317,16 @@ def main() -> int:
         0 < args.duration <= 60
         and 0 <= args.warmup <= 30
         and all(1 <= c <= 256 for c in [*args.concurrency, args.stream_concurrency])
+        and 0 <= args.pair_rounds <= 15
     ):
-        ap.error("duration must be in (0, 60], warmup in [0, 30], concurrency in [1, 256]")
+        ap.error(
+            "duration must be in (0, 60], warmup in [0, 30], concurrency in [1, 256], "
+            "--pair-rounds in [0, 15]"
+        )
 
     stamp, env_info = start_session(args.wait_quiet)
     results: dict[str, dict[str, Any]] = {}
+    pairs: dict[str, Any] | None = None
     t_start = time.monotonic()
 
     with Nginx() as nginx:
@@ -387,10 +404,24 @@ def main() -> int:
                 srv.stop()
                 if keyed is not None:
                     keyed.cleanup()
+        if TWO_WORKERS in targets and args.pair_rounds and switchyard_available()[0]:
+            log(f"--workers 2 against one worker: {args.pair_rounds} interleaved rounds")
+            try:
+                pairs = paired_scaling(
+                    SWITCHYARD_BIN,
+                    FEATURES[TWO_WORKERS],
+                    str(RESULTS_DIR / f"{stamp}-workers-pair"),
+                    WORKERS_PAIR_CONNECTIONS,
+                    args.duration,
+                    args.pair_rounds,
+                )
+            except Exception as e:
+                log(f"workers pair: FAILED: {e}")
+                pairs = {"failed": str(e)}
 
     elapsed = time.monotonic() - t_start
-    checks = check_targets(results)
-    md = render(results, checks, args, env_info, stamp, elapsed)
+    checks = check_targets(results, pairs)
+    md = render(results, checks, args, env_info, stamp, elapsed, pairs)
     print(md)
     (RESULTS_DIR / f"{stamp}.md").write_text(md)
     (RESULTS_DIR / f"{stamp}.json").write_text(
@@ -401,13 +432,14 @@ def main() -> int:
                 "args": {k: v for k, v in vars(args).items()},
                 "elapsed_s": elapsed,
                 "results": results,
+                "workers_pairs": pairs,
                 "checks": checks,
             },
             indent=2,
         )
     )
     log(f"wrote {RESULTS_DIR.relative_to(REPO_DIR)}/{stamp}.md and .json ({elapsed:.0f} s)")
-    failed = any("failed" in r for r in results.values())
+    failed = any("failed" in r for r in results.values()) or bool(pairs and "failed" in pairs)
     errors = any(run["errors"] for r in results.values() for run in r.get("runs", []))
     if any(run["noisy"] for r in results.values() for run in r.get("runs", [])):
         log("warning: some runs were noisy (other jobs used the CPU): see 'other load'")
@@ -421,7 +453,9 @@ def _run(results: dict[str, Any], target: str, load: str) -> dict[str, Any] | No
     return None
 
 
-def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+def check_targets(
+    results: dict[str, Any], pairs: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     sy = results.get("switchyard", {})
     checks: list[dict[str, Any]] = []
 
@@ -524,13 +558,21 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         "c=16",
         MAX_LIMITS_RATIO,
     )
-    one, two = _run(results, "switchyard+limits", "c=64"), _run(results, TWO_WORKERS, "c=64")
-    if one and two and one["rps"]:
-        ratio = two["rps"] / one["rps"]
+    scaling = f"--workers 2: req/s ≥ {MIN_WORKERS_SCALING}x one worker, Redis limits on (c=64)"
+    if pairs and "ratio" in pairs:
         add(
-            f"--workers 2: req/s ≥ {MIN_WORKERS_SCALING}x one worker, Redis limits on (c=64)",
-            f"{two['rps']:.0f} vs {one['rps']:.0f} req/s (ratio {ratio:.2f})",
-            ratio >= MIN_WORKERS_SCALING,
+            f"{scaling}, median of {len(pairs['one_rps'])} interleaved rounds",
+            f"{statistics.median(pairs['two_rps']):.0f} vs "
+            f"{statistics.median(pairs['one_rps']):.0f} req/s (ratio {pairs['ratio']:.2f}; "
+            f"rounds {min(pairs['round_ratios']):.2f}-{max(pairs['round_ratios']):.2f})",
+            pairs["ratio"] >= MIN_WORKERS_SCALING,
+        )
+    one, two = _run(results, "switchyard+limits", "c=64"), _run(results, TWO_WORKERS, "c=64")
+    if one and two and one["rps"]:  # one run each, minutes apart: reported, not checked
+        add(
+            f"{scaling}, the table's single runs",
+            f"{two['rps']:.0f} vs {one['rps']:.0f} req/s (ratio {two['rps'] / one['rps']:.2f})",
+            None,
         )
     cpu_ratio(
         f"switchyard+events: CPU µs/req ≤ {MAX_EVENTS_RATIO}x the gateway without (c=16)",
@@ -569,6 +611,7 @@ def render(
     env: dict[str, Any],
     stamp: str,
     elapsed: float,
+    pairs: dict[str, Any] | None = None,
 ) -> str:
     names = {
         "direct": "direct (nginx)",
@@ -625,6 +668,8 @@ def render(
             f"| {names[t]} | {fmt(r['startup_s'], 2)} | {fmt(r['idle_rss_mib'], 1)} | "
             f"{fmt(r['peak_rss_mib'], 1)} |"
         )
+    if pairs and "ratio" in pairs:
+        out += render_pairs(pairs)
     out += [
         "",
         "| Switchyard target | measured | status |",
