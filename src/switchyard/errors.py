@@ -119,7 +119,8 @@ class TemplateNotFound(NotFound):
 
 
 class Conflict(SwitchyardError):
-    """It exists already (a tenant of that name)."""
+    """It exists already (a tenant of that name), or it is busy (a session answering another
+    message)."""
 
     status_code = 409
     code = "conflict"

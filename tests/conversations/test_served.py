@@ -5,7 +5,9 @@ gets 404); errors in the native shape."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -207,3 +209,27 @@ def test_the_native_error_shape_names_the_field(served: ServedGateway) -> None:
     globex = make_key(served, "globex")
     with client(served, globex) as http:
         assert http.post("/api/v1/sessions", json={"model": "roomy"}).status_code == 201
+
+
+def test_a_message_while_the_session_answers_another_is_a_409(storage_url: str) -> None:
+    settings = served_config(storage_url)
+    settings["providers"]["a"]["latency"] = 0.5
+    with serve(settings) as served, client(served) as http:
+        session = http.post("/api/v1/sessions", json={"model": "roomy"}).json()
+        url = f"/api/v1/sessions/{session['id']}/messages"
+        with ThreadPoolExecutor(1) as pool:
+            first = pool.submit(http.post, url, json={"content": "one"})
+            time.sleep(0.2)  # the first reply waits for its upstream
+            busy = http.post(url, json={"content": "two"})
+            streamed_busy = http.post(url, json={"content": "two", "stream": True})
+            assert first.result().status_code == 200
+        for refused in (busy, streamed_busy):
+            assert refused.status_code == 409, refused.text
+            error = ErrorBody.model_validate(refused.json()).error
+            assert (error.code, error.param) == ("conflict", "session_id")
+            assert "answering another message" in error.message
+        streamed = http.post(url, json={"content": "three", "stream": True})  # free again
+        assert [name for name, _ in sse_events(streamed.text)][-1] == "done"
+        assert http.post(url, json={"content": "four"}).status_code == 200  # and after it
+        messages = http.get(f"/api/v1/sessions/{session['id']}").json()["messages"]
+        assert [m["content"] for m in messages] == ["one", "one", "three", "three", "four", "four"]

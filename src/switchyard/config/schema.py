@@ -292,6 +292,13 @@ class ConversationSettings(_Section):
     summary_max_tokens: int = Field(
         default=512, ge=16, description="the longest summary; its room is kept in the window"
     )
+    busy_seconds: float = Field(
+        default=600,
+        gt=0,
+        le=86_400,
+        description="a session answers one message at a time (another meanwhile: 409); a reply "
+        "whose replica died keeps its session busy for at most this long",
+    )
 
     @model_validator(mode="after")
     def _page_sizes(self) -> ConversationSettings:

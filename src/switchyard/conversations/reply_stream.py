@@ -1,6 +1,7 @@
 """A streamed reply of a conversation: the gateway's stream relayed as it is, and, once it
 ended normally, the whole answer handed to ``on_end`` (which stores the turn pair) before the
-iteration finishes. A stream that fails, or that its reader abandons, stores nothing."""
+iteration finishes. A stream that fails, or that its reader abandons, stores nothing and calls
+``on_abandon`` instead (which frees the session for its next message), exactly once."""
 
 from __future__ import annotations
 
@@ -10,15 +11,18 @@ from switchyard.types import CacheStatus, ChatChunk, Cost, ServedBy, Usage
 from switchyard.types.stream import ChunkStream
 
 OnEnd = Callable[[str, Usage | None, Cost | None, ServedBy | None], Awaitable[None]]
+OnAbandon = Callable[[], Awaitable[None]]
 
 
 class ReplyStream:
     """``async for chunk in stream``; the same surface as the gateway's stream (``start``,
     ``served_by``, ``usage``, ``aclose`` ...), so a door relays it like any."""
 
-    def __init__(self, stream: ChunkStream, on_end: OnEnd) -> None:
+    def __init__(self, stream: ChunkStream, on_end: OnEnd, on_abandon: OnAbandon) -> None:
         self._stream = stream
         self._on_end = on_end
+        self._on_abandon = on_abandon
+        self._settled = False
 
     @property
     def served_by(self) -> ServedBy | None:
@@ -37,7 +41,11 @@ class ReplyStream:
         return self._stream.cache_similarity
 
     async def start(self) -> None:
-        await self._stream.start()
+        try:
+            await self._stream.start()
+        except BaseException:
+            await self._abandon()
+            raise
 
     def __aiter__(self) -> AsyncIterator[ChatChunk]:
         return self._relay()
@@ -45,16 +53,28 @@ class ReplyStream:
     async def _relay(self) -> AsyncIterator[ChatChunk]:
         text: list[str] = []
         cost: Cost | None = None
-        async for chunk in self._stream:
-            if chunk.text:
-                text.append(chunk.text)
-            if chunk.cost is not None:
-                cost = chunk.cost
-            yield chunk
-        await self._on_end("".join(text), self._stream.usage, cost, self._stream.served_by)
+        try:
+            async for chunk in self._stream:
+                if chunk.text:
+                    text.append(chunk.text)
+                if chunk.cost is not None:
+                    cost = chunk.cost
+                yield chunk
+            await self._on_end("".join(text), self._stream.usage, cost, self._stream.served_by)
+            self._settled = True  # stored, which freed the session
+        finally:
+            await self._abandon()
 
     async def aclose(self) -> None:
-        await self._stream.aclose()
+        try:
+            await self._stream.aclose()
+        finally:
+            await self._abandon()
+
+    async def _abandon(self) -> None:
+        if not self._settled:
+            self._settled = True
+            await self._on_abandon()
 
 
-__all__ = ["OnEnd", "ReplyStream"]
+__all__ = ["OnAbandon", "OnEnd", "ReplyStream"]

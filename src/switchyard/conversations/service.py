@@ -10,6 +10,8 @@ message as one pair, only once the answer is whole.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +23,14 @@ from switchyard.conversations.records import Owner, Page, Session, Summary, Turn
 from switchyard.conversations.reply_stream import ReplyStream
 from switchyard.conversations.store import SessionStore
 from switchyard.conversations.summary import summary_request
-from switchyard.errors import InvalidRequest, NotFound, PayloadTooLarge, SwitchyardError
+from switchyard.errors import (
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+    StorageUnavailable,
+    SwitchyardError,
+)
 from switchyard.records.record import RequestKind
 from switchyard.types import ChatRequest, ChatResponse, Cost, Message, Principal, ServedBy, Usage
 
@@ -29,6 +38,8 @@ MAX_METADATA_KEYS = 16  # OpenAI's metadata rules: 16 pairs, 64-character keys, 
 MAX_METADATA_KEY = 64
 MAX_METADATA_VALUE = 512
 MAX_SESSION_ID = 64
+
+log = logging.getLogger("switchyard.conversations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,33 +119,72 @@ class Conversations:
     async def reply(self, principal: Principal, session_id: str, content: str) -> ChatResponse:
         """Answer ``content`` in the session and store both turns."""
         prepared = await self.prepare(principal, session_id, content)
-        response = await self._gateway.chat(prepared.request, principal=principal)
-        await self._store_pair(
-            prepared, principal, response.text, response.usage, response.cost, response.served_by
-        )
+        try:
+            response = await self._gateway.chat(prepared.request, principal=principal)
+            await self._store_pair(
+                prepared,
+                principal,
+                response.text,
+                response.usage,
+                response.cost,
+                response.served_by,
+            )
+        except BaseException:
+            await self._release(prepared.session)
+            raise
         return response
 
     async def stream_reply(
         self, principal: Principal, session_id: str, content: str
     ) -> ReplyStream:
-        """Answer ``content`` as a stream; both turns are stored when it ends normally."""
+        """Answer ``content`` as a stream; both turns are stored when it ends normally, and the
+        session is free again however it ends."""
         prepared = await self.prepare(principal, session_id, content, "stream")
-        stream = self._gateway.stream(prepared.request, principal=principal)
+        try:
+            stream = self._gateway.stream(prepared.request, principal=principal)
+        except BaseException:
+            await self._release(prepared.session)
+            raise
 
         async def stored(
             text: str, usage: Usage | None, cost: Cost | None, served_by: ServedBy | None
         ) -> None:
             await self._store_pair(prepared, principal, text, usage, cost, served_by)
 
-        return ReplyStream(stream, stored)
+        async def abandoned() -> None:
+            await self._release(prepared.session)
+
+        return ReplyStream(stream, stored, abandoned)
 
     async def prepare(
         self, principal: Principal, session_id: str, content: str, kind: RequestKind = "chat"
     ) -> Prepared:
         """The request for the next reply: the history fitted to the window (and the dropped
         turns summarised, when ``summarise_with`` is set). A message refused here (too long,
-        not fitting the window) is recorded as a refused request of ``kind``, like any."""
+        not fitting the window, or the session busy with another reply) is recorded as a
+        refused request of ``kind``, like any.
+
+        The session is claimed first (one reply at a time, or two replies would each answer
+        a history without the other's turns and both be stored after it): whoever prepared
+        must store the pair (which frees it) or :meth:`_release` it."""
         session = await self._owned(principal, session_id)
+        if not await self.store.claim(session, self.settings.busy_seconds):
+            error = Conflict(
+                f"session {session.id!r} is answering another message: send this one when "
+                "that reply has ended",
+                param="session_id",
+            )
+            self._gateway.refused(principal, kind, session.model, error)
+            raise error
+        try:
+            return await self._prepare(principal, session, content, kind)
+        except BaseException:
+            await self._release(session)
+            raise
+
+    async def _prepare(
+        self, principal: Principal, session: Session, content: str, kind: RequestKind
+    ) -> Prepared:
         history = await self.store.turns(session)
         summariser = self.settings.summarise_with
         summary = None
@@ -230,6 +280,15 @@ class Conversations:
             self.settings.max_messages,
             prepared.summary,
         )
+
+    async def _release(self, session: Session) -> None:
+        """Free a claimed session whose reply will not be stored. Shielded, so a cancelled
+        request (its client gone) still frees it; a database that fails here only delays
+        that until the claim expires (``busy_seconds``)."""
+        try:
+            await asyncio.shield(self.store.release(session))
+        except StorageUnavailable as error:
+            log.warning("session %s stays busy until its claim expires: %s", session.id, error)
 
     # -- shared -----------------------------------------------------------------------------
 

@@ -9,9 +9,10 @@ trimming to ``max_messages`` and a new summary are written together or not at al
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchyard.conversations.records import Owner, Page, Session, Summary, Turn, now
@@ -88,10 +89,28 @@ class SqlStore:
         async with self._begin() as connection:
             return [_turn(row) for row in await connection.execute(query)]
 
+    async def claim(self, session: Session, seconds: float) -> bool:
+        """One conditional UPDATE: atomic across replicas (the database's row lock)."""
+        moment = now()
+        free = or_(sessions.c.busy_until.is_(None), sessions.c.busy_until <= moment)
+        async with self._begin() as connection:
+            result = await connection.execute(
+                update(sessions)
+                .where(sessions.c.id == session.id, free)
+                .values(busy_until=moment + timedelta(seconds=seconds))
+            )
+        return bool(result.rowcount)
+
+    async def release(self, session: Session) -> None:
+        async with self._begin() as connection:
+            await connection.execute(
+                update(sessions).where(sessions.c.id == session.id).values(busy_until=None)
+            )
+
     async def append(
         self, session: Session, turns: list[Turn], keep: int, summary: Summary | None
     ) -> None:
-        changes: dict[str, Any] = {"updated_at": now()}
+        changes: dict[str, Any] = {"updated_at": now(), "busy_until": None}
         if summary is not None:
             changes.update(summary=summary.text, summary_through=summary.through)
         async with self._begin() as connection:

@@ -7,6 +7,7 @@ existed (the API answers 404 for both, never 403, so ids cannot be probed)."""
 from __future__ import annotations
 
 import itertools
+import time
 from collections import OrderedDict
 from typing import Protocol
 
@@ -30,11 +31,19 @@ class SessionStore(Protocol):
     async def turns(self, session: Session) -> list[Turn]:
         """The session's turns, oldest first."""
 
+    async def claim(self, session: Session, seconds: float) -> bool:
+        """Mark the session busy answering a message for at most ``seconds``; False when it is
+        busy already (and that claim has not expired)."""
+
+    async def release(self, session: Session) -> None:
+        """The session is no longer busy (its reply failed or was abandoned)."""
+
     async def append(
         self, session: Session, turns: list[Turn], keep: int, summary: Summary | None
     ) -> None:
         """Add ``turns`` (their ids are set), keep the newest ``keep`` turns and record
-        ``summary``, all or nothing; 404 when the session was deleted meanwhile."""
+        ``summary``, all or nothing, and release the session's claim; 404 when the session
+        was deleted meanwhile."""
 
     async def aclose(self) -> None: ...
 
@@ -47,6 +56,7 @@ class MemoryStore:
         self.capacity = capacity
         self._sessions: OrderedDict[str, tuple[Session, list[Turn]]] = OrderedDict()
         self._owned: dict[Owner, set[str]] = {}
+        self._busy: dict[str, float] = {}  # session id -> until (time.monotonic())
         self._ids = itertools.count(1)
 
     async def create(self, session: Session, max_sessions: int) -> None:
@@ -87,9 +97,20 @@ class MemoryStore:
         kept = self._sessions.get(session.id)
         return [] if kept is None else list(kept[1])
 
+    async def claim(self, session: Session, seconds: float) -> bool:
+        now = time.monotonic()
+        if self._busy.get(session.id, now) > now:
+            return False
+        self._busy[session.id] = now + seconds
+        return True
+
+    async def release(self, session: Session) -> None:
+        self._busy.pop(session.id, None)
+
     async def append(
         self, session: Session, turns: list[Turn], keep: int, summary: Summary | None
     ) -> None:
+        self._busy.pop(session.id, None)
         kept = self._sessions.get(session.id)
         if kept is None:
             raise NotFound(f"no session {session.id!r}", param="session_id")
@@ -108,6 +129,7 @@ class MemoryStore:
         object) lives."""
 
     def _forget(self, session: Session) -> None:
+        self._busy.pop(session.id, None)
         owner = Owner(session.tenant, session.user, session.key_id)
         owned = self._owned.get(owner)
         if owned is not None:

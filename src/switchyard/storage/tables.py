@@ -153,6 +153,8 @@ sessions = Table(
     Column("summary_through", Integer),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # answering a message until then (a reply at a time; a lease, so a dead replica's expires)
+    Column("busy_until", DateTime(timezone=True)),
     Index("ix_sessions_owner", "tenant", "user", "key_id"),
 )
 

@@ -2,7 +2,7 @@
 that fired on a request on its usage row (JSON list of ``[name, on, action]``, null: none).
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 """
 
 import sqlalchemy as sa
