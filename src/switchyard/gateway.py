@@ -260,6 +260,8 @@ class Gateway(GatewayQueries):
             await self.cache.aclose()
         if self._responses is not None:
             await self._responses.aclose()  # stored responses written, before the engine goes
+        if self._conversations is not None:
+            await self._conversations.store.aclose()  # a purge finished, before the engine goes
         if self.ledger is not None:
             await self.ledger.aclose()  # after the drain: every answered request is written
         if self.events is not None:
@@ -283,7 +285,9 @@ class Gateway(GatewayQueries):
             from switchyard.response_store.store import MemoryResponseStore
 
             settings = self.config.responses
-            self._responses = MemoryResponseStore(settings.max_stored, settings.max_bytes)
+            self._responses = MemoryResponseStore(
+                settings.max_stored, settings.max_bytes, settings.retention_days
+            )
         return self._responses
 
     @property

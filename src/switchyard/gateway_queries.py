@@ -162,11 +162,12 @@ class GatewayQueries:
             from switchyard.conversations import Conversations, MemoryStore, SessionStore
 
             settings = self.config.conversations
-            store: SessionStore = MemoryStore(settings.memory_max_sessions)
+            days = settings.retention_days
+            store: SessionStore = MemoryStore(settings.memory_max_sessions, days)
             if self.ledger is not None:  # the ledger's engine migrated the schema on start
                 from switchyard.conversations.sql_store import SqlStore
 
-                store = SqlStore(self.ledger.engine)
+                store = SqlStore(self.ledger.engine, days)
             # self is the Gateway (this class is its mixin), which has chat and stream too
             gateway = cast("ConversationGateway", self)
             self._conversations = Conversations(settings, store, gateway)

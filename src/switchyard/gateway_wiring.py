@@ -71,5 +71,5 @@ def wire_storage(config: SwitchyardConfig) -> Storage:
         revocations=revocations,
         spend=LedgerSpend(engine).units,
         templates=TemplateStore(engine),
-        responses=DatabaseResponseStore(engine),
+        responses=DatabaseResponseStore(engine, config.responses.retention_days),
     )

@@ -292,6 +292,12 @@ class ConversationSettings(_Section):
     summary_max_tokens: int = Field(
         default=512, ge=16, description="the longest summary; its room is kept in the window"
     )
+    retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="a session without a new message for this many days is gone (404) and is "
+        "deleted with its messages; null: kept until deleted",
+    )
     busy_seconds: float = Field(
         default=600,
         gt=0,

@@ -9,22 +9,47 @@ trimming to ``max_messages`` and a new summary are written together or not at al
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchyard.conversations.records import Owner, Page, Session, Summary, Turn, now
 from switchyard.errors import Conflict, NotFound
 from switchyard.storage.engine import aware, transaction
+from switchyard.storage.retention import Retention
 from switchyard.storage.tables import session_messages, sessions
 from switchyard.types import Cost, Usage
 
 
 class SqlStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, retention_days: float | None = None) -> None:
         self.engine = engine
+        self._retention = None
+        if retention_days is not None:
+            self._retention = Retention("idle sessions", retention_days, self._purge)
+
+    def _live(self) -> ColumnElement[bool]:
+        """The sessions not past their retention (all without one)."""
+        if self._retention is None:
+            return true()
+        return sessions.c.updated_at >= self._retention.cutoff()
+
+    def _written(self) -> None:
+        if self._retention is not None:
+            self._retention.written()
+
+    async def _purge(self, cutoff: datetime) -> int:
+        idle = select(sessions.c.id).where(sessions.c.updated_at < cutoff)
+        async with self._begin() as connection:
+            await connection.execute(
+                delete(session_messages).where(session_messages.c.session_id.in_(idle))
+            )
+            result = await connection.execute(
+                delete(sessions).where(sessions.c.updated_at < cutoff)
+            )
+        return int(result.rowcount or 0)
 
     def _begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
         return transaction(self.engine, "the session database")
@@ -33,7 +58,7 @@ class SqlStore:
         owner = Owner(session.tenant, session.user, session.key_id)
         async with self._begin() as connection:
             count = await connection.scalar(
-                select(func.count()).select_from(sessions).where(_owned_by(owner))
+                select(func.count()).select_from(sessions).where(_owned_by(owner), self._live())
             )
             if (count or 0) >= max_sessions:
                 raise Conflict(
@@ -53,15 +78,16 @@ class SqlStore:
                     updated_at=session.updated_at,
                 )
             )
+        self._written()
 
     async def get(self, owner: Owner, session_id: str) -> Session | None:
-        query = select(sessions).where(sessions.c.id == session_id, _owned_by(owner))
+        query = select(sessions).where(sessions.c.id == session_id, _owned_by(owner), self._live())
         async with self._begin() as connection:
             row = (await connection.execute(query)).first()
         return None if row is None else _session(row)
 
     async def page(self, owner: Owner, limit: int, after: str | None) -> Page:
-        query = select(sessions).where(_owned_by(owner))
+        query = select(sessions).where(_owned_by(owner), self._live())
         if after is not None:
             query = query.where(sessions.c.id < after)
         query = query.order_by(sessions.c.id.desc()).limit(limit + 1)
@@ -140,9 +166,13 @@ class SqlStore:
                     session_messages.c.id < oldest_kept,
                 )
             )
+        self._written()
 
     async def aclose(self) -> None:
-        """The engine is the usage ledger's, which disposes of it."""
+        """The engine is the usage ledger's, which disposes of it; a purge still running is
+        waited for."""
+        if self._retention is not None:
+            await self._retention.aclose()
 
 
 def _owned_by(owner: Owner) -> ColumnElement[bool]:

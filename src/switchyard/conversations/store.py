@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections import OrderedDict
+from datetime import timedelta
 from typing import Protocol
 
 from switchyard.conversations.records import Owner, Page, Session, Summary, Turn, now
@@ -52,8 +53,9 @@ class MemoryStore:
     """Sessions in this process's memory, at most ``capacity`` of them: past it the least
     recently used session goes (with its turns). Lost on restart; not shared by workers."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, retention_days: float | None = None) -> None:
         self.capacity = capacity
+        self.keep = None if retention_days is None else timedelta(days=retention_days)
         self._sessions: OrderedDict[str, tuple[Session, list[Turn]]] = OrderedDict()
         self._owned: dict[Owner, set[str]] = {}
         self._busy: dict[str, float] = {}  # session id -> until (time.monotonic())
@@ -61,6 +63,9 @@ class MemoryStore:
 
     async def create(self, session: Session, max_sessions: int) -> None:
         owner = Owner(session.tenant, session.user, session.key_id)
+        for expired in [s for s, _ in self._sessions.values() if self._expired(s)]:
+            self._sessions.pop(expired.id)
+            self._forget(expired)
         owned = self._owned.setdefault(owner, set())
         if len(owned) >= max_sessions:
             raise Conflict(
@@ -75,13 +80,14 @@ class MemoryStore:
 
     async def get(self, owner: Owner, session_id: str) -> Session | None:
         kept = self._sessions.get(session_id)
-        if kept is None or not owner.owns(kept[0]):
+        if kept is None or not owner.owns(kept[0]) or self._expired(kept[0]):
             return None
         self._sessions.move_to_end(session_id)
         return kept[0]
 
     async def page(self, owner: Owner, limit: int, after: str | None) -> Page:
         ids = sorted(self._owned.get(owner, ()), reverse=True)
+        ids = [i for i in ids if not self._expired(self._sessions[i][0])]
         if after is not None:
             ids = [i for i in ids if i < after]
         return Page([self._sessions[i][0] for i in ids[:limit]], len(ids) > limit)
@@ -127,6 +133,9 @@ class MemoryStore:
     async def aclose(self) -> None:
         """Nothing to release: the sessions stay for as long as the process (or the gateway
         object) lives."""
+
+    def _expired(self, session: Session) -> bool:
+        return self.keep is not None and session.updated_at < now() - self.keep
 
     def _forget(self, session: Session) -> None:
         self._busy.pop(session.id, None)

@@ -16,14 +16,19 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchyard.response_store.store import ResponseStore, StoredResponse
+from switchyard.storage.retention import Retention
 from switchyard.storage.tables import responses
 
 log = logging.getLogger("switchyard.response_store")
 
 
 class DatabaseResponseStore(ResponseStore):
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, retention_days: float | None = None) -> None:
         self.engine = engine
+        self.retention_days = retention_days
+        self._retention = None
+        if retention_days is not None:
+            self._retention = Retention("stored responses", retention_days, self._purge)
         self._pending: dict[str, StoredResponse] = {}
         self._writes: set[asyncio.Task[None]] = set()
 
@@ -32,6 +37,15 @@ class DatabaseResponseStore(ResponseStore):
         task = asyncio.get_running_loop().create_task(self._write(stored))
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
+        if self._retention is not None:
+            self._retention.written()
+
+    async def _purge(self, cutoff: datetime) -> int:
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                delete(responses).where(responses.c.created_at < cutoff)
+            )
+        return int(result.rowcount or 0)
 
     async def _write(self, stored: StoredResponse) -> None:
         row = {
@@ -81,6 +95,8 @@ class DatabaseResponseStore(ResponseStore):
     async def aclose(self) -> None:
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
+        if self._retention is not None:
+            await self._retention.aclose()
 
 
 __all__ = ["DatabaseResponseStore"]

@@ -21,6 +21,12 @@ class ResponseStoreSettings(BaseModel):
         description="at most this many bytes of stored JSON (input items and answers) in memory; "
         "past it the least recently used are dropped",
     )
+    retention_days: float | None = Field(
+        default=30,
+        gt=0,
+        description="a stored response older than this is gone (404) and is deleted from the "
+        "database; null: kept until deleted (OpenAI keeps them 30 days)",
+    )
 
 
 __all__ = ["ResponseStoreSettings"]

@@ -9,6 +9,7 @@ another tenant is a 404, as if it did not exist.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ class StoredResponse:
     tenant: str | None
     key_id: str | None
     model: str  # what the caller asked for
-    created_at: int  # unix seconds
+    created_at: int  # unix seconds, when it was stored (its retention counts from it)
     input_items: bytes  # JSON: the conversation the response answered, in order
     response: bytes  # JSON: the Response object as the client got it
 
@@ -46,6 +47,8 @@ class StoredResponse:
 
 
 class ResponseStore(ABC):
+    retention_days: float | None = None  # older responses are gone (404)
+
     @abstractmethod
     def put(self, stored: StoredResponse) -> None: ...
 
@@ -61,13 +64,17 @@ class ResponseStore(ABC):
     async def get(self, response_id: str, principal: Principal) -> StoredResponse:
         """The response, or 404 (unknown, or another tenant's)."""
         stored = await self._load(response_id)
-        if stored is None or not _visible(stored, principal):
+        if stored is None or not _visible(stored, principal) or self._expired(stored):
             raise NotFound(f"no response with id {response_id[:64]!r}", param="response_id")
         return stored
 
     async def delete(self, response_id: str, principal: Principal) -> None:
         await self.get(response_id, principal)
         await self._remove(response_id)
+
+    def _expired(self, stored: StoredResponse) -> bool:
+        days = self.retention_days
+        return days is not None and stored.created_at < time.time() - days * 86_400
 
 
 def _visible(stored: StoredResponse, principal: Principal) -> bool:
@@ -78,9 +85,15 @@ class MemoryResponseStore(ResponseStore):
     """At most ``max_stored`` responses and ``max_bytes`` of their JSON, the least recently
     used dropped first."""
 
-    def __init__(self, max_stored: int, max_bytes: int = 256 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        max_stored: int,
+        max_bytes: int = 256 * 1024 * 1024,
+        retention_days: float | None = None,
+    ) -> None:
         self.max_stored = max_stored
         self.max_bytes = max_bytes
+        self.retention_days = retention_days
         self.bytes = 0
         self._items: OrderedDict[str, StoredResponse] = OrderedDict()
 

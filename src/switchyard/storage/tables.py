@@ -156,6 +156,7 @@ sessions = Table(
     # answering a message until then (a reply at a time; a lease, so a dead replica's expires)
     Column("busy_until", DateTime(timezone=True)),
     Index("ix_sessions_owner", "tenant", "user", "key_id"),
+    Index("ix_sessions_updated_at", "updated_at"),  # idle sessions past their retention
 )
 
 # One turn of a session, in order of ``id``; an assistant turn keeps its usage and cost.
@@ -207,6 +208,7 @@ responses = Table(
     Column("input_items", Text, nullable=False),  # JSON, as the client got it
     Column("response", Text, nullable=False),
     Index("ix_responses_tenant_created_at", "tenant", "created_at"),
+    Index("ix_responses_created_at", "created_at"),  # past their retention
 )
 
 __all__ = [

@@ -73,7 +73,7 @@ class ResponsesDoor(ChatDoor):
         created = response.created or int(time.time())
         answer = response_to_responses(response, new_id("resp"), created, body, sealed=sealed)
         data = orjson.dumps(answer)
-        self._keep(chat, answer["id"], created, data, context.principal)
+        self._keep(chat, answer["id"], data, context.principal)
         return data
 
     def framing(self, chat: ChatRequest, stream: ChatStream, context: RequestContext) -> Framing:
@@ -83,7 +83,7 @@ class ResponsesDoor(ChatDoor):
             _body(chat),
             sealed=lambda: not self._speaks_responses(stream.served_by),
             on_done=lambda answer: self._keep(
-                chat, answer["id"], answer["created_at"], orjson.dumps(answer), context.principal
+                chat, answer["id"], orjson.dumps(answer), context.principal
             ),
         )
 
@@ -145,12 +145,12 @@ class ResponsesDoor(ChatDoor):
         self,
         chat: ChatRequest,
         response_id: str,
-        created_at: int,
         answer: bytes,
         principal: Principal | None,
     ) -> None:
         """Store ``answer`` (the Response object's JSON) for ``principal``'s tenant unless the
-        body said ``"store": false``."""
+        body said ``"store": false``; its retention counts from now (the answer's own
+        ``created_at`` may be the upstream's clock)."""
         body = _body(chat)
         if body.get("store") is False:
             return
@@ -160,7 +160,7 @@ class ResponsesDoor(ChatDoor):
                 tenant=principal.tenant if principal else None,
                 key_id=principal.key_id if principal else None,
                 model=chat.model,
-                created_at=created_at,
+                created_at=int(time.time()),
                 input_items=orjson.dumps(input_items(body.get("input"))),
                 response=answer,
             )
