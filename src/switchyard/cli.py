@@ -269,7 +269,7 @@ def usage(
         typer.Option(
             "--group-by",
             "-g",
-            help="comma-separated: tenant, key, user, alias, provider, model, hour, day",
+            help="comma-separated: tenant, key, user, alias, provider, model, template, hour, day",
         ),
     ] = None,
     since: Annotated[

@@ -320,7 +320,7 @@ class Gateway(GatewayQueries):
         try:
             authorize(record.principal, chat.model)
             if chat.template is not None:  # the prompt template, rendered before the limits
-                chat = await self.templates.apply(chat)
+                chat, record.template = await self.templates.applied(chat)
             route = self.router.route(chat.model)
             guardrails = policy_for(self._guardrails, record.principal, chat.model)
             if guardrails is not None:  # the input as it may go on (redacted), or refused
@@ -393,7 +393,8 @@ class Gateway(GatewayQueries):
             async def admit() -> int:  # once, whichever asks first: the cache or the stream
                 if not admitted:
                     if lifecycle.request.template is not None:  # rendered before the limits
-                        lifecycle.request = await self.templates.apply(lifecycle.request)
+                        rendered = await self.templates.applied(lifecycle.request)
+                        lifecycle.request, record.template = rendered
                         if guardrails is not None:  # the rendered prompt is the input checked
                             lifecycle.request = guardrails.check_input(lifecycle.request, record)
                     request = lifecycle.request

@@ -4,6 +4,7 @@ messages before the caller's, the output bound over all the messages."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -22,9 +23,13 @@ from switchyard.errors import (
     TemplateNotFound,
     TemplateRefused,
 )
+from switchyard.events.envelope import ended_data
+from switchyard.records.record import RequestRecord
 from switchyard.templates.library import TemplateLibrary
 from switchyard.templates.settings import TemplateLimits, TemplateSettings, TemplateSpec
-from switchyard.types import ChatRequest, TemplateRef
+from switchyard.types import ChatRequest, Principal, TemplateRef
+from switchyard.usage.report import summary_json
+from tests.databases import read_usage
 from tests.fakes.gateway import fake_provider
 
 SUMMARISE: list[dict[str, Any]] = [
@@ -289,3 +294,40 @@ def test_a_gateway_without_templates_never_imports_jinja2() -> None:
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     assert done.returncode == 0, done.stderr
+
+
+async def test_the_usage_record_row_and_summary_name_the_template_used(storage_url: str) -> None:
+    config = {
+        "providers": {"a": {"type": "fake"}},
+        "models": [{"name": "m", "deployments": [{"provider": "a", "model": "x"}]}],
+        "templates": SUMMARISE,
+        "storage": {"url": storage_url, "flush_seconds": 0.05},
+    }
+    records: list[RequestRecord] = []
+    latest = {"name": "summarise", "variables": {"text": "abc"}}  # version 2, the latest
+    async with Gateway.from_config(config) as gateway:
+        gateway.sinks.append(Collect(records))
+        first = {"name": "summarise", "version": 1, "variables": {"words": 3, "text": "abc"}}
+        await gateway.chat(model="m", template=first)
+        async for _ in gateway.stream(model="m", messages=[], template=latest):
+            pass
+        await gateway.chat(model="m", messages=[{"role": "user", "content": "no template"}])
+        assert [r.template for r in records] == ["summarise@1", "summarise@2", None]
+        assert ended_data(records[0])["template"] == "summarise@1"  # the events' data
+        for _ in range(100):  # written every flush_seconds
+            rows, _ = await read_usage(storage_url)
+            if len(rows) == 3:
+                break
+            await asyncio.sleep(0.05)
+        assert sorted(str(r["template"]) for r in rows) == ["None", "summarise@1", "summarise@2"]
+        summary = await gateway.usage_summary(Principal.anonymous_admin(), group_by="template")
+        counts = {g["template"]: g["requests"] for g in summary_json(summary)["groups"]}
+        assert counts == {"summarise@1": 1, "summarise@2": 1, None: 1}
+
+
+class Collect:
+    def __init__(self, records: list[RequestRecord]) -> None:
+        self.records = records
+
+    def emit(self, record: RequestRecord) -> None:
+        self.records.append(record)

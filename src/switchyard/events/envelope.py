@@ -97,6 +97,7 @@ def ended_data(record: RequestRecord) -> dict[str, Any]:
         "cache": record.cache_result,
         "refused_by": record.refused_by,
         "guardrails": [list(decision) for decision in record.guardrails],
+        "template": record.template,
     }
 
 

@@ -87,6 +87,7 @@ class RequestRecord:
     # with tracing on: the request's spans (switchyard.telemetry.spans.RequestTrace)
     trace: object | None = None
     guardrails: tuple[GuardrailDecision, ...] = ()  # those that fired, in order
+    template: str | None = None  # the prompt template rendered, as "name@version"
 
     @property
     def request_id(self) -> str:

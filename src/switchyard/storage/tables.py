@@ -88,6 +88,7 @@ usage = Table(
     Column("cache_hit", Boolean, nullable=False, server_default=false()),
     Column("cost_saved_usd", ExactDecimal()),
     Column("guardrails", JSON),  # those that fired: [[name, on, action], ...]; null: none
+    Column("template", String(255)),  # the prompt template rendered, "name@version"
     Index("ix_usage_created_at", "created_at"),
     Index("ix_usage_tenant_created_at", "tenant", "created_at"),
 )

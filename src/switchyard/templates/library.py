@@ -127,13 +127,18 @@ class TemplateLibrary:
         """``request`` with its template rendered: the template's messages first, then the
         request's own; ``template`` is then None (the cache, limits and providers see only
         messages)."""
+        return (await self.applied(request))[0]
+
+    async def applied(self, request: ChatRequest) -> tuple[ChatRequest, str]:
+        """As :meth:`apply`, with the template used as ``name@version`` (the usage record's)."""
         ref = request.template
         assert ref is not None
         found = await self.version(ref.name, ref.version, f"{ref.param}.name")
         messages = self.render(found, ref)
-        return request.model_copy(
+        rendered = request.model_copy(
             update={"messages": [*messages, *request.messages], "template": None}
         )
+        return rendered, f"{found.name}@{found.version}"
 
     def render(self, template: TemplateVersion, ref: TemplateRef) -> list[Message]:
         """The template's messages with ``ref``'s variables, checked first."""

@@ -17,7 +17,7 @@ from switchyard.errors import InvalidRequest
 from switchyard.types.usage import usd_text
 
 # what ``group_by`` may name, in the order columns are shown; ``key`` is the virtual key's id
-GROUP_BY = ("tenant", "key", "user", "alias", "provider", "model", "hour", "day")
+GROUP_BY = ("tenant", "key", "user", "alias", "provider", "model", "template", "hour", "day")
 MAX_GROUPS = 10_000  # beyond: the answer says ``truncated``
 PERCENTILES = (0.5, 0.95)
 

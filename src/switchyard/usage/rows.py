@@ -75,6 +75,7 @@ def usage_row(record: RequestRecord, row_id: str) -> dict[str, Any]:
         "cache_hit": record.cache_hit,
         "cost_saved_usd": saved_cost(record),
         "guardrails": [list(d) for d in record.guardrails] if record.guardrails else None,
+        "template": record.template,
     }
     return _fit(row, _USAGE_LENGTHS)
 

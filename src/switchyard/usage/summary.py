@@ -48,6 +48,7 @@ _COLUMNS = {
     "alias": usage.c.alias,
     "provider": usage.c.provider,
     "model": usage.c.model,
+    "template": usage.c.template,
 }
 # UTC buckets as ISO 8601 text, the same string on both databases
 _BUCKETS = {

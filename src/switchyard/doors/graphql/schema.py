@@ -125,7 +125,7 @@ class Query:
         resolver=_usage,
         description="The usage ledger added up: the caller's tenant (any tenant, or the one "
         "named, with the master key). groupBy: tenant, key, user, alias, provider, model, "
-        "hour, day; since (inclusive) and until (exclusive) in ISO 8601.",
+        "template, hour, day; since (inclusive) and until (exclusive) in ISO 8601.",
     )
 
 

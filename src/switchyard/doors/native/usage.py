@@ -1,8 +1,8 @@
 """``GET /api/v1/usage/summary``: the usage ledger added up, per group and in total.
 
 Query parameters: ``group_by`` (comma-separated, or repeated: any of tenant, key, user, alias,
-provider, model, hour, day), ``since`` and ``until`` (ISO 8601; ``since`` inclusive, ``until``
-exclusive) and ``tenant``. Who may see what is the Gateway's rule
+provider, model, template, hour, day), ``since`` and ``until`` (ISO 8601; ``since`` inclusive,
+``until`` exclusive) and ``tenant``. Who may see what is the Gateway's rule
 (:meth:`~switchyard.gateway.Gateway.usage_summary`); this module only reads the query and
 renders the answer (:func:`~switchyard.usage.report.summary_json`).
 """
