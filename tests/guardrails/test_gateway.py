@@ -306,3 +306,25 @@ async def test_a_templates_rendered_prompt_is_the_input_checked_plain_and_stream
 
 async def collect_chunks(stream: Any) -> list[ChatChunk]:
     return [chunk async for chunk in stream]
+
+
+async def test_tool_call_arguments_earlier_in_the_conversation_are_input_too() -> None:
+    history: list[dict[str, Any]] = [
+        {"role": "user", "content": "pay"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "name": "charge", "arguments": f'{{"card": "{CARD}"}}'}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "done"},
+        {"role": "user", "content": "thanks"},
+    ]  # fmt: skip
+    blocked = [{"type": "pii", "name": "cards", "on": "input", "action": "block",
+                "detect": ["credit_card"]}]  # fmt: skip
+    async with Gateway.from_config(config(blocked)) as gateway:
+        with pytest.raises(ContentPolicyViolation) as refused:
+            await gateway.chat(model="guarded", messages=history)
+        assert refused.value.param == "messages[1].tool_calls[0].function.arguments"
+        assert not upstream(gateway).requests
+    redacted = [{**blocked[0], "action": "redact"}]
+    async with Gateway.from_config(config(redacted)) as gateway:
+        await gateway.chat(model="guarded", messages=history)
+        sent = upstream(gateway).requests[-1].messages[1].tool_calls
+        assert sent is not None and sent[0].arguments == '{"card": "[REDACTED:CREDIT_CARD]"}'

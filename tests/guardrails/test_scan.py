@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from switchyard.guardrails.rules import PatternRule
-from switchyard.guardrails.scan import Fired, StreamScanner, redact_text
+from switchyard.guardrails.scan import Fired, StreamScanner, redact_arguments, redact_text
 from switchyard.guardrails.settings import BlocklistGuardrail, PiiGuardrail, RegexGuardrail
 
 PII = PiiGuardrail(on="output", action="redact").rule
@@ -98,3 +100,16 @@ def test_any_split_of_the_text_streams_to_what_the_whole_text_redacts(
         pieces.append(text[at : at + size])
         at, i = at + size, i + 1
     assert stream(RULES, pieces) == whole(RULES, text)
+
+
+def test_arguments_are_redacted_inside_their_strings_and_stay_json() -> None:
+    quoting = RegexGuardrail(
+        name="q", on="output", action="redact", pattern=r"secret\w{0,10}", replacement='"x"'
+    ).rule
+    assert isinstance(quoting, PatternRule)
+    arguments = '{"a": "my secret123 here", "n": [1, {"b": "secretly"}], "c": true}'
+    redacted = redact_arguments([quoting], arguments, lambda rule: None)
+    assert json.loads(redacted) == {"a": 'my "x" here', "n": [1, {"b": '"x"'}], "c": True}
+    untouched = '{"a":  "nothing"}'
+    assert redact_arguments([quoting], untouched, lambda rule: None) is untouched
+    assert redact_arguments([quoting], "not json: secret1", lambda rule: None) == 'not json: "x"'

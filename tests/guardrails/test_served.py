@@ -7,6 +7,7 @@ and GET /metrics."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -240,3 +241,60 @@ def test_the_anthropic_door_gets_the_same_guardrails(
         client.messages.create(model="guarded", max_tokens=64, messages=ask("project falcon?"))
     assert refused.value.status_code == 400
     assert "codename" in str(refused.value.body)
+
+
+def call_pieces(*calls: tuple[str, str, list[str]]) -> list[dict[str, Any]]:
+    """OpenAI stream chunks of tool calls, as OpenAI streams them: each call's first piece with
+    its id and name, then its arguments in pieces; the finish ``tool_calls``."""
+    chunks: list[dict[str, Any]] = [
+        {**BASE, "choices": [{"index": 0, "delta": {"role": "assistant", "content": None}}]}
+    ]
+    for index, (call_id, name, parts) in enumerate(calls):
+        first = {"index": index, "id": call_id, "type": "function",
+                 "function": {"name": name, "arguments": ""}}  # fmt: skip
+        chunks.append({**BASE, "choices": [{"index": 0, "delta": {"tool_calls": [first]}}]})
+        for part in parts:
+            piece = {"index": index, "function": {"arguments": part}}
+            chunks.append({**BASE, "choices": [{"index": 0, "delta": {"tool_calls": [piece]}}]})
+    chunks.append({**BASE, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+    return chunks
+
+
+def test_a_card_in_a_tool_calls_arguments_is_redacted_streamed_and_plain(
+    served: ServedGateway, openai_upstream: OpenAIUpstream
+) -> None:
+    streamed = call_pieces(
+        ("call_1", "charge", ['{"card": "4111 11', '11 1111 1111", "amount": 5}']),
+        ("call_2", "note", ['{"text": "thanks"}']),
+    )
+    plain = answer("")
+    plain["choices"][0]["message"] = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"id": "call_3", "type": "function", "function": {
+            "name": "charge", "arguments": f'{{"card": "{CARD}", "amount": 5}}'}}],
+    }  # fmt: skip
+    plain["choices"][0]["finish_reason"] = "tool_calls"
+    openai_upstream.script(Reply.stream(streamed), Reply.json(plain))
+    client = served.client(MASTER)
+    stream = client.chat.completions.create(model="guarded", messages=ask("pay"), stream=True)
+    calls: dict[int, dict[str, str]] = {}
+    for chunk in stream:
+        for piece in (chunk.choices[0].delta.tool_calls or []) if chunk.choices else []:
+            call = calls.setdefault(piece.index, {"id": "", "name": "", "arguments": ""})
+            call["id"] += piece.id or ""
+            call["name"] += (piece.function.name or "") if piece.function else ""
+            call["arguments"] += (piece.function.arguments or "") if piece.function else ""
+    assert [(c["id"], c["name"]) for c in calls.values()] == [
+        ("call_1", "charge"),
+        ("call_2", "note"),
+    ]
+    assert json.loads(calls[0]["arguments"]) == {"card": "[REDACTED:CREDIT_CARD]", "amount": 5}
+    assert calls[1]["arguments"] == '{"text": "thanks"}'  # untouched, byte for byte
+    answered = client.chat.completions.create(model="guarded", messages=ask("pay"))
+    tool_calls = answered.choices[0].message.tool_calls
+    assert tool_calls is not None and tool_calls[0].type == "function"
+    arguments = json.loads(tool_calls[0].function.arguments)
+    assert arguments == {"card": "[REDACTED:CREDIT_CARD]", "amount": 5}
+    rows = usage_rows(served_url_storage(served), 2)
+    assert [r["guardrails"] for r in rows] == [[["cards", "output", "redact"]]] * 2

@@ -9,7 +9,7 @@ from switchyard.errors import ContentFiltered
 from switchyard.guardrails import Policy, StreamGuard
 from switchyard.guardrails.settings import MaxLengthGuardrail, PiiGuardrail
 from switchyard.records.record import GuardrailDecision, RequestRecord
-from switchyard.types import ChatChunk, Principal, Usage
+from switchyard.types import ChatChunk, Principal, ToolCallDelta, Usage
 
 CARD = "4111 1111 1111 1111"
 
@@ -81,3 +81,52 @@ def test_a_card_redacted_in_the_stream_is_recorded_once_however_many_there_are()
     g = guard(PiiGuardrail(on="output", action="redact"), on=seen)
     run(g, [chunk(f"{CARD} and {CARD}"), chunk(f" and {CARD}"), chunk(finish_reason="stop")])
     assert seen.guardrails == (GuardrailDecision("pii", "output", "redact"),)
+
+
+def piece(index: int, arguments: str, **fields: object) -> ChatChunk:
+    return chunk(tool_calls=[ToolCallDelta(index=index, arguments=arguments, **fields)])  # type: ignore[arg-type]
+
+
+def test_a_tool_call_is_held_whole_and_released_redacted_in_order() -> None:
+    g = guard(PiiGuardrail(on="output", action="redact", detect=["credit_card"]))
+    out = run(g, [
+        chunk(role="assistant"),
+        piece(0, "", id="c1", name="charge"), piece(0, '{"card": "4111 11'),
+        piece(0, '11 1111 1111"}'),
+        piece(1, '{"a": 1}', id="c2", name="other"),  # the next call: the first is whole
+        chunk(finish_reason="tool_calls"),
+    ])  # fmt: skip
+    calls = [(c.tool_calls, c.finish_reason) for c in out if c.tool_calls]
+    assert len(calls) == 2 and calls[1][1] == "tool_calls"  # the second, with the finish
+    first, second = calls[0][0], calls[1][0]
+    assert first is not None and second is not None
+    assert (first[0].id, first[0].name, first[0].arguments) == (
+        "c1",
+        "charge",
+        '{"card": "[REDACTED:CREDIT_CARD]"}',
+    )
+    assert (second[0].index, second[0].arguments) == (1, '{"a": 1}')
+
+
+def test_a_held_tool_call_is_released_by_the_tail_blocked_or_dropped_by_a_failover() -> None:
+    g = guard(PiiGuardrail(on="output", action="redact", detect=["credit_card"]))
+    assert g.chunk(piece(0, '{"x": 1}', id="c1", name="f")) is None  # held
+    tail = g.tail()  # a stream that ended without a finish_reason
+    assert tail[0].tool_calls is not None and tail[0].tool_calls[0].arguments == '{"x": 1}'
+
+    dropped = guard(PiiGuardrail(on="output", action="redact", detect=["credit_card"]))
+    dropped.chunk(piece(0, '{"x": 1}', id="c1", name="f"))
+    dropped.discard()  # continued elsewhere, which says the call again
+    assert dropped.tail() == []
+
+    blocking = guard(PiiGuardrail(on="output", action="block", detect=["credit_card"]))
+    blocking.chunk(piece(0, f'{{"card": "{CARD}"', id="c1", name="f"))
+    with pytest.raises(ContentFiltered):
+        blocking.chunk(chunk(finish_reason="tool_calls"))
+
+
+def test_without_pattern_guardrails_tool_calls_stream_as_they_come() -> None:
+    g = guard(MaxLengthGuardrail(on="output", action="redact", max_chars=5))
+    passed = g.chunk(piece(0, '{"card": "', id="c1", name="f"))
+    assert passed is not None and passed.tool_calls is not None
+    assert passed.tool_calls[0].arguments == '{"card": "'

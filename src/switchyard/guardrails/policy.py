@@ -20,12 +20,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from switchyard.errors import ContentFiltered, ContentPolicyViolation
 from switchyard.guardrails.rules import LengthRule, PatternRule, Rule, SchemaRule
-from switchyard.guardrails.scan import StreamScanner, redact_text
+from switchyard.guardrails.scan import StreamScanner, redact_arguments, redact_text
 from switchyard.records.record import GuardrailDecision, RequestRecord
-from switchyard.types import ChatChunk, ChatRequest, ChatResponse, Message, Principal, TextPart
+from switchyard.types import (
+    ChatChunk,
+    ChatRequest,
+    ChatResponse,
+    Message,
+    Principal,
+    TextPart,
+    ToolCallDelta,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +65,9 @@ class Policy:
         changed: dict[int, Message] = {}
         for i, message in enumerate(messages if patterns else ()):
             redacted = _map_text(message, _input_redactor(patterns, record, i))
+            if message.tool_calls:  # the arguments of calls made earlier in the conversation
+                redactors = partial(_input_redactor, patterns, record, i)
+                redacted = _map_arguments(redacted, redactors)
             if redacted is not message:
                 changed[i] = redacted
         for rule in self.input:
@@ -81,8 +93,15 @@ class Policy:
             return response
         patterns = [r for r in self.output if isinstance(r, PatternRule)]
         fired = _output_fired(record)
+        redactor = _redactor(patterns, fired)
+
+        def arguments(_: int) -> Callable[[str], str]:
+            return redactor
+
         for choice in response.choices:
             message = choice.message
+            if message.tool_calls and patterns:
+                choice.message = message = _map_arguments(message, arguments)
             text = message.text()
             if not text:
                 continue
@@ -105,7 +124,12 @@ class Policy:
 class StreamGuard:
     """One streamed answer's output guardrails: :meth:`chunk` for every chunk as it comes,
     :meth:`tail` at the end. Text is released ``hold`` characters behind (each choice on its
-    own); the chunk that ends a choice (``finish_reason``) carries what was held back."""
+    own); the chunk that ends a choice (``finish_reason``) carries what was held back.
+
+    With pattern guardrails, a tool call is held back whole and released as one piece, its
+    arguments redacted as JSON, when the next call starts or its choice ends: its pieces
+    cannot be scanned as plain text (a redaction must not cut a JSON string), and a client
+    runs a call only once it is whole anyway. Calls keep their order."""
 
     __slots__ = ("_choices", "_fired", "_last", "_lengths", "_patterns", "_schemas")
 
@@ -128,11 +152,16 @@ class StreamGuard:
             )
         if chunk.text:
             chunk.text = self._release(state, state.feed(chunk.text)) or None
+        if chunk.tool_calls and self._patterns:
+            chunk.tool_calls = self._hold_calls(state, chunk.tool_calls) or None
         if chunk.finish_reason is not None and not state.ended:
             state.ended = True
             rest = self._release(state, state.flush())
             if rest:
                 chunk.text = (chunk.text or "") + rest
+            call = self._release_call(state)
+            if call is not None:
+                chunk.tool_calls = [*(chunk.tool_calls or ()), call]
             self._end(state)
         if chunk.text is None and _empty(chunk):
             return None
@@ -148,15 +177,17 @@ class StreamGuard:
                 continue
             state.ended = True
             rest = self._release(state, state.flush())
+            call = self._release_call(state)
             self._end(state)
-            if rest and template is not None:
+            if (rest or call is not None) and template is not None:
                 out.append(
                     ChatChunk(
                         id=template.id,
                         created=template.created,
                         model=template.model,
                         index=index,
-                        text=rest,
+                        text=rest or None,
+                        tool_calls=None if call is None else [call],
                     )
                 )
         return out
@@ -166,6 +197,32 @@ class StreamGuard:
         for state in self._choices.values():
             if state.scanner is not None:
                 state.scanner.discard()
+            state.call = None
+
+    def _hold_calls(self, state: _Choice, pieces: list[ToolCallDelta]) -> list[ToolCallDelta]:
+        """The calls these pieces complete (a piece of the next call ends the one held)."""
+        done: list[ToolCallDelta] = []
+        for piece in pieces:
+            held = state.call
+            if held is not None and piece.index != held.index:
+                done.append(self._redacted(held))
+                held = None
+            if held is None:
+                state.call = piece.model_copy(update={"arguments": piece.arguments or ""})
+                continue
+            held.arguments = (held.arguments or "") + (piece.arguments or "")
+            held.id = held.id or piece.id
+            held.name = held.name or piece.name
+            held.thought_signature = held.thought_signature or piece.thought_signature
+        return done
+
+    def _release_call(self, state: _Choice) -> ToolCallDelta | None:
+        held, state.call = state.call, None
+        return None if held is None else self._redacted(held)
+
+    def _redacted(self, call: ToolCallDelta) -> ToolCallDelta:
+        call.arguments = redact_arguments(self._patterns, call.arguments or "", self._fired)
+        return call
 
     def _release(self, state: _Choice, text: str) -> str:
         if not text or (not self._lengths and not self._schemas):
@@ -197,6 +254,7 @@ class _Choice:
     ended: bool = False
     over: set[str] = field(default_factory=set)  # max_length rules already fired
     text: list[str] = field(default_factory=list)  # released text, kept for json_schema
+    call: ToolCallDelta | None = None  # the tool call held back until it is whole
 
     def feed(self, text: str) -> str:
         return text if self.scanner is None else self.scanner.feed(text)
@@ -232,16 +290,44 @@ def _output_fired(record: RequestRecord) -> Callable[[Rule], None]:
 
 
 def _input_redactor(
-    patterns: Sequence[PatternRule], record: RequestRecord, index: int
+    patterns: Sequence[PatternRule], record: RequestRecord, index: int, call: int | None = None
 ) -> Callable[[str], str]:
+    """Redacts message ``index``'s text, or with ``call`` that message's tool call's
+    arguments; a block is 400 naming where it found the match."""
     where = f"messages[{index}].content"
+    if call is not None:
+        where = f"messages[{index}].tool_calls[{call}].function.arguments"
 
     def fired(rule: PatternRule) -> None:
         _decide(record, rule)
         if rule.action == "block":
             raise _violation(rule, f"in {where}", where)
 
+    if call is not None:
+        return lambda text: redact_arguments(patterns, text, fired)
     return lambda text: redact_text(patterns, text, fired)
+
+
+def _redactor(
+    patterns: Sequence[PatternRule], fired: Callable[[PatternRule], None]
+) -> Callable[[str], str]:
+    """Redacts a tool call's arguments (output: ``fired`` raises on a block)."""
+    return lambda arguments: redact_arguments(patterns, arguments, fired)
+
+
+def _map_arguments(message: Message, change: Callable[[int], Callable[[str], str]]) -> Message:
+    """``message`` with ``change(j)`` applied to its tool call ``j``'s arguments; the same
+    object when nothing changed."""
+    calls = message.tool_calls or []
+    new = [
+        call.model_copy(update={"arguments": args})
+        if (args := change(j)(call.arguments)) != call.arguments
+        else call
+        for j, call in enumerate(calls)
+    ]
+    if all(a is b for a, b in zip(new, calls, strict=True)):
+        return message
+    return message.model_copy(update={"tool_calls": new})
 
 
 def _violation(rule: Rule, what: str, param: str) -> ContentPolicyViolation:

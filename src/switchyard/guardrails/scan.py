@@ -14,7 +14,9 @@ fired: :class:`Fired` tells the caller which, and the caller decides what it mea
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from switchyard.guardrails.rules import PatternRule
 
@@ -77,6 +79,34 @@ def redact_text(
     return scan(rules, text, 0, len(text), fired)[0]
 
 
+def redact_arguments(
+    rules: Sequence[PatternRule], arguments: str, fired: Callable[[PatternRule], None]
+) -> str:
+    """A tool call's JSON ``arguments`` with each string value scanned on its own (so a
+    redaction stays inside its string and the JSON stays JSON); the text as it was when
+    nothing was redacted. Arguments that are not JSON are scanned as text."""
+    try:
+        value = json.loads(arguments)
+    except ValueError:
+        return redact_text(rules, arguments, fired)
+    changed = False
+
+    def walk(item: Any) -> Any:
+        nonlocal changed
+        if isinstance(item, str):
+            new = redact_text(rules, item, fired)
+            changed = changed or new != item
+            return new
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        if isinstance(item, dict):
+            return {k: walk(v) for k, v in item.items()}
+        return item
+
+    redacted = walk(value)
+    return json.dumps(redacted, ensure_ascii=False) if changed else arguments
+
+
 class StreamScanner:
     """One stream's text, piece by piece: :meth:`feed` returns what may be released now,
     :meth:`flush` the rest at the end."""
@@ -118,4 +148,4 @@ class StreamScanner:
         return released
 
 
-__all__ = ["CONTEXT", "Fired", "StreamScanner", "redact_text", "scan"]
+__all__ = ["CONTEXT", "Fired", "StreamScanner", "redact_arguments", "redact_text", "scan"]
