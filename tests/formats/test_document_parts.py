@@ -234,6 +234,17 @@ def test_gemini_inline_pdf_and_file_data_are_documents() -> None:
     ]
 
 
+def test_gemini_url_safe_base64_becomes_standard() -> None:
+    # google-genai sends bytes in the URL-safe alphabet, unpadded; Google's JSON takes both
+    url_safe = PDF_BASE64.replace("+", "-").replace("/", "_").rstrip("=")
+    assert url_safe != PDF_BASE64
+    body = {
+        "contents": [{"parts": [{"inlineData": {"mimeType": "application/pdf", "data": url_safe}}]}]
+    }
+    chat = request_from_gemini(body, "gem", stream=False)
+    assert chat.messages[0].content == [FilePart(url=PDF_DATA_URL, mime_type="application/pdf")]
+
+
 def test_gemini_cli_pdf_after_a_function_response() -> None:
     call = {"name": "read_file", "args": {"absolute_path": "/home/ann/q3.pdf"}}
     output = {"output": "Binary content of type application/pdf was processed."}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import mimetypes
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -75,8 +76,12 @@ class FilePart(_Model):
 
     @property
     def name(self) -> str:
-        """``filename``, else ``document`` with the type's extension (``document.pdf``)."""
-        return self.filename or "document" + (mimetypes.guess_extension(self.mime_type) or "")
+        """A filename for an upstream that wants one: ``filename`` (an Anthropic title, such
+        as ``Q3 report``, with the type's extension added), else ``document.pdf`` (and so on)."""
+        name = self.filename or "document"
+        if PurePosixPath(name).suffix:
+            return name
+        return name + (mimetypes.guess_extension(self.mime_type) or "")
 
     def plain_text(self) -> str | None:
         """A ``text/plain`` document's text; None for another type, a document given by URL,

@@ -21,7 +21,8 @@ in camel case (:func:`camel_keys`; never a schema's property names, ``args`` or 
   response; gemini-cli sends a file its tool read as parts after the ``functionResponse``,
   which become the next user message);
   ``{"error": ...}`` marks the result as failed;
-- ``inlineData`` becomes a ``data:`` URL and ``fileData`` its http(s) ``fileUri``: an image,
+- ``inlineData`` becomes a ``data:`` URL (its data in standard base64: ``google-genai``
+  sends the URL-safe alphabet) and ``fileData`` its http(s) ``fileUri``: an image,
   or, of any other ``mimeType`` (``application/pdf``, ``text/plain``), a document;
 - tools: ``functionDeclarations`` with ``parametersJsonSchema`` (as it is) or ``parameters``
   (Gemini's OpenAPI subset: upper-case types and ``nullable`` made JSON Schema);
@@ -357,7 +358,7 @@ def _media(part: dict[str, Any], where: str) -> Part | None:
     if "inlineData" in part:
         at = f"{where}.inlineData"
         blob = camel_keys(_object(part["inlineData"], at))
-        mime, data = _string(blob, "mimeType", at), _string(blob, "data", at)
+        mime, data = _string(blob, "mimeType", at), _standard_base64(_string(blob, "data", at))
         return _image_or_document(f"data:{mime};base64,{data}", mime)
     if "fileData" in part:
         at = f"{where}.fileData"
@@ -370,6 +371,12 @@ def _media(part: dict[str, Any], where: str) -> Part | None:
         return None
     kinds = ", ".join(sorted(set(part) - _METADATA_KEYS))
     raise _invalid(where, f"{kinds} parts are not supported")
+
+
+def _standard_base64(data: str) -> str:
+    """``data`` in the standard base64 alphabet, padded: Google's JSON takes the URL-safe one
+    too, unpadded (``google-genai`` sends bytes so), which Anthropic and OpenAI refuse."""
+    return data.replace("-", "+").replace("_", "/") + "=" * (-len(data) % 4)
 
 
 def _image_or_document(url: str, mime: str | None) -> ImagePart | FilePart:
