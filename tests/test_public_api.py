@@ -17,6 +17,7 @@ EXPECTED = {
     "DeadlineExceeded",
     "EmbeddingRequest",
     "EmbeddingResponse",
+    "FilePart",
     "Gateway",
     "ImagePart",
     "InvalidRequest",

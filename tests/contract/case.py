@@ -68,6 +68,10 @@ class Wire(Protocol):
 
     def sent_image(self, request: RecordedRequest) -> bool: ...
 
+    def sent_document(self, request: RecordedRequest) -> bool:
+        """The request carries the suite's PDF (its base64) in the provider's document form."""
+        ...
+
 
 @dataclass(frozen=True)
 class ProviderCase:

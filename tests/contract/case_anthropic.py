@@ -39,6 +39,7 @@ from tests.fakes.anthropic_upstream import (
     tool_use_block,
     usage,
 )
+from tests.fakes.documents import PDF_BASE64
 from tests.fakes.upstream import RecordedRequest, Reply
 
 _JSON_INSTRUCTION = json_instruction(ResponseFormat(type="json_object")) or ""
@@ -129,6 +130,14 @@ class AnthropicWire:
     def sent_image(self, request: RecordedRequest) -> bool:
         return any(
             block.get("type") == "image" and block["source"]["type"] == "base64"
+            for entry in request.json["messages"]
+            if isinstance(entry["content"], list)
+            for block in entry["content"]
+        )
+
+    def sent_document(self, request: RecordedRequest) -> bool:
+        return any(
+            block.get("type") == "document" and block["source"].get("data") == PDF_BASE64
             for entry in request.json["messages"]
             if isinstance(entry["content"], list)
             for block in entry["content"]

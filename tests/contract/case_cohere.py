@@ -99,6 +99,9 @@ class CohereWire:
             for part in message["content"]
         )
 
+    def sent_document(self, request: RecordedRequest) -> bool:
+        return False  # Cohere's chat takes no documents (not declared: never asked)
+
 
 CASE = ProviderCase(
     name="cohere",

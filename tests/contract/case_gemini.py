@@ -23,6 +23,7 @@ from typing import Any
 from switchyard.providers.gemini.adapter import GeminiProvider
 from switchyard.providers.gemini.settings import GeminiSettings
 from tests.contract.case import ProviderCase, WireUsage
+from tests.fakes.documents import PDF_BASE64
 from tests.fakes.gemini_upstream import (
     GeminiUpstream,
     error_reply,
@@ -133,6 +134,10 @@ class GeminiWire:
 
     def sent_image(self, request: RecordedRequest) -> bool:
         return any("inlineData" in part for part in _parts(request))
+
+    def sent_document(self, request: RecordedRequest) -> bool:
+        document = {"mimeType": "application/pdf", "data": PDF_BASE64}
+        return any(part.get("inlineData") == document for part in _parts(request))
 
 
 CASE = ProviderCase(

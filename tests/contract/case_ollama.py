@@ -76,6 +76,9 @@ class OllamaWire:
     def sent_image(self, request: RecordedRequest) -> bool:
         return any(message.get("images") for message in request.json["messages"])
 
+    def sent_document(self, request: RecordedRequest) -> bool:
+        return False  # Ollama's chat takes no documents (not declared: never asked)
+
 
 CASE = ProviderCase(
     name="ollama",

@@ -17,6 +17,7 @@ from tests.contract.case import (
     openai_sent_tool_result,
     retry_after_headers,
 )
+from tests.fakes.documents import PDF_BASE64
 from tests.fakes.openai_upstream import OpenAIUpstream
 from tests.fakes.upstream import RecordedRequest, Reply
 
@@ -152,6 +153,14 @@ class OpenAIWire:
     def sent_image(self, request: RecordedRequest) -> bool:
         return any(
             part.get("type") == "image_url"
+            for message in request.json["messages"]
+            if isinstance(message.get("content"), list)
+            for part in message["content"]
+        )
+
+    def sent_document(self, request: RecordedRequest) -> bool:
+        return any(
+            part.get("type") == "file" and part["file"]["file_data"].endswith(PDF_BASE64)
             for message in request.json["messages"]
             if isinstance(message.get("content"), list)
             for part in message["content"]

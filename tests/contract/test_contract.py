@@ -22,6 +22,7 @@ from switchyard.types import (
     ChatChunk,
     ChatRequest,
     EmbeddingRequest,
+    FilePart,
     ImagePart,
     Message,
     Prices,
@@ -31,6 +32,7 @@ from switchyard.types import (
     ToolCall,
 )
 from tests.contract.case import ProviderCase, WireUsage
+from tests.fakes.documents import PDF_DATA_URL
 from tests.fakes.upstream import FakeUpstream, Reply
 
 DEFAULT_STATUSES: dict[int, type[Exception]] = {
@@ -173,6 +175,17 @@ async def test_images_reach_the_upstream(
     message = Message(role="user", content=[TextPart(text="What is this?"), ImagePart(url=PIXEL)])
     await provider.chat(ChatRequest(model=case.model, messages=[message]))
     assert case.wire.sent_image(upstream.requests[0])
+
+
+async def test_documents_reach_the_upstream(
+    case: ProviderCase, upstream: FakeUpstream, provider: Provider[Any]
+) -> None:
+    need(case, "documents")
+    upstream.script(case.wire.text("A quarterly report.", WireUsage()))
+    pdf = FilePart(url=PDF_DATA_URL, mime_type="application/pdf", filename="q3.pdf")
+    message = Message(role="user", content=[TextPart(text="What is this?"), pdf])
+    await provider.chat(ChatRequest(model=case.model, messages=[message]))
+    assert case.wire.sent_document(upstream.requests[0])
 
 
 @pytest.mark.parametrize("status", sorted(DEFAULT_STATUSES))

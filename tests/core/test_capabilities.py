@@ -3,12 +3,21 @@
 from typing import ClassVar
 
 import pytest
+from tests.fakes.documents import PDF_DATA_URL, PDF_URL
 
 from switchyard import Gateway, InvalidRequest
 from switchyard.providers.base import Capabilities
 from switchyard.providers.capabilities import fit_request, missing_capabilities
 from switchyard.providers.fake import FakeProvider, FakeSettings
-from switchyard.types import ChatRequest, ImagePart, Message, ResponseFormat, TextPart, Tool
+from switchyard.types import (
+    ChatRequest,
+    FilePart,
+    ImagePart,
+    Message,
+    ResponseFormat,
+    TextPart,
+    Tool,
+)
 
 PLAIN = Capabilities(tools=False, vision=False, json_mode=False)
 IMAGE = ImagePart(url="https://example.com/cat.png")
@@ -75,3 +84,64 @@ async def test_streams_are_fitted_to_the_provider_too() -> None:
     assert text == "ok"
     sent = lenient_provider.requests[0]
     assert sent.tools is None and sent.response_format is None and sent.model == "x"
+
+
+# -- documents ------------------------------------------------------------------------------
+
+PDF = FilePart(url=PDF_DATA_URL, mime_type="application/pdf", filename="q3.pdf")
+
+
+def with_document(part: FilePart = PDF, model: str = "m") -> ChatRequest:
+    content: list[TextPart | FilePart] = [TextPart(text="Summarize."), part]
+    return ChatRequest(model=model, messages=[Message(role="user", content=content)])
+
+
+def test_documents_are_a_capability_refused_or_dropped() -> None:
+    assert missing_capabilities(with_document(), PLAIN) == ["documents"]
+    assert missing_capabilities(with_document(), Capabilities(documents=True)) == []
+    with pytest.raises(InvalidRequest) as caught:
+        fit_request(with_document(), PLAIN, provider="tiny", drop=False)
+    assert "documents" in str(caught.value) and caught.value.param == "messages"
+    fitted = fit_request(with_document(), PLAIN, provider="tiny", drop=True)
+    assert fitted.messages[0].content == [TextPart(text="Summarize.")]
+
+
+class DocumentsByData(FakeProvider):
+    """Takes documents, but not by URL (as OpenAI's chat completions)."""
+
+    def takes_document_urls(self) -> bool:
+        return False
+
+
+def document_gateway(*order: str) -> Gateway:
+    providers = {
+        "plain": TextOnly("plain", FakeSettings(reply="plain")),
+        "data": DocumentsByData("data", FakeSettings(reply="data")),
+        "any": FakeProvider("any", FakeSettings(reply="any")),
+    }
+    config = {
+        "providers": {name: {"type": "fake"} for name in providers},
+        "models": [
+            {"name": "m", "deployments": [{"provider": p, "model": "x"} for p in order]},
+        ],
+    }
+    return Gateway.from_config(config, providers=providers)
+
+
+async def test_routing_skips_deployments_that_cannot_take_the_document() -> None:
+    gateway = document_gateway("plain", "data", "any")
+    assert (await gateway.chat(with_document(model="m"))).text == "data"
+    by_url = with_document(FilePart(url=PDF_URL, mime_type="application/pdf"), model="m")
+    assert (await gateway.chat(by_url)).text == "any"
+
+
+async def test_when_no_deployment_takes_the_document_the_400_names_it() -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        await document_gateway("plain").chat(with_document(model="m"))
+    assert caught.value.status_code == 400
+    assert "plain/x does not accept documents (messages[0].content[1], application/pdf)" in str(
+        caught.value
+    )
+    by_url = with_document(FilePart(url=PDF_URL, mime_type="application/pdf"), model="m")
+    with pytest.raises(InvalidRequest, match="takes documents only as data, not by URL"):
+        await document_gateway("plain", "data").chat(by_url)

@@ -202,8 +202,12 @@ def test_extended_thinking_and_options() -> None:
         ({"messages": [{"role": "system", "content": "x"}]}, "messages"),
         ({"messages": [{"role": "robot", "content": "x"}]}, "messages[0].role"),
         (
-            {"messages": [{"role": "user", "content": [{"type": "document", "source": {}}]}]},
+            {"messages": [{"role": "user", "content": [{"type": "search_result"}]}]},
             "messages[0].content[0].type",
+        ),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "document", "source": {}}]}]},
+            "messages[0].content[0].source.type",
         ),
         (
             {"messages": [{"role": "user", "content": [{"type": "text"}]}]},

@@ -288,7 +288,12 @@ INVALID = [
         user([{"type": "text", "text": "a"}, {"type": "input_audio", "input_audio": {}}]),
         "messages[0].content[1].type",
     ),
-    (user([{"type": "file", "file": {"file_id": "f"}}]), "messages[0].content[0].type"),
+    (user([{"type": "file", "file": {"file_id": "f"}}]), "messages[0].content[0].file.file_id"),
+    (
+        user([{"type": "file", "file": {"file_data": "JVBERi0="}}]),
+        "messages[0].content[0].file.file_data",
+    ),
+    (user([{"type": "file", "file": "x"}]), "messages[0].content[0].file"),
     (user([{"type": "video"}]), "messages[0].content[0].type"),
     (user([{"type": "refusal", "refusal": "no"}]), "messages[0].content[0].type"),
     (

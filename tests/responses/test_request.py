@@ -9,7 +9,8 @@ import pytest
 
 from switchyard.doors.responses.request import hosted_tool_names, request_from_responses
 from switchyard.errors import InvalidRequest
-from switchyard.types import ImagePart, NamedToolChoice, TextPart, ThinkingBlock
+from switchyard.types import FilePart, ImagePart, NamedToolChoice, TextPart, ThinkingBlock
+from tests.fakes.documents import PDF_DATA_URL, PDF_URL
 
 # What Codex CLI sends on its second turn (its request shape, trimmed): developer
 # instructions, the user turn, its reasoning item, the function call echoed with id and
@@ -170,6 +171,53 @@ def test_options() -> None:
     assert chat.response_format is not None and chat.response_format.json_schema is not None
     assert chat.response_format.json_schema.name == "answer"
     assert chat.response_format.json_schema.schema_ == {"type": "object"}
+
+
+def user_file(**part: Any) -> dict[str, Any]:
+    content = [{"type": "input_file", **part}, {"type": "input_text", "text": "Summarize."}]
+    return {"model": "m", "input": [{"role": "user", "content": content}]}
+
+
+def test_input_files_by_data_and_by_url() -> None:
+    # the file-inputs guide's two forms; a URL's type comes from its filename or its path
+    by_data = request_from_responses(user_file(filename="q3.pdf", file_data=PDF_DATA_URL))
+    by_url = request_from_responses(user_file(file_url=PDF_URL))
+    notes = request_from_responses(user_file(file_url="https://x.test/n", filename="n.txt"))
+    summarize = TextPart(text="Summarize.")
+    pdf = FilePart(url=PDF_DATA_URL, mime_type="application/pdf", filename="q3.pdf")
+    assert by_data.messages[0].content == [pdf, summarize]
+    assert by_url.messages[0].content == [
+        FilePart(url=PDF_URL, mime_type="application/pdf"),
+        summarize,
+    ]
+    assert notes.messages[0].content == [
+        FilePart(url="https://x.test/n", mime_type="text/plain", filename="n.txt"),
+        summarize,
+    ]
+
+
+def test_a_function_call_output_may_carry_a_file() -> None:
+    output = [{"type": "input_file", "filename": "q3.pdf", "file_data": PDF_DATA_URL}]
+    body = {**CODEX, "input": [*CODEX["input"][:4], {**CODEX["input"][4], "output": output}]}
+    tool = request_from_responses(body).messages[-1]
+    assert tool.role == "tool" and tool.content == [
+        FilePart(url=PDF_DATA_URL, mime_type="application/pdf", filename="q3.pdf")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("part", "param"),
+    [
+        ({"file_id": "file-6F2ksmvXxt4VdoqmHRw6kL"}, "input[0].content[0].file_id"),
+        ({"file_data": "JVBERi0xLjQ="}, "input[0].content[0].file_data"),
+        ({"filename": "q3.pdf"}, "input[0].content[0].file_url"),
+        ({"file_url": PDF_URL, "filename": 3}, "input[0].content[0].filename"),
+    ],
+)
+def test_bad_input_files_name_the_field(part: dict[str, Any], param: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        request_from_responses(user_file(**part))
+    assert caught.value.param == param
 
 
 @pytest.mark.parametrize(

@@ -5,17 +5,25 @@ replies the OpenAI-compatible front door sends to callers.
 Replies validate against ``CreateChatCompletionResponse`` / ``CreateChatCompletionStreamResponse``
 of OpenAI's OpenAPI description. Reasoning text goes out as ``reasoning_content``, the name most
 OpenAI-compatible clients read.
+
+Documents in a request: a PDF (any type but plain text) as a ``file`` part with its data URL as
+``file_data`` and a ``filename``; a plain-text document as a text part of its text (what
+OpenAI's file-inputs guide says to do: chat completions reads PDFs only); one given by URL is
+refused (a ``file`` part has no URL field). A tool message takes text only, so a tool result's
+``file`` parts go in a user message after the run of tool messages it stands in.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
+from switchyard.errors import InvalidRequest
 from switchyard.types import (
     ChatChunk,
     ChatRequest,
     ChatResponse,
-    ImagePart,
+    ContentPart,
+    FilePart,
     Message,
     ResponseFormat,
     TextPart,
@@ -58,7 +66,7 @@ def request_to_openai(
     """
     body: dict[str, Any] = {
         "model": request.model,
-        "messages": [_request_message(message) for message in request.messages],
+        "messages": _request_messages(request.messages),
     }
     if request.tools is not None:
         body["tools"] = [_tool_to_openai(tool) for tool in request.tools]
@@ -110,11 +118,31 @@ def request_to_openai(
     return body
 
 
-def _request_message(message: Message) -> dict[str, Any]:
+def _request_messages(messages: list[Message]) -> list[dict[str, Any]]:
+    """The messages; the ``file`` parts of a run of tool results in a user message after it."""
+    out: list[dict[str, Any]] = []
+    held: list[dict[str, Any]] = []  # file parts of the tool results just rendered
+    for i, message in enumerate(messages):
+        rendered = _request_message(message, i)
+        content = rendered["content"]
+        if message.role == "tool" and isinstance(content, list):
+            held.extend(part for part in content if part["type"] == "file")
+            rendered["content"] = [part for part in content if part["type"] != "file"] or ""
+        elif held:
+            out.append({"role": "user", "content": held})
+            held = []
+        out.append(rendered)
+    if held:
+        out.append({"role": "user", "content": held})
+    return out
+
+
+def _request_message(message: Message, i: int) -> dict[str, Any]:
     out: dict[str, Any] = {"role": message.role}
     content = message.content
     if isinstance(content, list):
-        out["content"] = [_part_to_openai(part) for part in content]
+        where = f"messages[{i}].content"
+        out["content"] = [_part_to_openai(part, f"{where}[{j}]") for j, part in enumerate(content)]
     else:
         out["content"] = content
     if message.name is not None:
@@ -128,13 +156,28 @@ def _request_message(message: Message) -> dict[str, Any]:
     return out
 
 
-def _part_to_openai(part: TextPart | ImagePart) -> dict[str, Any]:
+def _part_to_openai(part: ContentPart, where: str) -> dict[str, Any]:
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.text}
+    if isinstance(part, FilePart):
+        return _file_to_openai(part, where)
     image: dict[str, Any] = {"url": part.url}
     if part.detail is not None:
         image["detail"] = part.detail
     return {"type": "image_url", "image_url": image}
+
+
+def _file_to_openai(part: FilePart, where: str) -> dict[str, Any]:
+    text = part.plain_text()
+    if text is not None:
+        return {"type": "text", "text": text}
+    if part.base64_data is None:
+        raise InvalidRequest(
+            f"{where}: OpenAI's chat completions takes a document's data (a data: URL), "
+            "not its URL",
+            param=where,
+        )
+    return {"type": "file", "file": {"filename": part.name, "file_data": part.url}}
 
 
 def _tool_to_openai(tool: Tool) -> dict[str, Any]:

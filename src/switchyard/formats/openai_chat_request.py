@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from switchyard.errors import InvalidRequest
+from switchyard.formats.request_fields import data_url_type
 from switchyard.formats.template_ref import names_template, template_ref
 from switchyard.types import ChatRequest
 
@@ -36,7 +37,7 @@ _Fields = tuple[tuple[str, type], ...]  # (key, the type its value must have)
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _GATEWAY_CONTROLS = frozenset({"cache", "timeout", "fallbacks", "tags", "prefer", "template"})
 _IMAGE_DETAILS = frozenset({"auto", "low", "high"})
-_UNSUPPORTED_PARTS = frozenset({"input_audio", "file"})
+_UNSUPPORTED_PARTS = frozenset({"input_audio"})
 # Message keys accepted and dropped: response-only data SDKs echo back in the history.
 _IGNORED_MESSAGE_KEYS = frozenset({"annotations"})
 # (field, low, high) as OpenAI's API reference bounds them; None leaves a side open.
@@ -192,6 +193,10 @@ def _content(value: Any, role: str, path: str, message: dict[str, Any]) -> Any:
             if role != "user":
                 raise _invalid(f"{part_path}.type", f"images are not allowed in {role!r} messages")
             parts.append(_image(part.get("image_url"), part_path))
+        elif kind == "file":
+            if role != "user":
+                raise _invalid(f"{part_path}.type", f"files are not allowed in {role!r} messages")
+            parts.append(_file(part.get("file"), part_path))
         elif kind == "refusal" and role == "assistant":
             refusal = part.get("refusal")
             if not isinstance(refusal, str):
@@ -217,6 +222,27 @@ def _image(image: Any, path: str) -> dict[str, Any]:
     if not isinstance(detail, str) or detail not in _IMAGE_DETAILS:
         raise _invalid(f"{path}.detail", f"must be one of 'auto', 'low', 'high', got {detail!r}")
     return {"type": "image", "url": url, "detail": detail}
+
+
+def _file(file: Any, path: str) -> dict[str, Any]:
+    """A ``file`` part's document: its ``file_data`` (a data: URL) and ``filename``."""
+    path = f"{path}.file"
+    if not isinstance(file, dict):
+        raise _invalid(path, "must be an object with 'file_data'")
+    if file.get("file_id") is not None:
+        raise _invalid(
+            f"{path}.file_id",
+            "uploaded files cannot be resolved by the gateway; send the file's bytes as "
+            "'file_data' (data:application/pdf;base64,...)",
+        )
+    data = file.get("file_data")
+    mime_type = data_url_type(data) if isinstance(data, str) else None
+    if mime_type is None:
+        raise _invalid(f"{path}.file_data", "must be a data URL (data:application/pdf;base64,...)")
+    filename = file.get("filename")
+    if filename is not None and not isinstance(filename, str):
+        raise _invalid(f"{path}.filename", "must be a string")
+    return {"type": "file", "url": data, "mime_type": mime_type, "filename": filename}
 
 
 def _tool_calls(value: Any, path: str) -> list[dict[str, Any]]:

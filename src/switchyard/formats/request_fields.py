@@ -22,4 +22,21 @@ def string_at(block: dict[str, Any], key: str, where: str) -> str:
     return value
 
 
-__all__ = ["invalid", "string_at"]
+def optional_string_at(block: dict[str, Any], key: str, where: str) -> str | None:
+    """``block[key]`` when it is a string, None when it is absent or null; else 400."""
+    value = block.get(key)
+    if value is not None and not isinstance(value, str):
+        raise invalid(f"{where}.{key}", "must be a string")
+    return value
+
+
+def data_url_type(url: str) -> str | None:
+    """The media type of a ``data:<type>;base64,<data>`` URL; None for anything else."""
+    header, comma, data = url.partition(",")
+    media_type, _, encoding = header.removeprefix("data:").partition(";")
+    if not url.startswith("data:") or not comma or encoding != "base64" or not media_type:
+        return None
+    return media_type if data else None
+
+
+__all__ = ["data_url_type", "invalid", "optional_string_at", "string_at"]

@@ -96,6 +96,7 @@ class Capabilities(BaseModel):
     stream: bool = True
     tools: bool = False
     vision: bool = False
+    documents: bool = False  # PDF and plain-text documents (FilePart)
     json_mode: bool = False
     embeddings: bool = False
     list_models: bool = False
@@ -202,6 +203,12 @@ class Provider(ABC, Generic[SettingsT]):
     @abstractmethod
     def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """An async generator of chunks; the caller closes it (``aclose``) when done."""
+
+    def takes_document_urls(self) -> bool:
+        """Whether a document may reach this upstream by its URL rather than its bytes (OpenAI's
+        chat completions has no field for one): routing skips a deployment that cannot, for
+        a request that has one."""
+        return self.capabilities.documents
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         raise InvalidRequest(

@@ -92,7 +92,12 @@ _ids = itertools.count(1)
 
 class FakeProvider(Provider[FakeSettings]):
     capabilities: ClassVar[Capabilities] = Capabilities(
-        tools=True, vision=True, json_mode=True, embeddings=True, list_models=True
+        tools=True,
+        vision=True,
+        documents=True,
+        json_mode=True,
+        embeddings=True,
+        list_models=True,
     )
 
     def __init__(

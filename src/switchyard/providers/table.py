@@ -13,6 +13,7 @@ COLUMNS = (
     ("stream", "stream"),
     ("tools", "tools"),
     ("vision", "vision"),
+    ("documents", "documents"),
     ("JSON", "json_mode"),
     ("embeddings", "embeddings"),
     ("list models", "list_models"),

@@ -1,11 +1,14 @@
 """Which deployments can serve a request at all: capabilities and context window.
 
 A deployment is skipped, with a reason, when its model (per the catalog) or its adapter (per its
-declared capabilities, unless ``drop_unsupported``) cannot take the request's images, tools or
-JSON response format, when it is an embedding model asked to chat or the reverse, or when the
-request's input tokens plus its requested output exceed the model's context window. Models the
-catalog does not know are assumed able. When nothing is left, the caller gets a 400 that says
-why for each deployment.
+declared capabilities, unless ``drop_unsupported``) cannot take the request's images,
+documents, tools or JSON response format, when it is an embedding model asked to chat or the
+reverse, or when the request's input tokens plus its requested output exceed the model's
+context window. A model the catalog marks without vision is taken not to read documents either
+(OpenAI, Anthropic and Gemini read a PDF's pages as images); an adapter that takes documents
+only as data (OpenAI's chat completions) is skipped for one given by URL. Models the catalog
+does not know are assumed able. When nothing is left, the caller gets a 400 that says why for
+each deployment (naming the first document, for those that cannot take it).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass, field
 from switchyard.errors import ContextLengthExceeded, InvalidRequest
 from switchyard.routing.candidate import Candidate
 from switchyard.routing.tokens import TokenCounter, encoding_name
-from switchyard.types import ChatRequest, ImagePart
+from switchyard.types import ChatRequest, FilePart, ImagePart
 
 
 @dataclass(slots=True)
@@ -25,6 +28,8 @@ class ChatNeeds:
 
     request: ChatRequest
     images: bool
+    document: str | None  # where the first document stands, and its type; None: none
+    document_urls: bool  # a document is given by its URL
     tools: bool
     json: bool
     output_tokens: int
@@ -37,10 +42,19 @@ class ChatNeeds:
             isinstance(m.content, list) and any(isinstance(p, ImagePart) for p in m.content)
             for m in request.messages
         )
+        files = [
+            (f"messages[{i}].content[{j}]", part)
+            for i, m in enumerate(request.messages)
+            if isinstance(m.content, list)
+            for j, part in enumerate(m.content)
+            if isinstance(part, FilePart)
+        ]
         fmt = request.response_format
         return cls(
             request=request,
             images=images,
+            document=f"{files[0][0]}, {files[0][1].mime_type}" if files else None,
+            document_urls=any(not part.is_data_url for _, part in files),
             tools=bool(request.tools),
             json=fmt is not None and fmt.type != "text",
             output_tokens=request.max_tokens or 0,
@@ -64,6 +78,12 @@ def why_unfit(candidate: Candidate, needs: ChatNeeds, counter: TokenCounter) -> 
         return "is an embedding model"
     if needs.images and (not (adapter.vision or lenient) or (model_caps and not model_caps.vision)):
         return "does not accept images"
+    if needs.document is not None and (
+        not (adapter.documents or lenient) or (model_caps and not model_caps.vision)
+    ):
+        return f"does not accept documents ({needs.document})"
+    if needs.document_urls and adapter.documents and not candidate.provider.takes_document_urls():
+        return "takes documents only as data, not by URL"
     if needs.tools and (not (adapter.tools or lenient) or (model_caps and not model_caps.tools)):
         return "does not support tools"
     json_ok = adapter.json_mode or lenient

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import mimetypes
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,7 +45,57 @@ class ImagePart(_Model):
         return self.url.startswith("data:")
 
 
-ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+class FilePart(_Model):
+    """A document by URL: a ``data:application/pdf;base64,...`` URL, or an ``https://`` one.
+
+    ``mime_type`` says what it is: ``application/pdf``, or ``text/plain`` for a plain-text
+    document (Anthropic's ``text`` source, kept as its UTF-8 bytes in base64, so that it goes
+    back to Anthropic as the same document); a door may keep another type it was given (a
+    Gemini ``inlineData``) for the upstreams that read it. ``filename`` is OpenAI's filename
+    or Anthropic's document title. ``context`` and ``citations`` are Anthropic's document
+    fields: the ``anthropic`` adapter puts them on the block made from the part; the others,
+    like ``cache_control``, ignore them."""
+
+    type: Literal["file"] = "file"
+    url: str
+    mime_type: str
+    filename: str | None = None
+    context: str | None = None
+    citations: dict[str, Any] | None = None
+    cache_control: CacheMarker | None = None
+
+    @property
+    def is_data_url(self) -> bool:
+        return self.url.startswith("data:")
+
+    @property
+    def base64_data(self) -> str | None:
+        """The base64 payload of a ``data:<type>;base64,`` URL; None for any other URL."""
+        header, comma, data = self.url.partition(",")
+        return data if self.is_data_url and comma and header.endswith(";base64") else None
+
+    @property
+    def name(self) -> str:
+        """A filename for an upstream that wants one: ``filename`` (an Anthropic title, such
+        as ``Q3 report``, with the type's extension added), else ``document.pdf`` (and so on)."""
+        name = self.filename or "document"
+        if PurePosixPath(name).suffix:
+            return name
+        return name + (mimetypes.guess_extension(self.mime_type) or "")
+
+    def plain_text(self) -> str | None:
+        """A ``text/plain`` document's text; None for another type, a document given by URL,
+        or data that is not base64 of UTF-8 text."""
+        data = self.base64_data
+        if self.mime_type != "text/plain" or data is None:
+            return None
+        try:
+            return base64.b64decode(data, validate=True).decode("utf-8")
+        except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+            return None
+
+
+ContentPart = Annotated[TextPart | ImagePart | FilePart, Field(discriminator="type")]
 
 
 class ToolCall(_Model):
@@ -84,7 +137,7 @@ class Message(_Model):
     is_error: bool | None = None  # a tool message's: the tool failed (Anthropic's tool_result)
 
     def text(self) -> str:
-        """The message's text, parts joined; images are left out."""
+        """The message's text, parts joined; images and documents are left out."""
         if self.content is None:
             return ""
         if isinstance(self.content, str):
@@ -344,6 +397,7 @@ __all__ = [
     "ChatResponse",
     "Choice",
     "ContentPart",
+    "FilePart",
     "FinishReason",
     "FormatFields",
     "ImagePart",

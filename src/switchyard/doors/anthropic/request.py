@@ -6,11 +6,16 @@ caller's own path (``messages[1].content[0].source.data``):
 - ``system`` (a string or text blocks) is the first message, role ``system``; a turn of role
   ``system`` inside ``messages`` (Claude Code sends them) is merged into it, in order;
 - a ``user`` turn's ``tool_result`` blocks become ``tool`` messages (``tool_use_id`` ->
-  ``tool_call_id``; text or text and image content), then its text and image blocks one
-  ``user`` message; an ``assistant`` turn's text blocks are its content, its ``tool_use``
+  ``tool_call_id``; text, image and document content), then its text, image and document
+  blocks one ``user`` message; an ``assistant`` turn's text blocks are its content, its ``tool_use``
   blocks tool calls (``input`` as JSON text), its ``thinking`` / ``redacted_thinking`` blocks
   ``Message.thinking`` (signatures kept) and their text ``Message.reasoning``;
 - images: a ``base64`` source becomes a ``data:`` URL, a ``url`` source its URL;
+- documents (``FilePart``): a ``base64`` PDF source becomes a ``data:application/pdf`` URL, a
+  ``url`` source its URL (a PDF's), a ``text`` source a ``text/plain`` document (its text in
+  base64, so an Anthropic upstream gets the same ``text`` source back); ``title`` ->
+  ``filename``, ``context`` and ``citations`` kept for an Anthropic upstream; a ``file`` or
+  ``content`` source is refused (the gateway cannot resolve a Files API id);
 - ``cache_control`` on a block, a tool or a tool result is kept on the canonical part, tool,
   tool call or tool message (the ``anthropic`` adapter puts it back; others ignore it);
 - tools: ``input_schema`` -> parameters; a server tool (one with a ``type``, such as
@@ -38,6 +43,7 @@ caller's own path (``messages[1].content[0].source.data``):
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from typing import Any, Literal
 
@@ -45,11 +51,13 @@ import orjson
 from pydantic import ValidationError
 
 from switchyard.formats.request_fields import invalid as _invalid
+from switchyard.formats.request_fields import optional_string_at as _optional_string
 from switchyard.formats.request_fields import string_at as _string
 from switchyard.formats.template_ref import template_ref
 from switchyard.providers.anthropic.translate import tool_choice_from_anthropic
 from switchyard.types import (
     ChatRequest,
+    FilePart,
     FormatFields,
     ImagePart,
     JsonSchemaFormat,
@@ -79,7 +87,7 @@ _CANONICAL = frozenset(
         "switchyard",  # the gateway's own controls, never sent upstream
     }
 )
-Part = TextPart | ImagePart
+Part = TextPart | ImagePart | FilePart
 # the longest ``user`` OpenAI takes; a longer ``metadata.user_id`` becomes its SHA-256 digest
 MAX_USER = 64
 # the keys of a custom tool the canonical Tool holds; a tool with any other (defer_loading,
@@ -340,11 +348,13 @@ def _kind(block: Any, where: str) -> str:
 
 
 def _part(block: dict[str, Any], kind: str, where: str, context: str) -> Part:
-    """A text or image block; any other kind is refused, naming where it stood."""
+    """A text, image or document block; any other kind is refused, naming where it stood."""
     if kind == "text":
         return _text(block, where)
     if kind == "image":
         return _image(block, where)
+    if kind == "document":
+        return _document(block, where)
     raise _invalid(f"{where}.type", f"{kind!r} blocks are not supported {context}")
 
 
@@ -368,6 +378,46 @@ def _image(block: dict[str, Any], where: str) -> ImagePart:
     else:
         raise _invalid(f"{at}.type", "must be 'base64' or 'url'")
     return ImagePart(url=url, cache_control=_marker(block, where))
+
+
+def _document(block: dict[str, Any], where: str) -> FilePart:
+    source = block.get("source")
+    at = f"{where}.source"
+    if not isinstance(source, dict):
+        raise _invalid(at, "a document needs a source object")
+    kind = source.get("type")
+    if kind == "base64":
+        media_type = _string(source, "media_type", at)
+        if media_type != "application/pdf":
+            raise _invalid(f"{at}.media_type", "must be 'application/pdf'")
+        url = f"data:{media_type};base64,{_string(source, 'data', at)}"
+    elif kind == "url":
+        media_type, url = "application/pdf", _string(source, "url", at)
+        if not url.startswith(("https://", "http://")):
+            raise _invalid(f"{at}.url", "must be an http(s) URL")
+    elif kind == "text":
+        media_type = _string(source, "media_type", at)
+        if media_type != "text/plain":
+            raise _invalid(f"{at}.media_type", "must be 'text/plain'")
+        text = _string(source, "data", at).encode()
+        url = f"data:{media_type};base64,{base64.b64encode(text).decode()}"
+    else:
+        raise _invalid(
+            f"{at}.type",
+            "must be 'base64', 'url' or 'text' (the gateway cannot resolve file ids or "
+            "content sources)",
+        )
+    citations = block.get("citations")
+    if citations is not None and not isinstance(citations, dict):
+        raise _invalid(f"{where}.citations", "must be an object")
+    return FilePart(
+        url=url,
+        mime_type=media_type,
+        filename=_optional_string(block, "title", where),
+        context=_optional_string(block, "context", where),
+        citations=citations,
+        cache_control=_marker(block, where),
+    )
 
 
 def _tool_use(block: dict[str, Any], where: str) -> ToolCall:

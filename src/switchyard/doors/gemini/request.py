@@ -17,9 +17,13 @@ in camel case (:func:`camel_keys`; never a schema's property names, ``args`` or 
 - a ``functionResponse`` answers the call with its ``id``, else the first unanswered call of
   the previous model turn with its ``name``; its ``response`` is the tool message's content:
   the text of a ``{"output": "..."}`` response (the key gemini-cli and the docs use), else
-  the JSON, followed by the images of its ``parts`` (a multimodal function response);
+  the JSON, followed by the images and documents of its ``parts`` (a multimodal function
+  response; gemini-cli sends a file its tool read as parts after the ``functionResponse``,
+  which become the next user message);
   ``{"error": ...}`` marks the result as failed;
-- ``inlineData`` becomes a ``data:`` URL and ``fileData`` its http(s) ``fileUri``;
+- ``inlineData`` becomes a ``data:`` URL (its data in standard base64: ``google-genai``
+  sends the URL-safe alphabet) and ``fileData`` its http(s) ``fileUri``: an image,
+  or, of any other ``mimeType`` (``application/pdf``, ``text/plain``), a document;
 - tools: ``functionDeclarations`` with ``parametersJsonSchema`` (as it is) or ``parameters``
   (Gemini's OpenAPI subset: upper-case types and ``nullable`` made JSON Schema);
   ``toolConfig.functionCallingConfig`` AUTO / ANY (one allowed name: that tool) / NONE;
@@ -42,11 +46,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from switchyard.formats.request_fields import invalid as _invalid
+from switchyard.formats.request_fields import optional_string_at as _optional_string
 from switchyard.formats.request_fields import string_at as _string
 from switchyard.providers.gemini.translate import arguments_json
 from switchyard.types import (
     ChatRequest,
     EmbeddingRequest,
+    FilePart,
     FormatFields,
     ImagePart,
     JsonSchemaFormat,
@@ -60,7 +66,7 @@ from switchyard.types import (
     ToolChoice,
 )
 
-Part = TextPart | ImagePart
+Part = TextPart | ImagePart | FilePart
 _CANONICAL = frozenset(
     {"model", "contents", "systemInstruction", "tools", "toolConfig", "generationConfig"}
 )
@@ -332,7 +338,7 @@ def _function_response(response: Any, where: str, unanswered: list[ToolCall]) ->
     else:
         text = json.dumps(result, ensure_ascii=False)
     failed = "error" in result and "output" not in result
-    media = response.get("parts")  # a multimodal response's images (Gemini 3, gemini-cli)
+    media = response.get("parts")  # a multimodal response's media (Gemini 3, gemini-cli)
     content: str | list[Part] = text
     if media is not None:
         if not isinstance(media, list):
@@ -347,24 +353,37 @@ def _function_response(response: Any, where: str, unanswered: list[ToolCall]) ->
 
 
 def _media(part: dict[str, Any], where: str) -> Part | None:
-    """An ``inlineData`` or ``fileData`` part's canonical image (a data or http(s) URL);
-    None for a part that only carries metadata."""
+    """An ``inlineData`` or ``fileData`` part's canonical image or document (a data or
+    http(s) URL); None for a part that only carries metadata."""
     if "inlineData" in part:
         at = f"{where}.inlineData"
         blob = camel_keys(_object(part["inlineData"], at))
-        mime, data = _string(blob, "mimeType", at), _string(blob, "data", at)
-        return ImagePart(url=f"data:{mime};base64,{data}")
+        mime, data = _string(blob, "mimeType", at), _standard_base64(_string(blob, "data", at))
+        return _image_or_document(f"data:{mime};base64,{data}", mime)
     if "fileData" in part:
         at = f"{where}.fileData"
         file = camel_keys(_object(part["fileData"], at))
         uri = _string(file, "fileUri", at)
         if not uri.startswith(("https://", "http://")):
             raise _invalid(f"{at}.fileUri", "must be an http(s) URI")
-        return ImagePart(url=uri)
+        return _image_or_document(uri, _optional_string(file, "mimeType", at))
     if set(part) <= _METADATA_KEYS:
         return None
     kinds = ", ".join(sorted(set(part) - _METADATA_KEYS))
     raise _invalid(where, f"{kinds} parts are not supported")
+
+
+def _standard_base64(data: str) -> str:
+    """``data`` in the standard base64 alphabet, padded: Google's JSON takes the URL-safe one
+    too, unpadded (``google-genai`` sends bytes so), which Anthropic and OpenAI refuse."""
+    return data.replace("-", "+").replace("_", "/") + "=" * (-len(data) % 4)
+
+
+def _image_or_document(url: str, mime: str | None) -> ImagePart | FilePart:
+    """An image (an ``image/*`` type, or none said), else a document of that type."""
+    if mime is None or mime.startswith("image/"):
+        return ImagePart(url=url)
+    return FilePart(url=url, mime_type=mime)
 
 
 # -- tools and generation config ----------------------------------------------------------------

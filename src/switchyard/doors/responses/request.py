@@ -6,12 +6,14 @@ Following OpenAI's ``POST /v1/responses`` reference:
   list of items, in order:
   - messages (``type: message`` or no type) of role ``system``, ``developer``, ``user`` or
     ``assistant``, content a string or parts: ``input_text`` / ``output_text`` -> text,
-    ``input_image`` (``image_url``, ``detail``) -> an image, ``refusal`` -> the refusal;
+    ``input_image`` (``image_url``, ``detail``) -> an image, ``input_file`` (``file_data``, a
+    data: URL, or ``file_url``; ``filename``) -> a document, ``refusal`` -> the refusal (a
+    ``file_id`` of OpenAI's Files API cannot be resolved by the gateway: 400);
   - ``function_call`` (``call_id``, ``name``, ``arguments``; the ``id`` and ``status`` a client
     echoes are ignored) -> a tool call of the assistant turn it belongs to (consecutive calls,
     and the assistant text before them, make one turn); ``custom_tool_call`` likewise, its
     ``input`` as ``{"input": ...}``; ``function_call_output`` / ``custom_tool_call_output``
-    -> a tool message;
+    -> a tool message (text, image and file parts);
   - ``reasoning`` items: one the gateway itself made from an upstream's signed thinking
     (its ``encrypted_content`` carries :data:`THINKING_MARK`) goes back as that thinking block
     (Anthropic wants it back with its signature); any other (an OpenAI upstream's own) is only
@@ -39,12 +41,16 @@ Following OpenAI's ``POST /v1/responses`` reference:
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from pydantic import ValidationError
 
+from switchyard.formats.request_fields import data_url_type
 from switchyard.formats.request_fields import invalid as _invalid
+from switchyard.formats.request_fields import optional_string_at as _optional_string
 from switchyard.formats.request_fields import string_at as _string
 from switchyard.types import (
     ChatRequest,
@@ -66,7 +72,7 @@ _REDACTED = "sy.redacted."
 _NOT_KEPT = frozenset({"model", "stream"})
 _ROLES = frozenset({"system", "developer", "user", "assistant"})
 _EFFORTS = frozenset({"none", "minimal", "low", "medium", "high", "xhigh"})
-Part = dict[str, Any]  # a text or image part's data
+Part = dict[str, Any]  # a text, image or file part's data
 Turn = dict[str, Any]  # a canonical message's data
 
 
@@ -236,6 +242,8 @@ def _message(item: dict[str, Any], where: str) -> Turn:
             parts.append({"type": "text", "text": _string(part, "text", at)})
         elif kind == "input_image":
             parts.append(_image(part, at))
+        elif kind == "input_file":
+            parts.append(_file(part, at))
         elif kind == "refusal":
             refusal = _string(part, "refusal", at)
         else:
@@ -258,6 +266,29 @@ def _image(part: dict[str, Any], where: str) -> Part:
     if detail not in (None, "auto", "low", "high"):
         raise _invalid(f"{where}.detail", "must be 'auto', 'low' or 'high'")
     return {"type": "image", "url": url, "detail": detail}
+
+
+def _file(part: dict[str, Any], where: str) -> Part:
+    """An ``input_file``: its ``file_data`` (a data: URL) or its ``file_url`` (whose type is
+    guessed from ``filename`` or the URL's path, a PDF when neither says)."""
+    if part.get("file_id") is not None:
+        raise _invalid(
+            f"{where}.file_id",
+            "uploaded files cannot be resolved by the gateway; send the file as 'file_data' "
+            "(data:application/pdf;base64,...) or 'file_url'",
+        )
+    filename = _optional_string(part, "filename", where)
+    data, url = part.get("file_data"), part.get("file_url")
+    if data is not None:
+        mime_type = data_url_type(data) if isinstance(data, str) else None
+        if mime_type is None:
+            raise _invalid(f"{where}.file_data", "must be a data URL (data:<type>;base64,...)")
+        return {"type": "file", "url": data, "mime_type": mime_type, "filename": filename}
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        raise _invalid(f"{where}.file_url", "file_data or an http(s) file_url is required")
+    guessed, _ = mimetypes.guess_type(filename or urlsplit(url).path)
+    mime_type = guessed or "application/pdf"
+    return {"type": "file", "url": url, "mime_type": mime_type, "filename": filename}
 
 
 def _call(item: dict[str, Any], kind: str, where: str) -> dict[str, str]:
@@ -286,8 +317,10 @@ def _call_output(item: dict[str, Any], where: str) -> Turn:
                 content.append({"type": "text", "text": _string(part, "text", at)})
             elif kind == "input_image":
                 content.append(_image(part, at))
+            elif kind == "input_file":
+                content.append(_file(part, at))
             else:
-                raise _invalid(f"{at}.type", "must be 'input_text' or 'input_image'")
+                raise _invalid(f"{at}.type", "must be 'input_text', 'input_image' or 'input_file'")
     else:
         raise _invalid(f"{where}.output", "must be a string or a list of content parts")
     return {"role": "tool", "tool_call_id": _string(item, "call_id", where), "content": content}

@@ -39,7 +39,7 @@ _MODEL_PAGES = 20  # at 1,000 models a page; a guard against an upstream that ne
 
 class AnthropicProvider(HttpProvider[AnthropicSettings]):
     capabilities: ClassVar[Capabilities] = Capabilities(
-        tools=True, vision=True, json_mode=True, list_models=True
+        tools=True, vision=True, documents=True, json_mode=True, list_models=True
     )
 
     default_base_url = DEFAULT_BASE_URL

@@ -8,6 +8,9 @@ Following Anthropic's Messages API reference:
   are merged into one turn, as the API requires; ``tool`` messages become ``tool_result`` blocks
   of a user turn, placed before any text of that turn (the API wants them first);
 - images: a ``data:`` URL becomes a ``base64`` source, an ``http(s)`` URL a ``url`` source;
+- documents: a ``document`` block; a PDF's ``data:`` URL a ``base64`` source, its ``http(s)``
+  URL a ``url`` source, a ``text/plain`` document's data a ``text`` source; ``filename`` ->
+  ``title``, ``context`` and ``citations`` as they are; any other type is refused;
 - assistant tool calls become ``tool_use`` blocks (their JSON ``arguments`` parsed into
   ``input``); ``Message.reasoning`` alone is not sent back (Anthropic needs the thinking
   block's signature), ``Message.thinking`` is: its ``thinking`` blocks with their signatures
@@ -50,6 +53,8 @@ from switchyard.providers.anthropic.thinking import thinking_for
 from switchyard.types import (
     CacheMarker,
     ChatRequest,
+    ContentPart,
+    FilePart,
     ImagePart,
     Message,
     NamedToolChoice,
@@ -281,7 +286,7 @@ def _tool_result(message: Message, i: int) -> Block:
     return _marked(block, message.cache_control)
 
 
-def _content_blocks(content: str | list[TextPart | ImagePart] | None, where: str) -> list[Block]:
+def _content_blocks(content: str | list[ContentPart] | None, where: str) -> list[Block]:
     if content is None or content == "":
         return []
     if isinstance(content, str):
@@ -291,9 +296,40 @@ def _content_blocks(content: str | list[TextPart | ImagePart] | None, where: str
         if isinstance(part, TextPart):
             if part.text:
                 blocks.append(_marked({"type": "text", "text": part.text}, part.cache_control))
+        elif isinstance(part, FilePart):
+            blocks.append(_marked(_document(part, f"{where}[{k}]"), part.cache_control))
         else:
             blocks.append(_marked(_image(part, f"{where}[{k}].url"), part.cache_control))
     return blocks
+
+
+def _document(part: FilePart, where: str) -> Block:
+    block: Block = {"type": "document", "source": _document_source(part, where)}
+    for key, value in (
+        ("title", part.filename),
+        ("context", part.context),
+        ("citations", part.citations),
+    ):
+        if value is not None:
+            block[key] = value
+    return block
+
+
+def _document_source(part: FilePart, where: str) -> Block:
+    data = part.base64_data
+    if part.mime_type == "application/pdf" and data is not None:
+        return {"type": "base64", "media_type": "application/pdf", "data": data}
+    if part.mime_type == "application/pdf" and part.url.startswith(("https://", "http://")):
+        return {"type": "url", "url": part.url}
+    text = part.plain_text()
+    if text is not None:
+        return {"type": "text", "media_type": "text/plain", "data": text}
+    given = "as data" if part.is_data_url else "by URL"
+    raise InvalidRequest(
+        f"{where}: Anthropic takes a PDF document (as base64 data or by URL) or a plain-text "
+        f"one (as base64 of UTF-8 text), not this {part.mime_type} document {given}",
+        param=where,
+    )
 
 
 def _image(part: ImagePart, where: str) -> Block:

@@ -4,7 +4,8 @@ The request (``POST /v2/chat``, https://docs.cohere.com/reference/chat):
 
 - messages keep their roles (``developer`` becomes ``system``); user content is a string or
   ``text`` / ``image_url`` parts (data URLs and web URLs, as Cohere's vision models take them;
-  images anywhere but in user messages are refused); an assistant turn carries ``tool_calls``
+  images anywhere but in user messages are refused, and documents, which Cohere's chat does
+  not take, everywhere); an assistant turn carries ``tool_calls``
   (arguments as the exact JSON text) and, with them, its reasoning as ``tool_plan`` (reasoning
   of a turn without tool calls is not sent back); a tool result is
   ``{"role": "tool", "tool_call_id", "content"}`` with the result's text;
@@ -40,6 +41,7 @@ from switchyard.types import (
     ChatRequest,
     ChatResponse,
     Choice,
+    FilePart,
     FinishReason,
     ImagePart,
     Message,
@@ -135,6 +137,8 @@ def _user_content(message: Message) -> str | list[dict[str, Any]]:
     for part in message.content:
         if isinstance(part, TextPart):
             parts.append({"type": "text", "text": part.text})
+        elif isinstance(part, FilePart):
+            raise InvalidRequest("Cohere's chat takes no documents", param="messages")
         else:
             image: dict[str, Any] = {"url": part.url}
             if part.detail is not None:

@@ -46,7 +46,12 @@ _MODEL_PAGES = 20  # list_models follows nextPageToken at most this many times
 
 class GeminiProvider(HttpProvider[GeminiSettings]):
     capabilities: ClassVar[Capabilities] = Capabilities(
-        tools=True, vision=True, json_mode=True, embeddings=True, list_models=True
+        tools=True,
+        vision=True,
+        documents=True,
+        json_mode=True,
+        embeddings=True,
+        list_models=True,
     )
 
     default_base_url = "https://generativelanguage.googleapis.com"

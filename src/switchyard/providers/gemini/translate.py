@@ -6,8 +6,12 @@ guide ai.google.dev/gemini-api/docs/function-calling, structured output guide):
 - ``system`` / ``developer`` messages -> ``systemInstruction``; ``user`` -> role ``user``;
   ``assistant`` -> role ``model``; tool results -> ``functionResponse`` parts in a ``user``
   turn. Adjacent turns of one role are merged (Gemini wants all results of a turn together).
-- Images: a ``data:`` URL -> ``inlineData``; a Gemini Files API URI -> ``fileData``. Any other
-  URL is refused (Gemini fetches no web URLs for ``fileData``): send the image as a data URL.
+- Images and documents: a ``data:`` URL -> ``inlineData`` (with its ``mimeType``:
+  ``application/pdf``, ``text/plain``, ...); a Gemini Files API URI -> ``fileData``. Any other
+  URL is refused (Gemini fetches no web URLs for ``fileData``): send the data as a data URL.
+  A tool result's documents follow its ``functionResponse`` as ``inlineData`` parts of the
+  same turn (as gemini-cli sends a file its tool read; a ``functionResponse`` carries media of
+  its own only on Gemini 3).
 - Tool calls replayed from the history -> ``functionCall`` with ``args`` parsed from the
   canonical JSON text; their ``id`` is not sent (the Developer API refuses ``id`` on request
   parts in several versions and correlates results by name and order). A ``functionResponse``
@@ -42,6 +46,7 @@ from switchyard.errors import InvalidRequest
 from switchyard.types import (
     ChatRequest,
     EmbeddingRequest,
+    FilePart,
     ImagePart,
     Message,
     Reasoning,
@@ -121,6 +126,7 @@ def _contents(
                 call_names[call.id] = call.name
         elif message.role == "tool":
             role, parts = "user", [_function_response(message, i, call_names)]
+            parts += _documents(message, i)
         else:
             role, parts = "user", _user_parts(message, i)
         if not parts:
@@ -143,30 +149,42 @@ def _user_parts(message: Message, i: int) -> list[dict[str, Any]]:
         if isinstance(part, TextPart):
             parts.append({"text": part.text})
         else:
-            parts.append(_image(part, f"messages[{i}].content[{j}]"))
+            parts.append(_media(part, f"messages[{i}].content[{j}]"))
     return parts
 
 
-def _image(part: ImagePart, param: str) -> dict[str, Any]:
+def _documents(message: Message, i: int) -> list[dict[str, Any]]:
+    """A tool result's documents, as the parts that follow its ``functionResponse``."""
+    if not isinstance(message.content, list):
+        return []
+    return [
+        _media(part, f"messages[{i}].content[{j}]")
+        for j, part in enumerate(message.content)
+        if isinstance(part, FilePart)
+    ]
+
+
+def _media(part: ImagePart | FilePart, param: str) -> dict[str, Any]:
     url = part.url
+    noun = "image" if isinstance(part, ImagePart) else "document"
     if url.startswith(_FILES_URI_PREFIX):
         return {"fileData": {"fileUri": url}}
     if not part.is_data_url:
         raise InvalidRequest(
-            "Gemini cannot fetch image URLs: send the image as a base64 data URL "
-            "(data:image/png;base64,...) or as a Gemini Files API URI",
+            f"Gemini cannot fetch {noun} URLs: send the {noun} as a base64 data URL "
+            "(data:<mime type>;base64,...) or as a Gemini Files API URI",
             param=param,
         )
     header, comma, data = url.partition(",")
     mime_type, _, encoding = header.removeprefix("data:").partition(";")
     if not comma or encoding != "base64" or not mime_type:
         raise InvalidRequest(
-            "an image data URL must look like data:<mime type>;base64,<data>", param=param
+            f"the {noun}'s data URL must look like data:<mime type>;base64,<data>", param=param
         )
     try:
         base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidRequest("the image data URL is not valid base64", param=param) from exc
+        raise InvalidRequest(f"the {noun}'s data URL is not valid base64", param=param) from exc
     return {"inlineData": {"mimeType": mime_type, "data": data}}
 
 

@@ -22,6 +22,7 @@ from switchyard.types import (
     ChatRequest,
     ChatResponse,
     Choice,
+    FilePart,
     FinishReason,
     ImagePart,
     Message,
@@ -99,8 +100,12 @@ def to_llama_request(
 
 
 def convert_message(message: Message) -> dict[str, Any]:
-    if isinstance(message.content, list) and any(isinstance(p, ImagePart) for p in message.content):
-        raise InvalidRequest("the local model does not accept images", param="messages")
+    if isinstance(message.content, list) and any(
+        isinstance(p, ImagePart | FilePart) for p in message.content
+    ):
+        raise InvalidRequest(
+            "the local model does not accept images or documents", param="messages"
+        )
     role = "system" if message.role == "developer" else message.role
     out: dict[str, Any] = {"role": role, "content": message.text()}
     if message.role == "assistant" and message.tool_calls:

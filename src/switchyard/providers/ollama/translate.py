@@ -47,6 +47,7 @@ from switchyard.types import (
     ChatRequest,
     ChatResponse,
     Choice,
+    FilePart,
     FinishReason,
     ImagePart,
     Message,
@@ -158,6 +159,8 @@ def _images(message: Message, i: int) -> list[str]:
         return []
     images = []
     for j, part in enumerate(message.content):
+        if isinstance(part, FilePart):
+            raise InvalidRequest("Ollama takes no documents", param=f"messages[{i}].content[{j}]")
         if isinstance(part, ImagePart):
             header, comma, data = part.url.partition(",")
             if not (part.is_data_url and comma and header.endswith(";base64")):

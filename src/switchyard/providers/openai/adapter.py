@@ -33,7 +33,12 @@ from switchyard.types import ChatChunk, ChatRequest, ChatResponse
 
 class OpenAIProvider(ChatCompletionsProvider[OpenAISettings]):
     capabilities: ClassVar[Capabilities] = Capabilities(
-        tools=True, vision=True, json_mode=True, embeddings=True, list_models=True
+        tools=True,
+        vision=True,
+        documents=True,
+        json_mode=True,
+        embeddings=True,
+        list_models=True,
     )
 
     default_base_url = "https://api.openai.com/v1"
@@ -60,6 +65,10 @@ class OpenAIProvider(ChatCompletionsProvider[OpenAISettings]):
         if self.settings.wire_api != "responses":
             return None
         return self.api.base_url + "/responses"
+
+    def takes_document_urls(self) -> bool:
+        """With ``wire_api: responses`` (its ``input_file`` has a ``file_url``)."""
+        return self._responses_url is not None
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         url = self._responses_url

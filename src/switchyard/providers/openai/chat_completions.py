@@ -57,6 +57,10 @@ OPERATION_PATHS: dict[Operation, str] = {
 class ChatCompletionsProvider(HttpProvider[SettingsT]):
     """An upstream that speaks OpenAI's chat-completions API."""
 
+    def takes_document_urls(self) -> bool:
+        """No: a chat-completions ``file`` part carries its bytes (``file_data``), never a URL."""
+        return False
+
     # -- what a subclass may adjust ---------------------------------------------------------
 
     def _url(self, operation: Operation, model: str | None) -> str:

@@ -3,10 +3,12 @@
 Canonical request -> the ``POST {base_url}/responses`` body (:func:`request_to_responses`):
 
 - system and developer messages -> ``message`` items of that role; user messages -> ``message``
-  items of ``input_text`` / ``input_image`` parts; an assistant turn -> its reasoning (a
-  thinking block with a signature: a ``reasoning`` item whose ``encrypted_content`` is the
-  signature), its ``message`` (``output_text``), then one ``function_call`` item per tool call
-  (``call_id``, ``name``, ``arguments``); a tool message -> ``function_call_output``;
+  items of ``input_text`` / ``input_image`` / ``input_file`` parts (a document's data URL as
+  ``file_data`` with a ``filename``, its URL as ``file_url``); an assistant turn -> its
+  reasoning (a thinking block with a signature: a ``reasoning`` item whose
+  ``encrypted_content`` is the signature), its ``message`` (``output_text``), then one
+  ``function_call`` item per tool call (``call_id``, ``name``, ``arguments``); a tool message
+  -> ``function_call_output`` (its text, or its parts when it has images or documents);
 - tools -> ``function`` tools (``strict`` false unless the tool says otherwise: Responses
   defaults it to true, chat completions to false); ``tool_choice``, ``parallel_tool_calls``,
   ``temperature``, ``top_p``, ``metadata``, ``user`` as they are; ``max_tokens`` ->
@@ -47,6 +49,8 @@ from switchyard.types import (
     ChatRequest,
     ChatResponse,
     Choice,
+    ContentPart,
+    FilePart,
     FinishReason,
     ImagePart,
     Message,
@@ -129,7 +133,7 @@ def _items(message: Message) -> list[Item]:
     if role == "tool":
         output: Any = message.text()
         if isinstance(message.content, list) and any(
-            isinstance(p, ImagePart) for p in message.content
+            isinstance(p, ImagePart | FilePart) for p in message.content
         ):
             output = [_input_part(p) for p in message.content]
         return [
@@ -173,9 +177,14 @@ def _items(message: Message) -> list[Item]:
     return items
 
 
-def _input_part(part: TextPart | ImagePart) -> Item:
+def _input_part(part: ContentPart) -> Item:
     if isinstance(part, TextPart):
         return {"type": "input_text", "text": part.text}
+    if isinstance(part, FilePart):
+        if part.is_data_url:
+            return {"type": "input_file", "filename": part.name, "file_data": part.url}
+        named = {"filename": part.filename} if part.filename is not None else {}
+        return {"type": "input_file", "file_url": part.url, **named}
     return {"type": "input_image", "image_url": part.url, "detail": part.detail or "auto"}
 
 

@@ -30,8 +30,11 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         settings=OpenRouterSettings,
         base_url="https://openrouter.ai/api/v1",
-        reference="https://openrouter.ai/docs/api/reference/overview (errors, streaming)",
-        capabilities=Capabilities(tools=True, vision=True, json_mode=True, list_models=True),
+        reference="https://openrouter.ai/docs/api/reference/overview (errors, streaming), "
+        "https://openrouter.ai/docs/features/multimodal/pdfs",
+        capabilities=Capabilities(
+            tools=True, vision=True, documents=True, json_mode=True, list_models=True
+        ),
         header_settings={"http_referer": "HTTP-Referer", "x_title": "X-Title"},
         quirks=Quirks(
             reasoning_field="reasoning",

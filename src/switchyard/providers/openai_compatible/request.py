@@ -70,13 +70,17 @@ def upstream_body(
         body.pop(key, None)
     _rename(body, quirks)
     if not quirks.message_names or quirks.history_reasoning != "omit":
-        for wire, message in zip(body["messages"], request.messages, strict=True):
+        # the wire may have more messages (a tool result's documents follow it as a user
+        # message), never other assistant ones
+        assistants = iter([m for m in request.messages if m.role == "assistant"])
+        for wire in body["messages"]:
             if not quirks.message_names:
                 wire.pop("name", None)
+            message = next(assistants) if wire["role"] == "assistant" else None
             if (
                 quirks.history_reasoning == "tool_turns"
                 and quirks.reasoning_field is not None
-                and message.role == "assistant"
+                and message is not None
                 and message.tool_calls
                 and message.reasoning is not None
             ):
