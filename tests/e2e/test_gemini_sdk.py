@@ -332,6 +332,22 @@ def test_count_tokens_embeddings_and_models(client: genai.Client, gemini: Gemini
     batch = gemini.requests[-1]
     assert batch.path.endswith(":batchEmbedContents")
     assert [r["outputDimensionality"] for r in batch.json["requests"]] == [4, 4]
+    # the task and the title reach a Gemini upstream as they were sent
+    client.models.embed_content(
+        model="embed",
+        contents=["a document", "another"],
+        config=types.EmbedContentConfig(task_type="RETRIEVAL_DOCUMENT", title="Notes"),
+    )
+    sent = gemini.requests[-1].json["requests"]
+    assert [(r["taskType"], r.get("title")) for r in sent] == [
+        ("RETRIEVAL_DOCUMENT", "Notes"),
+        ("RETRIEVAL_DOCUMENT", "Notes"),
+    ]
+    with pytest.raises(errors.ClientError) as refused:
+        client.models.embed_content(
+            model="embed", contents="q", config=types.EmbedContentConfig(task_type="GUESSING")
+        )
+    assert refused.value.code == 400 and "taskType" in str(refused.value.message)
 
     names = [m.name for m in client.models.list()]
     assert {"models/gem", "models/oai", "models/embed"} <= set(names)

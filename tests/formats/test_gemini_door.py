@@ -392,6 +392,41 @@ def test_embedding_bodies() -> None:
     assert caught.value.param == "requests.outputDimensionality"
 
 
+def test_embedding_task_types_and_titles() -> None:
+    batch = embedding_request_from_gemini(
+        [
+            {"content": {"parts": [{"text": "x"}]}, "task_type": "RETRIEVAL_DOCUMENT",
+             "title": "X"},
+            {"content": {"parts": [{"text": "y"}]}, "taskType": "RETRIEVAL_DOCUMENT"},
+        ],
+        "embed",
+        "requests",
+    )  # fmt: skip
+    assert (batch.task, batch.titles) == ("document", ["X", None])
+    plain = embedding_request_from_gemini(
+        [{"content": {"parts": [{"text": "q"}]}, "taskType": "TASK_TYPE_UNSPECIFIED"}], "e", ""
+    )
+    assert (plain.task, plain.titles) == (None, None)
+    code = embedding_request_from_gemini(
+        [{"content": {"parts": [{"text": "q"}]}, "taskType": "CODE_RETRIEVAL_QUERY"}], "e", ""
+    )
+    assert code.task == "code_query"
+    for items, param in (
+        ([{"content": {"parts": [{"text": "q"}]}, "taskType": "GUESS"}], "taskType"),
+        ([{"content": {"parts": [{"text": "q"}]}, "title": 3}], "title"),
+        (
+            [
+                {"content": {"parts": [{"text": "x"}]}, "taskType": "CLUSTERING"},
+                {"content": {"parts": [{"text": "y"}]}},
+            ],
+            "requests.taskType",
+        ),
+    ):
+        with pytest.raises(InvalidRequest) as caught:
+            embedding_request_from_gemini(items, "e", "requests" if len(items) > 1 else "")
+        assert caught.value.param == param
+
+
 # -- replies --------------------------------------------------------------------------------------
 
 

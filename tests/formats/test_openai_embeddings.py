@@ -149,3 +149,12 @@ def test_malformed_replies_are_protocol_errors(body: dict[str, Any]) -> None:
     with pytest.raises(UpstreamProtocolError) as caught:
         embedding_response_from_openai(body, "p")
     assert caught.value.provider == "p"
+
+
+def test_input_type_is_the_requests_task() -> None:
+    body = {"model": "e", "input": "where is it?", "input_type": "search_query"}
+    assert embedding_request_from_openai(body).task == "query"
+    assert embedding_request_from_openai({"model": "e", "input": "x"}).task is None
+    with pytest.raises(InvalidRequest) as caught:
+        embedding_request_from_openai({**body, "input_type": "query"})
+    assert caught.value.param == "input_type"

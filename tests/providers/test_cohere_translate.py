@@ -609,3 +609,16 @@ def test_model_list_pages() -> None:
     assert models_from_cohere({"models": [], "next_page_token": ""}, "co") == ([], None)
     with pytest.raises(UpstreamProtocolError):
         models_from_cohere({"data": []}, "co")
+
+
+def test_the_requests_task_is_cohere_input_type_else_the_providers() -> None:
+    def input_type(task: Any) -> str:
+        request = EmbeddingRequest(model="embed-v4.0", input=["q"], task=task)
+        return str(embed_request_to_cohere(request, request.input, "search_document")["input_type"])
+
+    assert input_type("query") == "search_query"
+    assert input_type("code_query") == "search_query"
+    assert input_type("document") == "search_document"
+    assert input_type("clustering") == "clustering"
+    assert input_type("similarity") == "search_document"  # none of Cohere's: the provider's
+    assert input_type(None) == "search_document"

@@ -568,3 +568,17 @@ def test_a_stream_stopped_for_safety_after_some_text_finishes_with_content_filte
 def test_malformed_stream_chunks_are_upstream_protocol_errors() -> None:
     with pytest.raises(UpstreamProtocolError):
         translator().feed_payload({"candidates": [{"content": {"parts": "x"}}]})
+
+
+def test_embedding_task_and_titles_per_input() -> None:
+    request = EmbeddingRequest(
+        model="gemini-embedding-001", input=["a", "b"], task="document", titles=["A", None]
+    )
+    _, body = embed_body(request)
+    assert [(r["taskType"], r.get("title")) for r in body["requests"]] == [
+        ("RETRIEVAL_DOCUMENT", "A"),
+        ("RETRIEVAL_DOCUMENT", None),
+    ]
+    assert "taskType" not in embed_body(EmbeddingRequest(model="m", input=["a"]))[1]
+    with pytest.raises(ValueError, match="one entry per input"):
+        EmbeddingRequest(model="m", input=["a", "b"], titles=["A"])

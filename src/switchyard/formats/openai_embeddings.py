@@ -15,11 +15,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from switchyard.errors import InvalidRequest, UpstreamProtocolError, protocol_error
-from switchyard.types import EmbeddingRequest, EmbeddingResponse, Usage
+from switchyard.types import EmbeddingRequest, EmbeddingResponse, EmbeddingTask, Usage
 
 EncodingFormat = Literal["float", "base64"]
 
-_REQUEST_KEYS = frozenset({"model", "input", "dimensions", "encoding_format", "user"})
+_REQUEST_KEYS = frozenset({"model", "input", "dimensions", "encoding_format", "user", "input_type"})
+# ``input_type``, an extension (Cohere's names, as LiteLLM passes them): the canonical task
+INPUT_TYPES: dict[str, EmbeddingTask] = {
+    "search_query": "query",
+    "search_document": "document",
+    "classification": "classification",
+    "clustering": "clustering",
+}
 _LITTLE_ENDIAN = sys.byteorder == "little"
 
 
@@ -59,8 +66,16 @@ def embedding_request_from_openai(body: dict[str, Any]) -> EmbeddingRequest:
     user = body.get("user")
     if user is not None and not isinstance(user, str):
         raise _invalid("user", "must be a string")
+    input_type = body.get("input_type")
+    if input_type is not None and input_type not in INPUT_TYPES:
+        raise _invalid("input_type", f"must be one of {', '.join(INPUT_TYPES)}")
     return EmbeddingRequest(
-        model=model, input=texts, dimensions=dimensions, encoding_format=encoding, user=user
+        model=model,
+        input=texts,
+        dimensions=dimensions,
+        encoding_format=encoding,
+        user=user,
+        task=None if input_type is None else INPUT_TYPES[input_type],
     )
 
 

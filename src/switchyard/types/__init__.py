@@ -30,7 +30,7 @@ from switchyard.types.chat import (
     ToolCallDelta,
     ToolChoice,
 )
-from switchyard.types.embeddings import EmbeddingRequest, EmbeddingResponse
+from switchyard.types.embeddings import EmbeddingRequest, EmbeddingResponse, EmbeddingTask
 from switchyard.types.grants import Budget, Grant, Limits
 from switchyard.types.principal import Principal, TraceCarrier
 from switchyard.types.usage import Cost, Prices, Usage
@@ -49,6 +49,7 @@ __all__ = [
     "Cost",
     "EmbeddingRequest",
     "EmbeddingResponse",
+    "EmbeddingTask",
     "FilePart",
     "FinishReason",
     "FormatFields",

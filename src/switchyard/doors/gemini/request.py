@@ -48,10 +48,11 @@ from pydantic import ValidationError
 from switchyard.formats.request_fields import invalid as _invalid
 from switchyard.formats.request_fields import optional_string_at as _optional_string
 from switchyard.formats.request_fields import string_at as _string
-from switchyard.providers.gemini.translate import arguments_json
+from switchyard.providers.gemini.translate import GEMINI_TASKS, arguments_json
 from switchyard.types import (
     ChatRequest,
     EmbeddingRequest,
+    EmbeddingTask,
     FilePart,
     FormatFields,
     ImagePart,
@@ -177,10 +178,12 @@ def embedding_request_from_gemini(
 ) -> EmbeddingRequest:
     """``embedContent`` bodies (one, or ``batchEmbedContents``' ``requests``) as one canonical
     request: each ``content``'s text parts joined by newlines is one input.
-    ``outputDimensionality`` must be the same for all (it is the request's ``dimensions``);
-    ``taskType`` and ``title`` have no canonical place and are not sent."""
+    ``outputDimensionality`` and ``taskType`` must be the same for all (the request's
+    ``dimensions`` and ``task``); each ``title`` is its input's."""
     texts: list[str] = []
+    titles: list[str | None] = []
     dimensions: set[int | None] = set()
+    tasks: set[EmbeddingTask | None] = set()
     for i, item in enumerate(items):
         at = f"{where}[{i}]" if where else ""
         item = camel_keys(_object(item, at or "body"))
@@ -199,11 +202,28 @@ def embedding_request_from_gemini(
             key = f"{at}.outputDimensionality" if at else "outputDimensionality"
             raise _invalid(key, "must be a positive integer")
         dimensions.add(size)
+        task = item.get("taskType")
+        if task is not None and task not in GEMINI_TASKS:
+            key = f"{at}.taskType" if at else "taskType"
+            raise _invalid(key, f"must be one of {', '.join(GEMINI_TASKS)}")
+        tasks.add(None if task is None else GEMINI_TASKS[task])
+        title = item.get("title")
+        if title is not None and not isinstance(title, str):
+            raise _invalid(f"{at}.title" if at else "title", "must be a string")
+        titles.append(title)
     if not texts:
         raise _invalid(where or "content", "nothing to embed")
     if len(dimensions) > 1:
         raise _invalid(f"{where}.outputDimensionality", "must be the same for every request")
-    return EmbeddingRequest(model=model, input=texts, dimensions=dimensions.pop())
+    if len(tasks) > 1:
+        raise _invalid(f"{where}.taskType", "must be the same for every request")
+    return EmbeddingRequest(
+        model=model,
+        input=texts,
+        dimensions=dimensions.pop(),
+        task=tasks.pop(),
+        titles=titles if any(t is not None for t in titles) else None,
+    )
 
 
 # -- contents ---------------------------------------------------------------------------------

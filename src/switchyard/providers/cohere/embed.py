@@ -2,7 +2,8 @@
 
 ``POST /v2/embed`` (https://docs.cohere.com/reference/embed) takes ``texts`` (at most 96 a
 request: the adapter sends larger inputs in batches of :data:`MAX_TEXTS`), ``model``,
-``input_type`` (required by embed models v3 and newer; from the provider's settings),
+``input_type`` (required by embed models v3 and newer; from the request's task, else the
+provider's settings),
 ``embedding_types: ["float"]`` and ``output_dimension`` for the canonical ``dimensions``.
 The reply's ``embeddings.float`` holds the vectors in input order; the tokens come from
 ``meta.tokens`` or ``meta.billed_units``. ``GET /v1/models`` answers ``{"models": [{"name",
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 
 from switchyard.errors import UpstreamProtocolError, protocol_error
 from switchyard.providers.cohere import wire
-from switchyard.types import EmbeddingRequest, EmbeddingResponse, Usage
+from switchyard.types import EmbeddingRequest, EmbeddingResponse, EmbeddingTask, Usage
 
 MAX_TEXTS = 96
 
@@ -27,15 +28,29 @@ def embed_batches(texts: list[str], size: int = MAX_TEXTS) -> list[list[str]]:
     return [texts[start : start + size] for start in range(0, len(texts), size)]
 
 
+# the canonical task as Cohere's input_type (similarity: none of Cohere's; the provider's own)
+COHERE_INPUT_TYPES: dict[EmbeddingTask, str] = {
+    "query": "search_query",
+    "question_answering": "search_query",
+    "fact_verification": "search_query",
+    "code_query": "search_query",
+    "document": "search_document",
+    "classification": "classification",
+    "clustering": "clustering",
+}
+
+
 def embed_request_to_cohere(
     request: EmbeddingRequest, texts: list[str], input_type: str
 ) -> dict[str, Any]:
-    """The ``POST /v2/embed`` body for ``texts`` (one batch of ``request.input``). The canonical
+    """The ``POST /v2/embed`` body for ``texts`` (one batch of ``request.input``);
+    ``input_type`` from the request's task, else the provider's (``input_type``). The canonical
     ``encoding_format`` is the caller's concern (the front door encodes); floats are asked."""
+    task = request.task
     body: dict[str, Any] = {
         "model": request.model,
         "texts": texts,
-        "input_type": input_type,
+        "input_type": COHERE_INPUT_TYPES.get(task, input_type) if task else input_type,
         "embedding_types": ["float"],
     }
     if request.dimensions is not None:

@@ -46,6 +46,7 @@ from switchyard.errors import InvalidRequest
 from switchyard.types import (
     ChatRequest,
     EmbeddingRequest,
+    EmbeddingTask,
     FilePart,
     ImagePart,
     Message,
@@ -322,14 +323,35 @@ def _merge_extra(body: dict[str, Any], extra: dict[str, Any]) -> None:
 # -- embeddings -------------------------------------------------------------------------------
 
 
+# Gemini's TaskType (``embedContent``'s ``taskType``) <-> the canonical task
+GEMINI_TASKS: dict[str, EmbeddingTask | None] = {
+    "TASK_TYPE_UNSPECIFIED": None,
+    "RETRIEVAL_QUERY": "query",
+    "RETRIEVAL_DOCUMENT": "document",
+    "SEMANTIC_SIMILARITY": "similarity",
+    "CLASSIFICATION": "classification",
+    "CLUSTERING": "clustering",
+    "QUESTION_ANSWERING": "question_answering",
+    "FACT_VERIFICATION": "fact_verification",
+    "CODE_RETRIEVAL_QUERY": "code_query",
+}
+_TASK_TYPES = {task: name for name, task in GEMINI_TASKS.items() if task is not None}
+
+
 def embed_body(request: EmbeddingRequest) -> tuple[str, dict[str, Any]]:
-    """``(method, body)``: ``embedContent`` for one input, ``batchEmbedContents`` for more."""
+    """``(method, body)``: ``embedContent`` for one input, ``batchEmbedContents`` for more;
+    the task as ``taskType`` and each input's title as its ``title``."""
     if not request.input:
         raise InvalidRequest("input must not be empty", param="input")
     resource = model_resource(request.model)
     requests = []
-    for text in request.input:
+    titles = request.titles or [None] * len(request.input)
+    for text, title in zip(request.input, titles, strict=True):
         item: dict[str, Any] = {"model": resource, "content": {"parts": [{"text": text}]}}
+        if request.task is not None:
+            item["taskType"] = _TASK_TYPES[request.task]
+        if title is not None:
+            item["title"] = title
         if request.dimensions is not None:
             item["outputDimensionality"] = request.dimensions
         requests.append(item)
@@ -338,4 +360,4 @@ def embed_body(request: EmbeddingRequest) -> tuple[str, dict[str, Any]]:
     return "batchEmbedContents", {"requests": requests}
 
 
-__all__ = ["arguments_json", "chat_body", "embed_body", "model_resource"]
+__all__ = ["GEMINI_TASKS", "arguments_json", "chat_body", "embed_body", "model_resource"]
