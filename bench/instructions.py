@@ -217,6 +217,11 @@ def main() -> int:
         action="store_true",
         help="this checkout: the OpenAI door against the Anthropic door, the same request",
     )
+    ap.add_argument(
+        "--events",
+        action="store_true",
+        help="this checkout without and with usage events (bench/events.yaml, NATS)",
+    )
     ap.add_argument("--tracing", action="store_true", help="this checkout with tracing off and on")
     ap.add_argument("--drive", nargs=6, help=argparse.SUPPRESS)
     args = ap.parse_args()
