@@ -63,9 +63,10 @@ class MemoryStore:
 
     async def create(self, session: Session, max_sessions: int) -> None:
         owner = Owner(session.tenant, session.user, session.key_id)
-        for expired in [s for s, _ in self._sessions.values() if self._expired(s)]:
-            self._sessions.pop(expired.id)
-            self._forget(expired)
+        if self.keep is not None:  # the idle ones go first (and no longer count)
+            for expired in [s for s, _ in self._sessions.values() if self._expired(s)]:
+                self._sessions.pop(expired.id)
+                self._forget(expired)
         owned = self._owned.setdefault(owner, set())
         if len(owned) >= max_sessions:
             raise Conflict(

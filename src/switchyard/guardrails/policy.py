@@ -94,14 +94,10 @@ class Policy:
         patterns = [r for r in self.output if isinstance(r, PatternRule)]
         fired = _output_fired(record)
         redactor = _redactor(patterns, fired)
-
-        def arguments(_: int) -> Callable[[str], str]:
-            return redactor
-
         for choice in response.choices:
             message = choice.message
             if message.tool_calls and patterns:
-                choice.message = message = _map_arguments(message, arguments)
+                choice.message = message = _map_arguments(message, lambda _: redactor)
             text = message.text()
             if not text:
                 continue

@@ -3,7 +3,7 @@
 A store calls :meth:`Retention.written` whenever it writes: the first write after ``every``
 seconds starts one purge (``DELETE ... WHERE <time> < now - keep``) as a task, off the request
 that wrote. No timer of its own: a store nobody writes to gains no rows, and its readers treat
-expired rows as gone (:meth:`Retention.expired`) until a write purges them. Replicas may purge
+rows older than :meth:`Retention.cutoff` as gone until a write purges them. Replicas may purge
 at the same moment; deleting the same expired rows twice is harmless.
 """
 
@@ -38,9 +38,6 @@ class Retention:
     def cutoff(self) -> datetime:
         """Anything older than this is past its retention."""
         return datetime.now(UTC) - self.keep
-
-    def expired(self, moment: datetime) -> bool:
-        return moment < self.cutoff()
 
     def written(self) -> None:
         now = time.monotonic()
